@@ -1,0 +1,124 @@
+# mullama -- plain make.  Targets:
+#   all (default)  build ./mullama
+#   test           build and run every test (unit + CLI), ends "N passed, N failed"
+#   asan           build with AddressSanitizer + UBSan into build-asan/ and run the tests
+#   fuzz           libFuzzer targets (clang) into build-fuzz/; FUZZ_SECONDS=60 make fuzz-run
+#   models         fetch the test models into tests/models/ (see tests/models.sh)
+#   deps           apt-get install every Debian package the build and tests need
+#   install        PREFIX=/usr/local DESTDIR=
+# Toggles: VULKAN=0 disables the Vulkan backend, BLAS=0 disables OpenBLAS.
+
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD ?= build
+VULKAN ?= 1
+BLAS ?= 1
+
+PKGS := libcrypto libpcre2-8 libcjson libcurl libarchive readline libmicrohttpd zlib
+ifeq ($(BLAS),1)
+PKGS += openblas
+DEFS += -DMU_HAVE_BLAS=1
+endif
+ifeq ($(VULKAN),1)
+PKGS += vulkan
+DEFS += -DMU_HAVE_VULKAN=1
+endif
+
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+OPT ?= -O2
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
+        -Iinclude -Isrc -pthread -fno-strict-aliasing $(DEFS) \
+        -DMU_BUILD_COMMIT='"$(COMMIT)"' -MMD -MP
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS = $(PKG_LIBS) -lm -pthread
+
+ifeq ($(BUILD),build-asan)
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT = -O1 -g
+endif
+CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) $(OPT) -g $(SAN) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+# Sources: every .c under src/ (main.c only in the binary).  Per-ISA files
+# get their own -m flags; nothing else is built with them.
+SRC := $(sort $(wildcard src/*.c src/*/*.c))
+SRC := $(filter-out src/main.c,$(SRC))
+OBJ := $(SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/test_main.c
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+ISA_AVX2 := -mavx2 -mfma -mf16c -mbmi2
+ISA_AVX512 := $(ISA_AVX2) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
+$(BUILD)/src/kernels/cpu_avx2.o: ISA = $(ISA_AVX2)
+$(BUILD)/src/kernels/cpu_avx512.o: ISA = $(ISA_AVX512)
+
+ifeq ($(BUILD),build)
+BIN = mullama
+TESTBIN = tests/mullama-test
+else
+BIN = $(BUILD)/mullama
+TESTBIN = $(BUILD)/mullama-test
+endif
+
+.PHONY: all test asan fuzz fuzz-targets fuzz-run models deps install clean check
+all: $(BIN)
+
+$(BIN): $(BUILD)/src/main.o $(OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(TESTBIN): $(TEST_OBJ) $(OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "CC $<"; $(CC) $(CFLAGS_ALL) $(ISA) -c -o $@ $<
+
+-include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/src/main.d
+
+test: $(BIN) $(TESTBIN)
+	MULLAMA_BIN=$(abspath $(BIN)) MULLAMA_TESTBIN=$(abspath $(TESTBIN)) tests/run.sh
+
+check: test
+
+asan:
+	$(MAKE) BUILD=build-asan build-asan/mullama build-asan/mullama-test
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	MULLAMA_BIN=$(abspath build-asan/mullama) MULLAMA_TESTBIN=$(abspath build-asan/mullama-test) \
+	MULLAMA_ASAN=1 tests/run.sh
+
+# ---- fuzzing (clang + libFuzzer): objects in build-fuzz/ -------------------
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build-fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+ifeq ($(BUILD),build-fuzz)
+CC = clang
+SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT = -O1 -g
+endif
+fuzz:
+	$(MAKE) BUILD=build-fuzz fuzz-targets
+fuzz-targets: $(FUZZ_TARGETS)
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o $(OBJ)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	@for t in $(FUZZ_TARGETS); do n=$${t#build-fuzz/fuzz_}; \
+	  mkdir -p fuzz/out/$$n; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=fuzz/out/$$n/ \
+	      fuzz/out/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+models:
+	tests/models.sh
+
+deps:
+	tests/deps.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mullama
+	if [ -f man/mullama.1 ]; then install -m 644 man/mullama.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	if [ -f completions/mullama.bash ]; then install -m 644 completions/mullama.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mullama; fi
+
+clean:
+	rm -rf build build-asan build-fuzz mullama tests/mullama-test
