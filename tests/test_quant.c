@@ -321,6 +321,27 @@ TEST(quant_simd_tables_match_scalar)
                                 CHECK_MSG(!memcmp(y_ref, y_got, (size_t)n * sizeof(float)),
                                           "%s %s n=%d: to_float differs from scalar", avail[a],
                                           mu_type_name(t), n);
+                                /* the 4-token kernel against 4 scalar dots */
+                                if (k->q[t].vec_dot4) {
+                                        size_t xs = mu_row_size(vt, n);
+                                        char *x4 = calloc(4, xs);
+                                        float *src = malloc((size_t)n * sizeof(float)), s4[8];
+                                        for (int r = 0; r < 4; r++) {
+                                                fill_normal(src, n, 1.0f + r);
+                                                cpu_kernels_scalar.q[vt].from_float(src, x4 + r * xs, n);
+                                        }
+                                        k->q[t].vec_dot4(n, s4, 2, c.wq, x4, xs);
+                                        for (int r = 0; r < 4; r++) {
+                                                float want;
+                                                cpu_kernels_scalar.q[t].vec_dot(n, &want, c.wq, x4 + r * xs);
+                                                double tol4 = (vt == MU_TYPE_Q8_1 ? 2e-3 : 1e-5) * (1 + r) * mag + 1e-30;
+                                                CHECK_MSG(fabs(s4[2 * r] - want) <= tol4,
+                                                          "%s %s n=%d: vec_dot4[%d] %.9g vs scalar %.9g", avail[a],
+                                                          mu_type_name(t), n, r, s4[2 * r], want);
+                                        }
+                                        free(x4);
+                                        free(src);
+                                }
                                 /* the activation quantizer: the scalar
                                  * reference's bytes exactly */
                                 if (vt != MU_TYPE_F32) {

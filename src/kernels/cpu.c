@@ -54,6 +54,8 @@ static void fill_from(struct cpu_kernels *dst, const struct cpu_kernels *src)
                         dst->q[t].from_float = src->q[t].from_float;
                 if (!dst->q[t].vec_dot)
                         dst->q[t].vec_dot = src->q[t].vec_dot;
+                if (!dst->q[t].vec_dot4)
+                        dst->q[t].vec_dot4 = src->q[t].vec_dot4;
         }
         quant_fill_missing(dst);
 }

@@ -56,7 +56,7 @@ static void f16_vec_dot(int n, float *s, const void *xv, const void *yv)
                 a0 = _mm256_fmadd_ps(H8(x + i), _mm256_loadu_ps(y + i), a0);
 #undef H8
         for (; i < n; i++)
-                tail += mu_fp16_to_fp32(x[i]) * y[i];
+                tail += h2f(x[i]) * y[i];
         *s = hsum_f32x8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + tail;
 }
 
@@ -91,7 +91,7 @@ static void f16_to_float(const void *xv, float *y, int64_t n)
         for (; i + 8 <= n; i += 8)
                 _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
         for (; i < n; i++)
-                y[i] = mu_fp16_to_fp32(x[i]);
+                y[i] = h2f(x[i]);
 }
 
 /* ---- activation quantizers ----------------------------------------------- */
@@ -103,7 +103,7 @@ static void q8_0_from_float(const float *x, void *yv, int64_t n)
         for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0) {
                 float d;
                 __m256i q = quant32_roundf(x, &d);
-                y[b].d = mu_fp32_to_fp16(d);
+                y[b].d = f2h(d);
                 _mm256_storeu_si256((__m256i *)y[b].qs, q);
         }
 }
@@ -117,8 +117,8 @@ static void q8_1_from_float(const float *x, void *yv, int64_t n)
                 __m256i q = quant32_roundf(x, &d);
                 __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
                 int sum = hsum_i32x8(_mm256_madd_epi16(s16, _mm256_set1_epi16(1)));
-                y[b].d = mu_fp32_to_fp16(d);
-                y[b].s = mu_fp32_to_fp16((float)sum * d);
+                y[b].d = f2h(d);
+                y[b].s = f2h((float)sum * d);
                 _mm256_storeu_si256((__m256i *)y[b].qs, q);
         }
 }
@@ -163,7 +163,7 @@ static void q4_0_vec_dot(int n, float *s, const void *xv, const void *yv)
         for (int b = 0; b < n / QK4_0; b++) {
                 __m256i q = _mm256_sub_epi8(nibbles32(x[b].qs), _mm256_set1_epi8(8));
                 __m256i p = dot_s8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
-                __m256 d = _mm256_set1_ps(mu_fp16_to_fp32(x[b].d) * mu_fp16_to_fp32(y[b].d));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
         }
         *s = hsum_f32x8(acc);
@@ -178,9 +178,9 @@ static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
 
         for (int b = 0; b < n / QK4_1; b++) {
                 __m256i p = dot_u8(nibbles32(x[b].qs), _mm256_loadu_si256((const __m256i *)y[b].qs));
-                __m256 d = _mm256_set1_ps(mu_fp16_to_fp32(x[b].d) * mu_fp16_to_fp32(y[b].d));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-                ms += mu_fp16_to_fp32(x[b].m) * mu_fp16_to_fp32(y[b].s);
+                ms += h2f(x[b].m) * h2f(y[b].s);
         }
         *s = hsum_f32x8(acc) + ms;
 }
@@ -210,7 +210,7 @@ static void q5_0_vec_dot(int n, float *s, const void *xv, const void *yv)
                 __m256i q = _mm256_or_si256(nibbles32(x[b].qs), q5_high(x[b].qh));
                 q = _mm256_sub_epi8(q, _mm256_set1_epi8(16));
                 __m256i p = dot_s8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
-                __m256 d = _mm256_set1_ps(mu_fp16_to_fp32(x[b].d) * mu_fp16_to_fp32(y[b].d));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
         }
         *s = hsum_f32x8(acc);
@@ -226,9 +226,9 @@ static void q5_1_vec_dot(int n, float *s, const void *xv, const void *yv)
         for (int b = 0; b < n / QK5_1; b++) {
                 __m256i q = _mm256_or_si256(nibbles32(x[b].qs), q5_high(x[b].qh));
                 __m256i p = dot_u8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
-                __m256 d = _mm256_set1_ps(mu_fp16_to_fp32(x[b].d) * mu_fp16_to_fp32(y[b].d));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-                ms += mu_fp16_to_fp32(x[b].m) * mu_fp16_to_fp32(y[b].s);
+                ms += h2f(x[b].m) * h2f(y[b].s);
         }
         *s = hsum_f32x8(acc) + ms;
 }
@@ -241,7 +241,7 @@ static void q8_0_vec_dot(int n, float *s, const void *xv, const void *yv)
         for (int b = 0; b < n / QK8_0; b++) {
                 __m256i p = dot_s8(_mm256_loadu_si256((const __m256i *)x[b].qs),
                                    _mm256_loadu_si256((const __m256i *)y[b].qs));
-                __m256 d = _mm256_set1_ps(mu_fp16_to_fp32(x[b].d) * mu_fp16_to_fp32(y[b].d));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
         }
         *s = hsum_f32x8(acc);
@@ -282,9 +282,9 @@ static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
                 }
-                float d = mu_fp16_to_fp32(x[b].d) * y[b].d;
+                float d = h2f(x[b].d) * y[b].d;
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-                macc += mu_fp16_to_fp32(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
+                macc += h2f(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
         }
         *s = hsum_f32x8(acc) - macc;
 }
@@ -317,9 +317,9 @@ static void q5_k_vec_dot(int n, float *s, const void *xv, const void *yv)
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
                 }
-                float d = mu_fp16_to_fp32(x[b].d) * y[b].d;
+                float d = h2f(x[b].d) * y[b].d;
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-                macc += mu_fp16_to_fp32(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
+                macc += h2f(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
         }
         *s = hsum_f32x8(acc) - macc;
 }
@@ -356,7 +356,7 @@ static void q6_k_vec_dot(int n, float *s, const void *xv, const void *yv)
                                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scv));
                         }
                 }
-                float d = mu_fp16_to_fp32(x[b].d) * y[b].d;
+                float d = h2f(x[b].d) * y[b].d;
                 sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * bias, 0, 0, 0, 0, 0, 0, 0));
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
         }

@@ -20,7 +20,22 @@
 
 #ifdef MU_HAVE_BLAS
 #include <cblas.h>
+#include <pthread.h>
 #endif
+
+/* Prompt batches of at least MATMUL_BLAS_MIN_TOK tokens may go to BLAS:
+ * each thread dequantizes BLAS_ROWS weight rows at a time to f32 and runs a
+ * single-threaded sgemm on them.  Measured on the dev box (AVX-512 VNNI VM,
+ * 2 threads, 4096 x 4096, n_tok 128, bench/bench_kernels): Debian's
+ * OpenBLAS 0.3 detects this VM's CPU as "Prescott" and runs sgemm at 15-30
+ * GFLOP/s per thread (110-125 with OPENBLAS_CORETYPE=SkylakeX); the BLAS
+ * path gave 57 GOP/s against 52-57 for the AVX2 integer path and far less
+ * than the AVX-512 VNNI path.  So it is off by default; build with
+ * -DMATMUL_BLAS_MIN_TOK=32 to try it elsewhere. */
+#ifndef MATMUL_BLAS_MIN_TOK
+#define MATMUL_BLAS_MIN_TOK (1 << 30) /* off: see above */
+#endif
+#define BLAS_ROWS 64
 
 /* Bytes of weights per row tile (kept in L1) and of quantized activations
  * per token tile (kept in L2, shared between the two threads' working
@@ -77,7 +92,30 @@ struct mm_job {
         float *y;
         int64_t ne0, ne1;
         int n_tok;
+        float *tiles;                 /* BLAS: BLAS_ROWS x ne0 floats per thread */
 };
+
+#ifdef MU_HAVE_BLAS
+static void mm_blas_task(void *arg, int ith, int nth)
+{
+        struct mm_job *j = arg;
+        int64_t r0 = j->ne1 * ith / nth, r1 = j->ne1 * (ith + 1) / nth;
+        float *tile = j->tiles + (size_t)ith * BLAS_ROWS * (size_t)j->ne0;
+
+        for (int64_t rb = r0; rb < r1; rb += BLAS_ROWS) {
+                int rows = (int)(rb + BLAS_ROWS < r1 ? BLAS_ROWS : r1 - rb);
+                for (int r = 0; r < rows; r++)
+                        j->wf->to_float(j->w + (size_t)(rb + r) * j->wrow, tile + (size_t)r * j->ne0, j->ne0);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n_tok, rows, (int)j->ne0, 1.0f,
+                            j->x, (int)j->ne0, tile, (int)j->ne0, 0.0f, j->y + rb, (int)j->ne1);
+        }
+}
+
+static void blas_init(void)
+{
+        openblas_set_num_threads(1); /* our pool splits the rows */
+}
+#endif
 
 static void mm_task(void *arg, int ith, int nth)
 {
@@ -94,10 +132,12 @@ static void mm_task(void *arg, int ith, int nth)
         int rt = (int)(ROW_TILE_BYTES / j->wrow);
         int tt = (int)(TOK_TILE_BYTES / j->xrow);
         quant_vec_dot_fn dot = j->wf->vec_dot;
+        quant_vec_dot4_fn dot4 = j->wf->vec_dot4;
         int n = (int)j->ne0;
 
         rt = rt < 1 ? 1 : rt;
         tt = tt < 1 ? 1 : tt;
+        tt = tt < 4 ? 4 : tt & ~3;
         if (j->n_tok == 1) {
                 for (int64_t r = r0; r < r1; r++)
                         dot(n, &j->y[r], j->w + (size_t)r * j->wrow, j->xq);
@@ -107,7 +147,17 @@ static void mm_task(void *arg, int ith, int nth)
                 int t1 = t0 + tt < j->n_tok ? t0 + tt : j->n_tok;
                 for (int64_t rb = r0; rb < r1; rb += rt) {
                         int64_t re = rb + rt < r1 ? rb + rt : r1;
-                        for (int t = t0; t < t1; t++) {
+                        int t = t0;
+                        if (dot4) {
+                                for (; t + 4 <= t1; t += 4) {
+                                        const char *xq = j->xq + (size_t)t * j->xrow;
+                                        float *y = j->y + (size_t)t * j->ne1;
+                                        for (int64_t r = rb; r < re; r++)
+                                                dot4(n, &y[r], (size_t)j->ne1, j->w + (size_t)r * j->wrow, xq,
+                                                     j->xrow);
+                                }
+                        }
+                        for (; t < t1; t++) {
                                 const char *xq = j->xq + (size_t)t * j->xrow;
                                 float *y = j->y + (size_t)t * j->ne1;
                                 for (int64_t r = rb; r < re; r++)
@@ -135,6 +185,19 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
         j.n_tok = n_tok;
         if (n_tok <= 0 || j.ne1 <= 0)
                 return;
+#ifdef MU_HAVE_BLAS
+        if (n_tok >= MATMUL_BLAS_MIN_TOK) {
+                static pthread_once_t once = PTHREAD_ONCE_INIT;
+                int nth = pool ? mu_pool_size(pool) : 1;
+                pthread_once(&once, blas_init);
+                j.tiles = ws_reserve(ws, (size_t)nth * BLAS_ROWS * (size_t)j.ne0 * sizeof(float));
+                if (nth <= 1)
+                        mm_blas_task(&j, 0, 1);
+                else
+                        mu_pool_run(pool, mm_blas_task, &j);
+                return;
+        }
+#endif
         int vt = j.wf->vec_dot_type;
         if (vt == MU_TYPE_F32) {
                 j.xq = (char *)x;

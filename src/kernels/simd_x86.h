@@ -9,6 +9,18 @@
 
 #include "kernels/quant_blocks.h"
 
+/* Half <-> float with F16C (same results as mu_fp16_to_fp32 and
+ * mu_fp32_to_fp16, one instruction each). */
+static inline float h2f(uint16_t h)
+{
+        return _cvtsh_ss(h);
+}
+
+static inline uint16_t f2h(float f)
+{
+        return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+}
+
 static inline float hsum_f32x8(__m256 v)
 {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
