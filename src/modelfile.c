@@ -238,6 +238,18 @@ static int expect_eol(struct parser *p, const char *after)
         return 0;
 }
 
+/* expect_eol after a quoted value; on failure the value is dropped. */
+static int value_end(struct parser *p, char **out, const char *after)
+{
+        int rc = expect_eol(p, after);
+
+        if (rc) {
+                free(*out);
+                *out = NULL;
+        }
+        return rc;
+}
+
 /* A bare word (up to a blank or end of line). */
 static int read_word(struct parser *p, const char *what, const char *kw, char **out)
 {
@@ -269,7 +281,7 @@ static int read_value(struct parser *p, const char *what, const char *kw, char *
                         return perr(p, open, "unterminated \"\"\" string (no closing \"\"\")");
                 *out = mu_xstrndup(p->s + st, (size_t)(end - (p->s + st)));
                 advance_to(p, (size_t)(end - p->s) + 3);
-                return expect_eol(p, "closing \"\"\"");
+                return value_end(p, out, "closing \"\"\"");
         }
         if (p->s[p->pos] == '"') {
                 size_t open = p->pos, i = p->pos + 1;
@@ -293,7 +305,7 @@ static int read_value(struct parser *p, const char *what, const char *kw, char *
                         mu_buf_adds(&b, "");
                 *out = mu_buf_detach(&b);
                 advance_to(p, i + 1);
-                return expect_eol(p, "closing quote");
+                return value_end(p, out, "closing quote");
         }
         size_t st = p->pos, e;
         while (!at_eol(p))
