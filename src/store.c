@@ -620,7 +620,8 @@ static int read_manifest(const char *path, char **raw, size_t *rawlen, struct st
                 free(text);
                 return rc;
         }
-        mu_sha256_hex(text, len, id);
+        if (id)
+                mu_sha256_hex(text, len, id);
         if (raw) {
                 *raw = text;
                 *rawlen = len;
@@ -930,11 +931,33 @@ static void prune_dirs(const char *path, const char *stop)
         free(p);
 }
 
+void store_prune(const struct mu_config *cfg, const struct store_manifest *m)
+{
+        struct ref_ctx c = {0};
+
+        c.dir = cfg->models_dir;
+        c.digests = mu_xcalloc((size_t)m->n_layers + 1, sizeof(char *));
+        if (m->config.digest[0])
+                c.digests[c.n++] = mu_xstrdup(m->config.digest);
+        for (int i = 0; i < m->n_layers; i++)
+                c.digests[c.n++] = mu_xstrdup(m->layers[i].digest);
+        walk_manifests(cfg->models_dir, mark_used, &c);
+        for (int j = 0; j < c.n; j++) {
+                if (!c.digests[j])
+                        continue;
+                char *bp = store_blob_path(cfg->models_dir, c.digests[j]);
+                if (bp)
+                        unlink(bp);
+                free(bp);
+                free(c.digests[j]);
+        }
+        free(c.digests);
+}
+
 int store_remove(const struct mu_config *cfg, const char *refstr, struct mu_err *err)
 {
         struct store_ref ref;
         struct store_manifest m;
-        struct ref_ctx c = {0};
         char id[65], *path, *oth, *root;
         int rc, parsed;
 
@@ -969,27 +992,17 @@ int store_remove(const struct mu_config *cfg, const char *refstr, struct mu_err 
         free(root);
         free(path);
         if (parsed) {
-                c.dir = cfg->models_dir;
-                c.digests = mu_xcalloc((size_t)m.n_layers + 1, sizeof(char *));
-                if (m.config.digest[0])
-                        c.digests[c.n++] = mu_xstrdup(m.config.digest);
-                for (int i = 0; i < m.n_layers; i++)
-                        c.digests[c.n++] = mu_xstrdup(m.layers[i].digest);
-                walk_manifests(cfg->models_dir, mark_used, &c);
-                for (int j = 0; j < c.n; j++) {
-                        if (!c.digests[j])
-                                continue;
-                        char *bp = store_blob_path(cfg->models_dir, c.digests[j]);
-                        if (bp)
-                                unlink(bp);
-                        free(bp);
-                        free(c.digests[j]);
-                }
-                free(c.digests);
+                store_prune(cfg, &m);
                 store_manifest_release(&m);
         }
         sweep_tmp(cfg->models_dir);
         return 0;
+}
+
+int store_read_manifest(const char *path, struct store_manifest *m, char id[65],
+                        struct mu_err *err)
+{
+        return read_manifest(path, NULL, NULL, m, id, err);
 }
 
 /* ---- copy and manifest writes ----------------------------------------------------------- */

@@ -306,8 +306,19 @@ int store_create(const struct mu_config *cfg, const char *name, const struct mod
         status(&c, "gathering model components", NULL, 0, 0);
         rc = build(&c, mf, &base, err);
         if (!rc) {
+                /* replacing a model: its old layers may become garbage */
+                char *mpath = store_manifest_path(cfg->models_dir, &ref);
+                struct store_manifest old;
+                int had_old = mu_file_exists(mpath) &&
+                              store_read_manifest(mpath, &old, NULL, NULL) == 0;
                 status(&c, "writing manifest", NULL, 0, 0);
                 rc = store_write_manifest(cfg, &ref, &c.out, NULL, err);
+                if (had_old) {
+                        if (!rc)
+                                store_prune(cfg, &old);
+                        store_manifest_release(&old);
+                }
+                free(mpath);
         }
         if (!rc)
                 status(&c, "success", NULL, 0, 0);

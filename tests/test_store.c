@@ -569,3 +569,35 @@ TEST(store_interrupted_writes_never_show)
         free(store);
         free(tmp);
 }
+
+TEST(store_create_replaces_and_prunes)
+{
+        NEED_MODEL(model, "stories260K.gguf");
+        char *tmp = test_tmpdir();
+        char *store = mu_xasprintf("%s/store", tmp);
+        char *cwd = getcwd(NULL, 0), *mdir = mu_xasprintf("%s/tests/models", cwd);
+        struct mu_config cfg = {store, NULL, "", 0};
+        struct mu_err err;
+        char hex_a[65];
+
+        (void)model;
+        mu_sha256_hex("first", 5, hex_a);
+        char *blob_a = mu_xasprintf("%s/blobs/sha256-%s", store, hex_a);
+        char *blob_m = mu_xasprintf("%s/blobs/sha256-" STORIES_SHA, store);
+        CHECK_EQ_INT(create_from(&cfg, "m", "FROM stories260K.gguf\nSYSTEM first\n", mdir, &err), 0);
+        CHECK(mu_file_exists(blob_a));
+        CHECK_EQ_INT(create_from(&cfg, "m", "FROM stories260K.gguf\nSYSTEM second\n", mdir, &err), 0);
+        CHECK(!mu_file_exists(blob_a)); /* the replaced SYSTEM layer is gone */
+        CHECK(mu_file_exists(blob_m));  /* the weights are still used */
+        struct store_model *sm = NULL;
+        CHECK_EQ_INT(store_resolve(&cfg, "m", &sm, &err), 0);
+        if (sm)
+                CHECK_STR(sm->system, "second");
+        store_model_free(sm);
+        free(blob_a);
+        free(blob_m);
+        free(mdir);
+        free(cwd);
+        free(store);
+        free(tmp);
+}

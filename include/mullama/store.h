@@ -163,6 +163,14 @@ int store_list(const struct mu_config *cfg, struct store_entry **out, int *n,
  * found only in Ollama's store gives MU_EUNSUPPORTED (read-only). */
 int store_remove(const struct mu_config *cfg, const char *ref, struct mu_err *err);
 
+/* Delete the blobs of m (from our store) that no manifest there references,
+ * e.g. after m's manifest was removed or replaced. */
+void store_prune(const struct mu_config *cfg, const struct store_manifest *m);
+
+/* Read and parse a manifest file; id (may be NULL) gets its sha256. */
+int store_read_manifest(const char *path, struct store_manifest *m, char id[65],
+                        struct mu_err *err);
+
 /* Copy src to dst (dst is replaced).  When src lives in Ollama's store its
  * blobs are first imported (hardlink or copy, verified). */
 int store_copy(const struct mu_config *cfg, const char *src, const char *dst,
