@@ -74,7 +74,7 @@ static const struct cmd *find_cmd(const char *name)
 static void config_init(struct mu_config *cfg)
 {
         const char *e;
-        static char *models, *ollama;
+        char *models, *ollama;
 
         e = getenv("MULLAMA_MODELS");
         models = e && *e ? mu_expand_home(e)
@@ -91,6 +91,12 @@ static void config_init(struct mu_config *cfg)
         mu_log_set_level(cfg->debug ? MU_LOG_DEBUG : MU_LOG_INFO);
 }
 
+static void config_release(struct mu_config *cfg)
+{
+        free((char *)cfg->models_dir);
+        free((char *)cfg->ollama_dir);
+}
+
 static int finish(int rc)
 {
         if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -100,12 +106,24 @@ static int finish(int rc)
         return rc;
 }
 
+static int dispatch(int argc, char **argv, struct mu_config *cfg);
+
 int main(int argc, char **argv)
 {
         struct mu_config cfg;
-        const struct cmd *c;
+        int rc;
 
         config_init(&cfg);
+        rc = dispatch(argc, argv, &cfg);
+        config_release(&cfg);
+        return rc;
+}
+
+static int dispatch(int argc, char **argv, struct mu_config *cfgp)
+{
+        const struct mu_config cfg = *cfgp;
+        const struct cmd *c;
+
         if (argc < 2) {
                 usage(stderr);
                 return MU_EXIT_USAGE;

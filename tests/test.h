@@ -82,7 +82,7 @@ void test_skip(const char *why);
  *   test_model("stories260K.gguf")  -> tests/models/stories260K.gguf
  *   test_data("gguf/bad1.gguf")     -> tests/data/gguf/bad1.gguf
  * Paths are relative to the repository root (the runner cds there).
- * Returned strings are static (valid until the next call of the same fn). */
+ * Returned strings are static, from a ring of 16 buffers. */
 const char *test_model(const char *name);
 const char *test_data(const char *name);
 /* Skip unless the model exists; evaluates to its path. */

@@ -37,21 +37,19 @@ void test_skip(const char *why)
         cur_skipped = 1;
 }
 
-const char *test_model(const char *name)
+/* A ring of static buffers, so a test can hold several paths at once. */
+static const char *ring_path(const char *dir, const char *name)
 {
-        static char path[1024];
+        static char paths[16][1024];
+        static int next;
+        char *p = paths[next++ % 16];
 
-        snprintf(path, sizeof(path), "tests/models/%s", name);
-        return access(path, R_OK) == 0 ? path : NULL;
+        snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+        return access(p, R_OK) == 0 ? p : NULL;
 }
 
-const char *test_data(const char *name)
-{
-        static char path[1024];
-
-        snprintf(path, sizeof(path), "tests/data/%s", name);
-        return access(path, R_OK) == 0 ? path : NULL;
-}
+const char *test_model(const char *name) { return ring_path("tests/models", name); }
+const char *test_data(const char *name) { return ring_path("tests/data", name); }
 
 char *test_tmpdir(void)
 {
