@@ -1,6 +1,7 @@
 /* store_create.c -- build a model in the store from a parsed Modelfile
  * (store_create() in store.h; used by `mullama create` and the server's
- * /api/create).  Order matters for integrity: every blob is committed
+ * /api/create).  A FROM file must pass gguf_open(); its architecture,
+ * file type and parameter count fill the config blob as Ollama's would.  Order matters for integrity: every blob is committed
  * (hashed, fsynced, renamed) before the manifest, which is written last and
  * atomically; a failure on the way leaves at most unreferenced blobs. */
 #include <cjson/cJSON.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "mullama/fs.h"
+#include "mullama/gguf.h"
+#include "mullama/types.h"
 #include "mullama/modelfile.h"
 #include "mullama/sha256.h"
 #include "mullama/store.h"
@@ -55,15 +58,40 @@ static char *file_arg(const char *base_dir, const char *arg)
         return NULL;
 }
 
-/* The file must exist, be regular and start with the GGUF magic.
- * TODO(gguf): when src/gguf.c lands on main, validate the whole header with
- * gguf_open() here and fill the config blob's family/type from its keys. */
-static int check_gguf(const char *path, const char *what, int line, struct mu_err *err)
+/* What the config blob says about the weights (from GGUF keys). */
+struct gguf_facts {
+        char arch[64];       /* general.architecture */
+        char file_type[32];  /* general.file_type name, "Q4_K_M" */
+        char params[32];     /* parameter count, Ollama style: "8.0B", "134.52M" */
+};
+
+/* Ollama's way of writing a parameter count. */
+static void human_count(uint64_t n, char *out, size_t cap)
 {
+        double v;
+
+        if (n >= 1000000000ULL) {
+                v = (double)n / 1e9;
+                snprintf(out, cap, v == (double)(uint64_t)v ? "%.0fB" : "%.1fB", v);
+        } else if (n >= 1000000ULL) {
+                v = (double)n / 1e6;
+                snprintf(out, cap, v == (double)(uint64_t)v ? "%.0fM" : "%.2fM", v);
+        } else if (n >= 1000ULL) {
+                snprintf(out, cap, "%.0fK", (double)n / 1e3);
+        } else {
+                snprintf(out, cap, "%llu", (unsigned long long)n);
+        }
+}
+
+/* The file must exist, not be a directory, and pass gguf_open()'s full
+ * validation; facts (may be NULL) gets the config blob's fields. */
+static int check_gguf(const char *path, const char *what, int line, struct gguf_facts *facts,
+                      struct mu_err *err)
+{
+        struct gguf *g = NULL;
         struct stat st;
-        char magic[4];
-        int fd;
-        ssize_t n;
+        int64_t ft;
+        int rc;
 
         if (stat(path, &st) < 0)
                 return mu_fail(err, MU_ENOTFOUND, "%s file '%s' not found (line %d)", what, path,
@@ -71,13 +99,34 @@ static int check_gguf(const char *path, const char *what, int line, struct mu_er
         if (S_ISDIR(st.st_mode))
                 return mu_fail(err, MU_EUNSUPPORTED,
                                "%s '%s' is a directory; only GGUF files are supported", what, path);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return mu_fail(err, MU_EIO, "cannot open '%s': %s", path, strerror(errno));
-        n = read(fd, magic, 4);
-        close(fd);
-        if (n != 4 || memcmp(magic, "GGUF", 4))
-                return mu_fail(err, MU_EFORMAT, "'%s' is not a GGUF file (no GGUF magic)", path);
+        rc = gguf_open(&g, path, err);
+        if (rc) {
+                if (rc == MU_ENOTFOUND)
+                        rc = MU_EIO; /* it exists: this is a read problem */
+                if (!err)
+                        return rc;
+                err->code = rc;
+                return mu_err_prefix(err, "%s '%s'", what, path);
+        }
+        if (facts) {
+                const char *a = gguf_get_str(g, "general.architecture");
+                uint64_t n = 0;
+                snprintf(facts->arch, sizeof(facts->arch), "%s", a ? a : "");
+                facts->file_type[0] = '\0';
+                if (gguf_get_i64(g, "general.file_type", &ft) == 0 && ft >= 0 && ft < 1000 &&
+                    strcmp(mu_ftype_name((int)ft), "unknown"))
+                        snprintf(facts->file_type, sizeof(facts->file_type), "%s",
+                                 mu_ftype_name((int)ft));
+                for (int64_t i = 0; i < gguf_n_tensors(g); i++) {
+                        const struct gguf_tensor_info *t = gguf_tensor(g, i);
+                        uint64_t e = 1;
+                        for (int d = 0; d < t->n_dims; d++)
+                                e *= (uint64_t)t->ne[d];
+                        n += e;
+                }
+                human_count(n, facts->params, sizeof(facts->params));
+        }
+        gguf_close(g);
         return 0;
 }
 
@@ -171,7 +220,8 @@ static char *merged_params(const struct store_model *base, const struct modelfil
         return s;
 }
 
-static char *config_json(const struct store_model *base, const struct modelfile *mf)
+static char *config_json(const struct store_model *base, const struct modelfile *mf,
+                         const struct gguf_facts *f)
 {
         cJSON *o = base && base->config_json ? cJSON_Parse(base->config_json) : NULL;
         char *s;
@@ -179,11 +229,14 @@ static char *config_json(const struct store_model *base, const struct modelfile 
         if (!cJSON_IsObject(o)) {
                 cJSON_Delete(o);
                 o = cJSON_CreateObject();
+                cJSON *fams = cJSON_CreateArray();
+                if (f->arch[0])
+                        cJSON_AddItemToArray(fams, cJSON_CreateString(f->arch));
                 cJSON_AddStringToObject(o, "model_format", "gguf");
-                cJSON_AddStringToObject(o, "model_family", "");
-                cJSON_AddItemToObject(o, "model_families", cJSON_CreateArray());
-                cJSON_AddStringToObject(o, "model_type", "");
-                cJSON_AddStringToObject(o, "file_type", "");
+                cJSON_AddStringToObject(o, "model_family", f->arch);
+                cJSON_AddItemToObject(o, "model_families", fams);
+                cJSON_AddStringToObject(o, "model_type", f->params);
+                cJSON_AddStringToObject(o, "file_type", f->file_type);
 #if defined(__aarch64__)
                 cJSON_AddStringToObject(o, "architecture", "arm64");
 #else
@@ -208,10 +261,11 @@ static int build(struct ctx *c, const struct modelfile *mf, struct store_model *
         const char *bd = c->o ? c->o->base_dir : NULL;
         char *path = file_arg(bd, mf->from), *json;
         struct store_model *base = NULL;
+        struct gguf_facts facts = {"", "", ""};
         int rc = 0;
 
         if (path) {
-                rc = check_gguf(path, "FROM", mf->from_line, err);
+                rc = check_gguf(path, "FROM", mf->from_line, &facts, err);
                 if (!rc)
                         rc = import_file(c, path, STORE_MT_MODEL, err);
                 free(path);
@@ -245,7 +299,7 @@ static int build(struct ctx *c, const struct modelfile *mf, struct store_model *
                         return mu_fail(err, MU_EUNSUPPORTED,
                                        "ADAPTER '%s': only GGUF adapter files are supported",
                                        mf->adapters[i]);
-                rc = check_gguf(ap, "ADAPTER", 0, err);
+                rc = check_gguf(ap, "ADAPTER", 0, NULL, err);
                 if (!rc)
                         rc = import_file(c, ap, STORE_MT_ADAPTER, err);
                 free(ap);
@@ -274,7 +328,7 @@ static int build(struct ctx *c, const struct modelfile *mf, struct store_model *
                 rc = add_text(c, STORE_MT_LICENSE, mf->licenses[i], err);
         if (rc)
                 return rc;
-        json = config_json(base, mf);
+        json = config_json(base, mf, &facts);
         {
                 char dg[72];
                 size_t len = strlen(json);

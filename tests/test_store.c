@@ -257,6 +257,8 @@ TEST(store_round_trip_stories)
                 CHECK_EQ_INT(m->n_licenses, 1);
                 CHECK_STR(m->licenses[0], "MIT");
                 CHECK(strstr(m->config_json, "\"model_format\":\"gguf\"") != NULL);
+                CHECK(strstr(m->config_json, "\"model_family\":\"llama\"") != NULL);
+                CHECK(strstr(m->config_json, "\"model_families\":[\"llama\"]") != NULL);
                 CHECK_STR(m->id, idhex);
                 CHECK_EQ_INT(m->from_ollama, 0);
                 CHECK(m->size > (uint64_t)st.st_size);
@@ -596,6 +598,40 @@ TEST(store_create_replaces_and_prunes)
         store_model_free(sm);
         free(blob_a);
         free(blob_m);
+        free(mdir);
+        free(cwd);
+        free(store);
+        free(tmp);
+}
+
+/* The config blob carries what Ollama shows as family, parameter size and
+ * quantization level: SmolLM2-135M has 134,515,008 tensor elements (sum of
+ * ne products; Ollama writes >= 1M with two decimals: "134.52M"), and
+ * general.file_type = 3 is Q4_1. */
+TEST(store_config_blob_from_gguf)
+{
+        NEED_MODEL(model, "SmolLM2-135M-Instruct.Q4_1.gguf");
+        char *tmp = test_tmpdir();
+        char *store = mu_xasprintf("%s/store", tmp);
+        char *cwd = getcwd(NULL, 0), *mdir = mu_xasprintf("%s/tests/models", cwd);
+        struct mu_config cfg = {store, NULL, "", 0};
+        struct mu_err err;
+        struct store_model *m = NULL;
+
+        (void)model;
+        CHECK_EQ_INT(create_from(&cfg, "smol", "FROM SmolLM2-135M-Instruct.Q4_1.gguf\n", mdir, &err), 0);
+        CHECK_EQ_INT(store_resolve(&cfg, "smol", &m, &err), 0);
+        if (m) {
+                CHECK_STR(m->config_json,
+                          "{\"model_format\":\"gguf\",\"model_family\":\"llama\",\"model_families\":"
+                          "[\"llama\"],\"model_type\":\"134.52M\",\"file_type\":\"Q4_1\","
+#if defined(__aarch64__)
+                          "\"architecture\":\"arm64\",\"os\":\"linux\"}");
+#else
+                          "\"architecture\":\"amd64\",\"os\":\"linux\"}");
+#endif
+                store_model_free(m);
+        }
         free(mdir);
         free(cwd);
         free(store);
