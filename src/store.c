@@ -295,7 +295,8 @@ char *store_manifest_json(const struct store_manifest *m)
 
         cJSON_AddNumberToObject(root, "schemaVersion", 2);
         cJSON_AddStringToObject(root, "mediaType", STORE_MT_MANIFEST);
-        cJSON_AddItemToObject(root, "config", layer_json(&m->config));
+        if (m->config.digest[0]) /* absent in some third-party manifests */
+                cJSON_AddItemToObject(root, "config", layer_json(&m->config));
         arr = cJSON_AddArrayToObject(root, "layers");
         for (int i = 0; i < m->n_layers; i++)
                 cJSON_AddItemToArray(arr, layer_json(&m->layers[i]));

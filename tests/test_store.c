@@ -156,6 +156,15 @@ TEST(store_manifest_parse_and_write)
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 CHECK_MSG(store_manifest_parse(&m, bad[i], strlen(bad[i]), &err) == MU_EFORMAT,
                           "accepted: %s", bad[i]);
+        /* no config (found by fuzz_manifest): serializes without one */
+        const char *nocfg = "{\"schemaVersion\":2,\"layers\":[]}";
+        CHECK_EQ_INT(store_manifest_parse(&m, nocfg, strlen(nocfg), &err), 0);
+        j = store_manifest_json(&m);
+        CHECK_EQ_INT(store_manifest_parse(&m2, j, strlen(j), &err), 0);
+        CHECK(strstr(j, "config") == NULL);
+        free(j);
+        store_manifest_release(&m2);
+        store_manifest_release(&m);
         CHECK(store_blob_path("/s", "sha256:../../x") == NULL);
         char *bp = store_blob_path("/s", "sha256:" STORIES_SHA);
         CHECK_STR(bp, "/s/blobs/sha256-" STORIES_SHA);
