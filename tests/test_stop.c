@@ -91,11 +91,11 @@ static int run_split(const struct stop_case *c, const size_t *cuts, int n_cuts,
                 size_t end = k < n_cuts ? cuts[k] : len;
                 int r = stop_matcher_feed(m, c->text + pos, end - pos, &out);
                 pos = end;
-                if (out.len > want_len || memcmp(out.data, want, out.len) != 0) {
+                if (out.len > want_len || memcmp(mu_buf_str(&out), want, out.len) != 0) {
                         test_fail_at(__FILE__, __LINE__, "%s: emitted '%s', not a prefix of '%s'",
                                      label, mu_buf_str(&out), want);
                         ok = 0;
-                } else if (!utf8_complete(out.data, out.len)) {
+                } else if (!utf8_complete(mu_buf_str(&out), out.len)) {
                         test_fail_at(__FILE__, __LINE__, "%s: emitted a split character", label);
                         ok = 0;
                 } else if (!r && !stopped && out.len + stop_matcher_held(m) != pos) {
