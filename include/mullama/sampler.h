@@ -35,12 +35,13 @@
  * clock and pid when that fails); any other value makes the output a function
  * of (seed, logits, accepted tokens) only.
  *
- * Cost per token: O(n_vocab) for the copy and candidate build plus
- * O(n_vocab) expected for the top_k selection (quickselect, then a sort of
- * the k survivors).  The full vocabulary is never sorted when top_k is set;
- * with top_k off, top_p sorts only as far as its prefix reaches (growing
- * partial selections); typical_p sorts its candidates.  Every buffer is
- * allocated once in sampler_create(); sampling allocates nothing.
+ * Cost per token: one pass over the vocabulary for the copy and one for the
+ * candidates.  With top_k set, the second pass keeps a k-element heap (one
+ * float comparison for most tokens) and only the k survivors are sorted; the
+ * full vocabulary is never sorted.  With top_k off, top_p sorts only as far
+ * as its prefix reaches (growing quickselect partitions); typical_p sorts its
+ * candidates.  Every buffer is allocated once in sampler_create(); sampling
+ * allocates nothing.
  *
  * A struct sampler is owned by one session and is not thread-safe. */
 #ifndef MULLAMA_SAMPLER_H

@@ -11,6 +11,10 @@
  *   counts[n_vocab] occurrence counts for penalties; all zero between calls
  *   hist[window]    ring of the last accepted tokens
  *
+ * With 0 < top_k < n_vocab, build_top_k() fills cand straight from work
+ * through a k-element heap (sorted at the end) instead of listing the whole
+ * vocabulary.
+ *
  * The sorted-prefix invariant lets top_k and top_p sort only what they keep:
  * cand_prefix(s, m) grows the prefix with a quickselect over the unsorted
  * tail followed by a sort of the m - n_sorted selected ones.  Filters that
@@ -306,6 +310,15 @@ static void cand_prefix(struct sampler *s, int m)
                 m = s->n_cand;
         if (m <= s->n_sorted)
                 return;
+        if (m == 1) {  /* just the best: a scan, no partitioning */
+                int best = 0;
+                for (int i = 1; i < s->n_cand; i++)
+                        if (cand_before(&s->cand[i], &s->cand[best]))
+                                best = i;
+                cand_swap(&s->cand[0], &s->cand[best]);
+                s->n_sorted = 1;
+                return;
+        }
         struct cand *tail = s->cand + s->n_sorted;
         size_t n_tail = (size_t)(s->n_cand - s->n_sorted);
         size_t want = (size_t)(m - s->n_sorted);
@@ -315,10 +328,16 @@ static void cand_prefix(struct sampler *s, int m)
         s->n_sorted = m;
 }
 
-static float cand_max_logit(struct sampler *s)
+static float cand_max_logit(const struct sampler *s)
 {
-        cand_prefix(s, 1);
-        return s->cand[0].logit;
+        float max;
+        if (s->n_sorted > 0)
+                return s->cand[0].logit;
+        max = s->cand[0].logit;
+        for (int i = 1; i < s->n_cand; i++)
+                if (s->cand[i].logit > max)
+                        max = s->cand[i].logit;
+        return max;
 }
 
 /* ---- pipeline stages ----------------------------------------------------- */
@@ -363,6 +382,48 @@ static void build_candidates(struct sampler *s)
         }
         s->n_cand = n;
         s->n_sorted = 0;
+}
+
+/* build_candidates() fused with top_k, for 0 < k < n_vocab: a heap of the
+ * k best so far with the worst at the root, so most of the vocabulary costs
+ * one float comparison and nothing is written for it.  Ids arrive in
+ * ascending order, so a newcomer tied with the root ranks after it. */
+static void build_top_k(struct sampler *s, int k)
+{
+        struct cand *h = s->cand;
+        int n = 0;
+        for (int i = 0; i < s->n_vocab; i++) {
+                float l = s->work[i];
+                if (n == k && !(l > h[0].logit))
+                        continue;  /* also drops NaN */
+                if (isnan(l) || l == -INFINITY)
+                        continue;
+                if (l == INFINITY)
+                        l = FLT_MAX;
+                struct cand c = {l, i};
+                int j;
+                if (n < k) {  /* sift up */
+                        for (j = n++; j > 0 && cand_before(&h[(j - 1) / 2], &c); j = (j - 1) / 2)
+                                h[j] = h[(j - 1) / 2];
+                        h[j] = c;
+                        continue;
+                }
+                for (j = 0;;) {  /* replace the root, sift down */
+                        int w = 2 * j + 1;
+                        if (w >= n)
+                                break;
+                        if (w + 1 < n && cand_before(&h[w], &h[w + 1]))
+                                w++;
+                        if (!cand_before(&c, &h[w]))
+                                break;
+                        h[j] = h[w];
+                        j = w;
+                }
+                h[j] = c;
+        }
+        qsort(h, (size_t)n, sizeof *h, cand_cmp);
+        s->n_cand = n;
+        s->n_sorted = n;
 }
 
 static void apply_top_k(struct sampler *s)
@@ -445,14 +506,20 @@ static void apply_top_p(struct sampler *s)
 
 static void apply_min_p(struct sampler *s)
 {
-        double p = s->p.min_p, max;
+        double p = s->p.min_p, max, logp;
         int n = s->n_cand, kept = 0, kept_sorted = 0;
         if (p <= 0.0 || n <= 1)
                 return;
-        max = cand_max_logit(s);
+        cand_prefix(s, 1);  /* the best candidate always stays */
+        max = s->cand[0].logit;
+        logp = log(p);
         for (int i = 0; i < n; i++) {
-                /* the best candidate always stays (min_p > 1 keeps just it) */
-                if (i == 0 || exp((double)s->cand[i].logit - max) >= p) {
+                /* p_i >= min_p * p_max, i.e. exp(l - max) >= min_p; the
+                 * log form decides all but the close calls */
+                double d = (double)s->cand[i].logit - max;
+                int keep = i == 0 || d >= logp + 1e-9 ||
+                           (d > logp - 1e-9 && exp(d) >= p);
+                if (keep) {
                         if (i < s->n_sorted)
                                 kept_sorted++;
                         s->cand[kept++] = s->cand[i];
@@ -495,7 +562,10 @@ static int greedy(struct sampler *s, struct mu_err *err)
 /* Candidates after all filters; returns their count or a negative code. */
 static int run_filters(struct sampler *s, struct mu_err *err)
 {
-        build_candidates(s);
+        if (s->p.top_k > 0 && s->p.top_k < s->n_vocab)
+                build_top_k(s, s->p.top_k);
+        else
+                build_candidates(s);
         if (s->n_cand == 0)
                 return mu_fail(err, MU_EINVAL, "no token left to sample: every logit is masked");
         apply_top_k(s);
