@@ -855,4 +855,13 @@ TEST(sampler_filter_boundaries)
         CHECK(ids[0] == 0 && ids[1] == 1 && ids[2] == 2);
         p.top_k = 6;
         CHECK_EQ_INT(kept(&p, eq, 6, ids), 4);
+        p.top_k = 5;  /* heap path with fewer live tokens than k */
+        CHECK_EQ_INT(kept(&p, eq, 6, ids), 4);
+        const float odd[6] = {NAN, 2, INFINITY, -INFINITY, 2, 1};
+        p.top_k = 2;  /* NaN dropped, +inf ranks first */
+        CHECK_EQ_INT(kept(&p, odd, 6, ids), 2);
+        CHECK(ids[0] == 2 && ids[1] == 1);
+        p.top_k = 0;
+        CHECK_EQ_INT(kept(&p, odd, 6, ids), 4);
+        CHECK(ids[0] == 2 && ids[1] == 1 && ids[2] == 4 && ids[3] == 5);
 }
