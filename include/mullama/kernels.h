@@ -2,16 +2,17 @@
  *
  * Per type: dequantize a row, quantize a row (the reference quantizer, also
  * used by `create --quantize`), and a dot product of a weight row against an
- * activation row already quantized to the type's vec_dot_type (Q8_0 for the
- * 32-blocks, Q8_K for the K-quants, F32/F16 for floats).  Every function has a
- * scalar reference in cpu_kernels_scalar; SIMD tables (avx2, avx512, neon)
+ * activation row already quantized to the type's vec_dot_type (Q8_0 for
+ * Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F32 for
+ * F32/F16/BF16).  Every function has a
+ * scalar reference in cpu_kernels_scalar; SIMD tables (avx2, avx512)
  * live in their own translation units and are chosen once at run time
  * (cpuid; MULLAMA_CPU=scalar|avx2|avx512 overrides).  A SIMD table may leave
  * an entry NULL: the scalar one is used then.
  *
  * matmul() is the one entry the engine uses for weight x activations; it
  * quantizes the activations once per call, splits rows over the pool, and may
- * use BLAS for prompt batches. */
+ * use BLAS for prompt batches (compiled in, off by default: see matmul.c). */
 #ifndef MULLAMA_KERNELS_H
 #define MULLAMA_KERNELS_H
 
@@ -27,11 +28,18 @@ typedef void (*quant_from_float_fn)(const float *x, void *y, int64_t n);
 /* s = sum_i x[i] * y[i] over n elements (n a multiple of the block size). */
 typedef void (*quant_vec_dot_fn)(int n, float *s, const void *x, const void *y);
 
+/* Optional: one weight row x against 4 activation rows at once:
+ * s[k * s_stride] = x . (y + k * y_stride) for k < 4 (y_stride in bytes).
+ * Decodes each weight block once for 4 tokens (prompt processing). */
+typedef void (*quant_vec_dot4_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
+                                  size_t y_stride);
+
 struct quant_fns {
         quant_to_float_fn to_float;
         quant_from_float_fn from_float;
         quant_vec_dot_fn vec_dot;
         int vec_dot_type;  /* type y must be in for vec_dot */
+        quant_vec_dot4_fn vec_dot4;  /* may be NULL (matmul loops vec_dot) */
 };
 
 struct cpu_kernels {
@@ -57,7 +65,8 @@ const char *mu_backends(void);
 /* Can the engine run tensors of this type (dequantize + dot)? */
 int quant_supported(int type);
 
-/* Convenience wrappers over cpu_kernels_get(). n is a multiple of the block. */
+/* n is a multiple of the block.  Dequantize uses cpu_kernels_get(); quantize
+ * always uses the scalar reference (bytes independent of the CPU). */
 void quant_dequantize_row(int type, const void *x, float *y, int64_t n);
 void quant_quantize_row(int type, const float *x, void *y, int64_t n);
 
