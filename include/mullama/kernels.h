@@ -57,7 +57,8 @@ const char *mu_backends(void);
 /* Can the engine run tensors of this type (dequantize + dot)? */
 int quant_supported(int type);
 
-/* Convenience wrappers over cpu_kernels_get(). n is a multiple of the block. */
+/* n is a multiple of the block.  Dequantize uses cpu_kernels_get(); quantize
+ * always uses the scalar reference (bytes independent of the CPU). */
 void quant_dequantize_row(int type, const void *x, float *y, int64_t n);
 void quant_quantize_row(int type, const float *x, void *y, int64_t n);
 
