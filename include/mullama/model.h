@@ -1,0 +1,130 @@
+/* model.h -- the transformer engine: a model (weights + hyperparameters, read
+ * only, shareable between sessions) and a session (KV cache, scratch, thread
+ * pool; one per conversation or request).
+ *
+ * Model: model_load() opens a GGUF, reads the architecture's hyperparameters
+ * (`<arch>.*` keys, llama.cpp's defaults for absent ones) and binds every
+ * tensor as a zero-copy view into the file's mmap.  An unsupported
+ * architecture, a missing tensor, a wrong shape or a tensor type the CPU
+ * kernels cannot run is an error naming it.  Architectures: llama (Llama 2/3,
+ * TinyLlama, Mistral, SmolLM2), qwen2, qwen3, gemma2, gemma3, phi3.
+ * The model owns its struct gguf; everything it returns is borrowed until
+ * model_free().  A model is read-only after loading: sessions on several
+ * threads may share it.
+ *
+ * Session: session_eval() appends tokens at position n_past, processing them
+ * in batches of n_batch (one matmul per weight per batch, causal attention
+ * over the KV cache), and leaves the logits of the last token in
+ * session_logits().  No allocation happens per token: every buffer is sized
+ * at session_create().  Results do not depend on the thread count and, up to
+ * float rounding, not on the batch size.
+ *
+ * Cancellation: session_set_cancel() gives a flag (e.g. &mu_interrupted)
+ * checked between layers; when it becomes non-zero, session_eval() stops and
+ * returns MU_ECANCELED.  The tokens of the interrupted batch are then not in
+ * the cache (n_past is what it was before that batch). */
+#ifndef MULLAMA_MODEL_H
+#define MULLAMA_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mullama/mullama.h"
+
+struct gguf;
+struct model;
+struct session;
+
+/* ---- model -------------------------------------------------------------- */
+
+struct model_params {
+        int n_gpu_layers;  /* layers to offload (0: CPU only; ignored for now) */
+        int use_mmap;      /* 1 (default): weights stay in the file's mmap */
+};
+
+struct model_params model_default_params(void);
+
+/* Load path; on failure *out is NULL and err says why. */
+int model_load(struct model **out, const char *path, const struct model_params *p,
+               struct mu_err *err);
+void model_free(struct model *m);  /* NULL is a no-op */
+
+/* Hyperparameters as the engine uses them (defaults filled in). */
+struct model_hparams {
+        int n_vocab;
+        int n_ctx_train;
+        int n_embd;
+        int n_layer;
+        int n_head;
+        int n_head_kv;
+        int n_ff;
+        int head_dim_k;        /* key_length */
+        int head_dim_v;        /* value_length */
+        int n_rot;             /* rope dimension count */
+        int rope_neox;         /* 1: NeoX pairs (i, i + n_rot/2); 0: (2i, 2i+1) */
+        float rope_freq_base;
+        float rope_freq_base_swa;  /* local layers (gemma) */
+        float rope_freq_scale;     /* 1 / rope.scaling.factor for linear scaling */
+        float rope_attn_factor;    /* multiplies sin/cos (longrope); 1 */
+        float norm_eps;
+        float attn_scale;          /* applied to q.k */
+        float attn_softcap;        /* 0: none */
+        float final_softcap;       /* 0: none */
+        float embd_scale;          /* applied to the token embedding; 1 or sqrt(n_embd) */
+        int n_swa;                 /* sliding window (0: none) */
+};
+
+const struct model_hparams *model_hparams(const struct model *m);
+const struct gguf *model_gguf(const struct model *m);
+const char *model_arch_name(const struct model *m);  /* "llama", "gemma3", ... */
+int model_n_vocab(const struct model *m);
+int model_n_ctx_train(const struct model *m);
+int model_n_layer(const struct model *m);
+int model_n_embd(const struct model *m);
+/* Is layer il a sliding-window layer? */
+int model_layer_is_swa(const struct model *m, int il);
+uint64_t model_size_bytes(const struct model *m);  /* bytes of tensor data */
+uint64_t model_n_params(const struct model *m);    /* elements over all tensors */
+
+/* Bytes a session would use: weights + KV cache (n_ctx positions in kv_type)
+ * + scratch for n_batch tokens.  For callers to print before loading. */
+size_t model_estimate_memory(const struct model *m, int n_ctx, int kv_type, int n_batch);
+
+/* ---- session ------------------------------------------------------------ */
+
+struct session_params {
+        int n_ctx;      /* 0: min(n_ctx_train, 4096) */
+        int n_threads;  /* <= 0: physical cores */
+        int n_batch;    /* tokens per forward pass in prompt eval (default 512) */
+        int kv_type;    /* MU_TYPE_F16 (default), MU_TYPE_Q8_0 or MU_TYPE_F32 */
+};
+
+struct session_params session_default_params(void);
+
+/* The session borrows m until session_free(). */
+int session_create(struct session **out, struct model *m, const struct session_params *p,
+                   struct mu_err *err);
+void session_free(struct session *s);  /* NULL is a no-op */
+
+/* Append n tokens at n_past and compute the logits of the last one.
+ * MU_ERANGE when n_past + n would exceed n_ctx (nothing is evaluated),
+ * MU_EINVAL for a token id outside the vocabulary, MU_ECANCELED (see above). */
+int session_eval(struct session *s, const int32_t *tokens, int n, struct mu_err *err);
+
+/* Logits (n_vocab floats) after the last session_eval(); borrowed. */
+const float *session_logits(const struct session *s);
+int session_n_past(const struct session *s);
+int session_n_ctx(const struct session *s);
+const struct model *session_model(const struct session *s);
+
+/* Forget positions >= n_past (clamped to [0, n_past]). */
+void session_truncate(struct session *s, int n_past);
+/* Context shift: drop n_discard positions after the first n_keep and move the
+ * rest down, re-rotating the cached keys so generation can continue.
+ * MU_EINVAL when the range is outside [0, n_past). */
+int session_shift(struct session *s, int n_keep, int n_discard);
+
+/* A flag checked between layers; NULL disables.  Borrowed. */
+void session_set_cancel(struct session *s, volatile int *flag);
+
+#endif

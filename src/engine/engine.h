@@ -1,0 +1,129 @@
+/* engine.h -- what the engine's files share: struct model (hparams + tensor
+ * views), struct kv_cache, struct session, and the scalar ops.  Not a public
+ * contract (include/mullama/model.h is). */
+#ifndef MULLAMA_ENGINE_H
+#define MULLAMA_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mullama/kernels.h"
+#include "mullama/model.h"
+#include "mullama/types.h"
+
+enum model_arch {
+        ARCH_LLAMA,
+        ARCH_QWEN2,
+        ARCH_QWEN3,
+        ARCH_GEMMA2,
+        ARCH_GEMMA3,
+        ARCH_PHI3,
+};
+
+/* A present tensor has data != NULL. */
+struct layer {
+        struct mu_tensor attn_norm, attn_post_norm;
+        struct mu_tensor wq, wk, wv, wqkv, wo;
+        struct mu_tensor bq, bk, bv, bqkv;  /* optional biases (F32) */
+        struct mu_tensor q_norm, k_norm;    /* [head_dim] */
+        struct mu_tensor ffn_norm, ffn_post_norm;
+        struct mu_tensor ffn_gate, ffn_up, ffn_down;  /* phi3: ffn_up is gate|up */
+        const float *rope_factors;          /* [n_rot/2] or NULL */
+        int is_swa;
+        float rope_base;
+};
+
+struct model {
+        struct gguf *g;
+        enum model_arch arch;
+        const char *arch_name;
+        struct model_hparams hp;
+        struct mu_tensor tok_embd, output_norm, output;
+        struct layer *layers;
+        uint64_t size_bytes, n_params;
+        int fused_qkv, fused_up;
+};
+
+/* ---- kv_cache.c ---------------------------------------------------------- */
+
+/* Per layer, K and V rows of n_head_kv * head_dim elements in type, one row
+ * per position [0, n_ctx). */
+struct kv_cache {
+        int type;
+        int n_ctx, n_layer;
+        size_t k_row, v_row;  /* bytes per row */
+        int k_dim, v_dim;     /* elements per row */
+        uint8_t **k, **v;     /* [n_layer] -> n_ctx rows */
+};
+
+int kv_cache_init(struct kv_cache *c, const struct model *m, int n_ctx, int type,
+                  struct mu_err *err);
+void kv_cache_release(struct kv_cache *c);
+size_t kv_cache_bytes(const struct model *m, int n_ctx, int type);
+/* Store rows for n positions starting at pos (x is [n][dim] floats). */
+void kv_cache_store(struct kv_cache *c, int il, int pos, int n, const float *k,
+                    const float *v);
+static inline const void *kv_cache_k(const struct kv_cache *c, int il, int pos)
+{
+        return c->k[il] + (size_t)pos * c->k_row;
+}
+static inline const void *kv_cache_v(const struct kv_cache *c, int il, int pos)
+{
+        return c->v[il] + (size_t)pos * c->v_row;
+}
+/* Move rows [src, src + n) to dst in every layer (dst < src). */
+void kv_cache_move(struct kv_cache *c, int dst, int src, int n);
+
+/* ---- ops.c --------------------------------------------------------------- */
+
+/* y = x / rms(x) * w (w may be NULL: no weight), n elements. */
+void op_rmsnorm(float *y, const float *x, const float *w, int n, float eps);
+/* RoPE on one head vector x[head_dim] at position pos: rotates the first
+ * n_rot elements.  factors: per-pair frequency divisors or NULL. */
+struct rope_params {
+        int n_rot;
+        int neox;
+        float base;
+        float freq_scale;
+        float attn_factor;
+        const float *factors;
+};
+/* cs[n_rot] = (cos, sin) pairs for position pos; then apply to each head. */
+void op_rope_cache(float *cs, float pos, const struct rope_params *rp);
+void op_rope_apply(float *x, const float *cs, int n_rot, int neox);
+void op_silu_mul(float *y, const float *g, const float *u, int n);
+void op_gelu_mul(float *y, const float *g, const float *u, int n);
+float op_gelu(float x);
+void op_add(float *y, const float *x, int n);
+void op_softcap(float *x, int n, float cap);
+
+/* ---- forward.c ----------------------------------------------------------- */
+
+struct session {
+        struct model *m;
+        struct session_params p;
+        struct mu_pool *pool;
+        struct matmul_ws *ws;
+        struct kv_cache kv;
+        int n_past;
+        volatile int *cancel;
+        const struct cpu_kernels *k;
+        /* scratch, sized for n_batch tokens, carved from one block */
+        float *scratch;
+        float *x, *xn, *q, *kx, *vx, *qkv, *att, *tmp, *gate, *up, *logits;
+        int qkv_dim;
+        /* attention: per thread */
+        float *att_acc;      /* [nth][head_dim_v] */
+        float *att_vrow;     /* [nth][head_dim_v] */
+        float *att_qf;       /* [nth][head_dim_k] */
+        float *rope_cs;      /* [n_rot] */
+        void *att_q;         /* [nth][q row in the K vec_dot type] */
+        size_t att_q_stride;
+};
+
+/* Evaluate n <= n_batch tokens at n_past (n_past is not advanced);
+ * want_logits: compute the logits of the last one. */
+int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logits,
+                  struct mu_err *err);
+
+#endif

@@ -1,0 +1,224 @@
+/* forward.c -- one forward pass over a batch of n tokens at positions
+ * [n_past, n_past + n): embeddings, then per layer
+ *   pre-norm -> Q/K/V projections (+ biases, + per-head QK-norm) -> RoPE ->
+ *   store K/V in the cache -> causal attention over the cache (online
+ *   softmax, sliding window on local layers) -> output projection
+ *   (-> post-norm) -> residual -> pre-norm -> gated FFN (SiLU or GELU)
+ *   (-> post-norm) -> residual,
+ * then the final norm and the output projection for the last token only.
+ * Every weight is used by one matmul() per batch.  Attention is split over
+ * (token, head) pairs on the pool; each pair is computed by one thread in a
+ * fixed order, so results do not depend on the thread count, and a token's
+ * result does not depend on the batch it came in (keys and values are read
+ * back from the cache in both cases). */
+#include <math.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "mullama/pool.h"
+
+static void mm(struct session *s, const struct mu_tensor *w, const float *x, int n, float *y)
+{
+        matmul(s->pool, s->ws, w, x, n, y);
+}
+
+static void add_bias(float *y, const struct mu_tensor *b, int n_tok, int dim)
+{
+        if (!b->data)
+                return;
+        for (int t = 0; t < n_tok; t++)
+                op_add(y + (size_t)t * dim, b->data, dim);
+}
+
+static void norm_rows(float *y, const float *x, const struct mu_tensor *w, int n_tok, int dim,
+                      float eps)
+{
+        for (int t = 0; t < n_tok; t++)
+                op_rmsnorm(y + (size_t)t * dim, x + (size_t)t * dim, w->data, dim, eps);
+}
+
+/* ---- attention ----------------------------------------------------------- */
+
+struct att_job {
+        struct session *s;
+        int il, n_tok, p0;
+};
+
+static void att_task(void *arg, int ith, int nth)
+{
+        struct att_job *j = arg;
+        struct session *s = j->s;
+        const struct model_hparams *hp = &s->m->hp;
+        const struct kv_cache *kv = &s->kv;
+        const struct quant_fns *kf = &s->k->q[kv->type];
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head;
+        const int group = hp->n_head / hp->n_head_kv;
+        const int swa = s->m->layers[j->il].is_swa ? hp->n_swa : 0;
+        const float scale = hp->attn_scale, cap = hp->attn_softcap;
+        float *acc = s->att_acc + (size_t)ith * hdv;
+        float *vrow = s->att_vrow + (size_t)ith * hdv;
+        float *qf = s->att_qf + (size_t)ith * hdk;
+        void *qx = (char *)s->att_q + (size_t)ith * s->att_q_stride;
+        const void *qdot = qf;
+
+        for (int task = ith; task < j->n_tok * nh; task += nth) {
+                int t = task / nh, h = task % nh, kvh = h / group;
+                int pos = j->p0 + t;
+                int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                const float *q = s->q + (size_t)t * nh * hdk + (size_t)h * hdk;
+                size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
+                size_t voff = mu_row_size(kv->type, (int64_t)kvh * hdv);
+                float m = -INFINITY, l = 0;
+
+                for (int i = 0; i < hdk; i++)
+                        qf[i] = q[i] * scale;
+                if (kf->vec_dot_type != MU_TYPE_F32) {
+                        s->k->q[kf->vec_dot_type].from_float(qf, qx, hdk);
+                        qdot = qx;
+                }
+                for (int i = 0; i < hdv; i++)
+                        acc[i] = 0;
+                for (int p = lo; p <= pos; p++) {
+                        float sc;
+
+                        kf->vec_dot(hdk, &sc, (const char *)kv_cache_k(kv, j->il, p) + koff, qdot);
+                        if (cap > 0)
+                                sc = tanhf(sc / cap) * cap;
+                        if (sc > m) {
+                                float r = expf(m - sc);
+                                for (int i = 0; i < hdv; i++)
+                                        acc[i] *= r;
+                                l *= r;
+                                m = sc;
+                        }
+                        float w = expf(sc - m);
+                        l += w;
+                        kf->to_float((const char *)kv_cache_v(kv, j->il, p) + voff, vrow, hdv);
+                        for (int i = 0; i < hdv; i++)
+                                acc[i] += w * vrow[i];
+                }
+                float *out = s->att + (size_t)t * nh * hdv + (size_t)h * hdv;
+                float inv = 1.0f / l;
+                for (int i = 0; i < hdv; i++)
+                        out[i] = acc[i] * inv;
+        }
+}
+
+/* ---- one layer ----------------------------------------------------------- */
+
+static void layer_forward(struct session *s, int il, int n, int p0)
+{
+        struct model *m = s->m;
+        const struct model_hparams *hp = &m->hp;
+        const struct layer *l = &m->layers[il];
+        const int E = hp->n_embd, hdk = hp->head_dim_k;
+        const int qd = hp->n_head * hdk, kd = hp->n_head_kv * hdk,
+                  vd = hp->n_head_kv * hp->head_dim_v;
+        const int nff = hp->n_ff;
+        const float eps = hp->norm_eps;
+
+        /* attention */
+        norm_rows(s->xn, s->x, &l->attn_norm, n, E, eps);
+        if (m->fused_qkv) {
+                int d = qd + kd + vd;
+                mm(s, &l->wqkv, s->xn, n, s->qkv);
+                add_bias(s->qkv, &l->bqkv, n, d);
+                for (int t = 0; t < n; t++) {
+                        const float *r = s->qkv + (size_t)t * d;
+                        memcpy(s->q + (size_t)t * qd, r, (size_t)qd * sizeof(float));
+                        memcpy(s->kx + (size_t)t * kd, r + qd, (size_t)kd * sizeof(float));
+                        memcpy(s->vx + (size_t)t * vd, r + qd + kd, (size_t)vd * sizeof(float));
+                }
+        } else {
+                mm(s, &l->wq, s->xn, n, s->q);
+                mm(s, &l->wk, s->xn, n, s->kx);
+                mm(s, &l->wv, s->xn, n, s->vx);
+                add_bias(s->q, &l->bq, n, qd);
+                add_bias(s->kx, &l->bk, n, kd);
+                add_bias(s->vx, &l->bv, n, vd);
+        }
+        if (l->q_norm.data) {
+                for (int i = 0; i < n * hp->n_head; i++)
+                        op_rmsnorm(s->q + (size_t)i * hdk, s->q + (size_t)i * hdk,
+                                   l->q_norm.data, hdk, eps);
+                for (int i = 0; i < n * hp->n_head_kv; i++)
+                        op_rmsnorm(s->kx + (size_t)i * hdk, s->kx + (size_t)i * hdk,
+                                   l->k_norm.data, hdk, eps);
+        }
+        struct rope_params rp = {hp->n_rot, hp->rope_neox, l->rope_base, hp->rope_freq_scale,
+                                 hp->rope_attn_factor, l->rope_factors};
+        for (int t = 0; t < n; t++) {
+                op_rope_cache(s->rope_cs, (float)(p0 + t), &rp);
+                for (int h = 0; h < hp->n_head; h++)
+                        op_rope_apply(s->q + (size_t)t * qd + (size_t)h * hdk, s->rope_cs,
+                                      hp->n_rot, hp->rope_neox);
+                for (int h = 0; h < hp->n_head_kv; h++)
+                        op_rope_apply(s->kx + (size_t)t * kd + (size_t)h * hdk, s->rope_cs,
+                                      hp->n_rot, hp->rope_neox);
+        }
+        kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
+
+        struct att_job aj = {s, il, n, p0};
+        if (mu_pool_size(s->pool) > 1)
+                mu_pool_run(s->pool, att_task, &aj);
+        else
+                att_task(&aj, 0, 1);
+
+        mm(s, &l->wo, s->att, n, s->tmp);
+        if (l->attn_post_norm.data)
+                norm_rows(s->tmp, s->tmp, &l->attn_post_norm, n, E, eps);
+        op_add(s->x, s->tmp, n * E);
+
+        /* feed-forward */
+        norm_rows(s->xn, s->x, &l->ffn_norm, n, E, eps);
+        if (m->fused_up) {
+                mm(s, &l->ffn_up, s->xn, n, s->gate);  /* [n][2 * nff]: gate | up */
+                for (int t = 0; t < n; t++) {
+                        const float *g = s->gate + (size_t)t * 2 * nff;
+                        op_silu_mul(s->up + (size_t)t * nff, g, g + nff, nff);
+                }
+        } else {
+                mm(s, &l->ffn_gate, s->xn, n, s->gate);
+                mm(s, &l->ffn_up, s->xn, n, s->up);
+                if (m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3)
+                        op_gelu_mul(s->up, s->gate, s->up, n * nff);
+                else
+                        op_silu_mul(s->up, s->gate, s->up, n * nff);
+        }
+        mm(s, &l->ffn_down, s->up, n, s->tmp);
+        if (l->ffn_post_norm.data)
+                norm_rows(s->tmp, s->tmp, &l->ffn_post_norm, n, E, eps);
+        op_add(s->x, s->tmp, n * E);
+}
+
+int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logits,
+                  struct mu_err *err)
+{
+        struct model *m = s->m;
+        const struct model_hparams *hp = &m->hp;
+        const int E = hp->n_embd;
+        const size_t erow = mu_row_size(m->tok_embd.type, E);
+        const int p0 = s->n_past;
+
+        for (int t = 0; t < n; t++) {
+                float *x = s->x + (size_t)t * E;
+                quant_dequantize_row(m->tok_embd.type,
+                                     (const char *)m->tok_embd.data + (size_t)tokens[t] * erow, x, E);
+                if (hp->embd_scale != 1.0f)
+                        for (int i = 0; i < E; i++)
+                                x[i] *= hp->embd_scale;
+        }
+        for (int il = 0; il < hp->n_layer; il++) {
+                if (s->cancel && *s->cancel)
+                        return mu_fail(err, MU_ECANCELED, "evaluation canceled");
+                layer_forward(s, il, n, p0);
+        }
+        if (want_logits) {
+                op_rmsnorm(s->xn, s->x + (size_t)(n - 1) * E, m->output_norm.data, E,
+                           hp->norm_eps);
+                mm(s, &m->output, s->xn, 1, s->logits);
+                if (hp->final_softcap > 0)
+                        op_softcap(s->logits, hp->n_vocab, hp->final_softcap);
+        }
+        return 0;
+}

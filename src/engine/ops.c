@@ -1,0 +1,110 @@
+/* ops.c -- scalar reference ops of the transformer block: RMSNorm, RoPE
+ * (normal and NeoX pairing, linear scaling, frequency factors), SiLU/GELU
+ * gated units, residual add, soft-capping.  The numerics follow ggml's CPU
+ * ops where that matters for matching llama.cpp's greedy output: RMSNorm sums
+ * squares in double, RoPE angles come from repeated float multiplication, and
+ * GELU is the tanh approximation looked up on fp16-rounded inputs. */
+#include <math.h>
+#include <pthread.h>
+
+#include "engine/engine.h"
+
+void op_rmsnorm(float *y, const float *x, const float *w, int n, float eps)
+{
+        double sum = 0;
+
+        for (int i = 0; i < n; i++)
+                sum += (double)(x[i] * x[i]);
+        float scale = 1.0f / sqrtf((float)(sum / n) + eps);
+        if (w) {
+                for (int i = 0; i < n; i++)
+                        y[i] = (x[i] * scale) * w[i];
+        } else {
+                for (int i = 0; i < n; i++)
+                        y[i] = x[i] * scale;
+        }
+}
+
+void op_rope_cache(float *cs, float pos, const struct rope_params *rp)
+{
+        float theta_scale = powf(rp->base, -2.0f / (float)rp->n_rot);
+        float theta = pos;
+
+        for (int i0 = 0; i0 < rp->n_rot; i0 += 2) {
+                float ff = rp->factors ? rp->factors[i0 / 2] : 1.0f;
+                float t = rp->freq_scale * (theta / ff);
+                cs[i0] = cosf(t) * rp->attn_factor;
+                cs[i0 + 1] = sinf(t) * rp->attn_factor;
+                theta *= theta_scale;
+        }
+}
+
+void op_rope_apply(float *x, const float *cs, int n_rot, int neox)
+{
+        if (neox) {
+                int h = n_rot / 2;
+                for (int i = 0; i < h; i++) {
+                        float c = cs[2 * i], s = cs[2 * i + 1];
+                        float x0 = x[i], x1 = x[i + h];
+                        x[i] = x0 * c - x1 * s;
+                        x[i + h] = x0 * s + x1 * c;
+                }
+        } else {
+                for (int i0 = 0; i0 < n_rot; i0 += 2) {
+                        float c = cs[i0], s = cs[i0 + 1];
+                        float x0 = x[i0], x1 = x[i0 + 1];
+                        x[i0] = x0 * c - x1 * s;
+                        x[i0 + 1] = x0 * s + x1 * c;
+                }
+        }
+}
+
+void op_silu_mul(float *y, const float *g, const float *u, int n)
+{
+        for (int i = 0; i < n; i++)
+                y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+float op_gelu(float x)
+{
+        const float a = 0.044715f, s2pi = 0.79788456080286535587989211986876f;
+        return 0.5f * x * (1.0f + tanhf(s2pi * x * (1.0f + a * x * x)));
+}
+
+/* gelu of every fp16 value, rounded to fp16 (as ggml's table) */
+static float gelu_table[1 << 16];
+static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
+
+static void gelu_init(void)
+{
+        for (int i = 0; i < (1 << 16); i++)
+                gelu_table[i] = mu_fp16_to_fp32(mu_fp32_to_fp16(op_gelu(mu_fp16_to_fp32((uint16_t)i))));
+}
+
+void op_gelu_mul(float *y, const float *g, const float *u, int n)
+{
+        pthread_once(&gelu_once, gelu_init);
+        for (int i = 0; i < n; i++) {
+                float x = g[i];
+                float v;
+                if (x <= -10.0f)
+                        v = 0.0f;
+                else if (x >= 10.0f)
+                        v = x;
+                else
+                        v = gelu_table[mu_fp32_to_fp16(x)];
+                y[i] = v * u[i];
+        }
+}
+
+void op_add(float *y, const float *x, int n)
+{
+        for (int i = 0; i < n; i++)
+                y[i] += x[i];
+}
+
+void op_softcap(float *x, int n, float cap)
+{
+        for (int i = 0; i < n; i++)
+                x[i] = tanhf(x[i] / cap) * cap;
+}
