@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "mullama/bench.h"
 #include "mullama/fs.h"
+#include "mullama/gguf.h"
 #include "mullama/model.h"
 #include "mullama/pool.h"
 #include "mullama/sha256.h"
@@ -66,6 +67,37 @@ static int parse_list(struct int_list *l, const char *s, const char *what, int m
                 return -1;
         }
         return 0;
+}
+
+static const char *ftype_name(const struct model *m)
+{
+        int64_t ft;
+
+        const struct gguf *g = model_gguf(m);
+        size_t bytes[MU_TYPE_COUNT] = {0}, best = 0;
+        int t = MU_TYPE_F32;
+
+        if (!gguf_get_i64(g, "general.file_type", &ft))
+                return mu_ftype_name((int)ft);
+        /* no file type: name the type holding most of the weights */
+        for (int64_t i = 0; i < gguf_n_tensors(g); i++) {
+                const struct gguf_tensor_info *ti = gguf_tensor(g, i);
+                bytes[ti->type] += ti->size;
+        }
+        for (int k = 0; k < MU_TYPE_COUNT; k++)
+                if (bytes[k] > best)
+                        best = bytes[k], t = k;
+        return mu_type_name(t);
+}
+
+/* K and V bytes for the session's context: layers x positions x heads x dims. */
+static uint64_t kv_bytes(const struct model *m, int n_ctx, int kv_type)
+{
+        const struct model_hparams *hp = model_hparams(m);
+        size_t k = mu_row_size(kv_type, (int64_t)hp->n_head_kv * hp->head_dim_k);
+        size_t v = mu_row_size(kv_type, (int64_t)hp->n_head_kv * hp->head_dim_v);
+
+        return (uint64_t)hp->n_layer * (uint64_t)n_ctx * (k + v);
 }
 
 static uint64_t peak_rss(void)
@@ -166,7 +198,7 @@ static int run_combo(struct model *m, const char *label, const struct combo *c,
         rc = session_create(&s, m, &sp, err);
         if (rc)
                 return rc;
-        row->kv_bytes = session_kv_bytes(s);
+        row->kv_bytes = kv_bytes(m, session_n_ctx(s), sp.kv_type);
         bench_row_test_name(row, test, sizeof(test));
         toks = mu_xcalloc((size_t)(c->depth + c->n_prompt + 1), sizeof(int32_t));
         row->samples_ns = mu_xcalloc((size_t)o->runs, sizeof(int64_t));
@@ -238,15 +270,15 @@ static int run_combo(struct model *m, const char *label, const struct combo *c,
         return rc;
 }
 
-static void row_model_facts(struct bench_row *row, struct model *m, const char *path,
+static void row_model_facts(struct bench_row *row, const struct model *m, const char *path,
                             const char *digest, const struct combo *c,
                             const struct bench_opts *o, int64_t cold, int dropped,
                             int64_t warm_ns)
 {
         row->model_filename = mu_xstrdup(path);
         row->arch = mu_xstrdup(model_arch_name(m));
-        row->quant = mu_xstrdup(model_ftype_name(m));
-        row->model_type = mu_xasprintf("%s %s", model_arch_name(m), model_ftype_name(m));
+        row->quant = mu_xstrdup(ftype_name(m));
+        row->model_type = mu_xasprintf("%s %s", model_arch_name(m), ftype_name(m));
         row->model_digest = digest ? mu_xasprintf("sha256:%s", digest) : NULL;
         row->model_size = model_size_bytes(m);
         row->model_n_params = model_n_params(m);
@@ -345,7 +377,7 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
         /* every model must resolve and the output be writable before any work */
         char **paths = mu_xcalloc((size_t)np, sizeof(char *));
         for (int i = 0; i < np && !rc; i++) {
-                rc = model_resolve_path(cfg, pos[i], &paths[i], &err);
+                rc = cli_resolve_model(cfg, pos[i], &paths[i], NULL, &err);
                 if (rc)
                         fprintf(stderr, "error: %s\n", err.msg);
         }

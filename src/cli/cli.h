@@ -55,6 +55,18 @@ void opt_usage(FILE *f, const struct cmd_usage *u, const struct opt *opts);
 /* "error: MSG" + short usage hint on stderr; returns MU_EXIT_USAGE. */
 int opt_error(const struct cmd_usage *u, const char *fmt, ...) MU_PRINTF(2, 3);
 
+/* ---- shared by commands that load models (resolve.c) ------------------ */
+struct store_model;
+struct chat_msg;
+/* ref is a path (./x.gguf, /abs, ~/x) or a store name.  *path is the GGUF
+ * to load (caller frees); *sm (optional) the store entry with its layers. */
+int cli_resolve_model(const struct mu_config *cfg, const char *ref, char **path,
+                      struct store_model **sm, struct mu_err *err);
+/* Parse a messages layer ([{"role":..,"content":..}]); free with
+ * cli_history_free(msgs, n). */
+int cli_history_from_json(const char *json, struct chat_msg **out, int *n);
+void cli_history_free(struct chat_msg *msgs, int n);
+
 /* Print "error: <err.msg>" and map the code to an exit status. */
 int cli_fail(const struct mu_err *err);
 
