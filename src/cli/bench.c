@@ -400,13 +400,39 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                 struct model *m = NULL;
                 char digest[65];
                 int64_t cold = 0, warm_ns = 0;
-                int dropped = drop_cache(path);
+                int dropped = 0;
 
                 fprintf(stderr, "bench: loading %s\n", path);
-                if ((rc = timed_load(path, o.threads.v[0], &cold, &err)) ||
-                    (rc = timed_load(path, o.threads.v[0], &warm_ns, &err)) ||
-                    (rc = model_load(&m, path, &mp, &err)))
+                if ((rc = model_load(&m, path, &mp, &err)))
                         break;
+                /* every test must fit the context before any timing starts */
+                for (int di = 0; di < o.depth.n && !rc; di++)
+                        for (int pi = 0; pi < o.prompt.n && !rc; pi++)
+                                for (int gn = 0; gn < o.gen.n && !rc; gn++) {
+                                        int need = o.depth.v[di] + o.prompt.v[pi] +
+                                                   o.gen.v[gn] + 1;
+                                        if (need > model_n_ctx_train(m))
+                                                rc = mu_fail(&err, MU_EINVAL,
+                                                             "depth %d + prompt %d + gen %d "
+                                                             "is longer than the context of "
+                                                             "'%s' (%d)", o.depth.v[di],
+                                                             o.prompt.v[pi], o.gen.v[gn],
+                                                             path, model_n_ctx_train(m));
+                                }
+                if (!rc) {
+                        model_free(m);
+                        m = NULL;
+                        dropped = drop_cache(path);
+                        rc = timed_load(path, o.threads.v[0], &cold, &err);
+                }
+                if (!rc)
+                        rc = timed_load(path, o.threads.v[0], &warm_ns, &err);
+                if (!rc)
+                        rc = model_load(&m, path, &mp, &err);
+                if (rc) {
+                        model_free(m);
+                        break;
+                }
                 if (!o.no_digest && mu_sha256_file(path, digest, &err))
                         digest[0] = '\0';
                 for (int ti = 0; ti < o.threads.n && !rc; ti++)
@@ -432,14 +458,6 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                                 c.gpu = model_n_layer(m);
                         else if (c.gpu == -2)
                                 c.gpu = model_n_layer(m) / 2;
-                        if (c.depth + c.n_prompt + c.n_gen + 1 > model_n_ctx_train(m)) {
-                                rc = mu_fail(&err, MU_EINVAL,
-                                             "depth %d + prompt %d + gen %d is longer than "
-                                             "the context of '%s' (%d)", c.depth,
-                                             c.n_prompt, c.n_gen, path,
-                                             model_n_ctx_train(m));
-                                break;
-                        }
                         rows = mu_xrealloc(rows, (size_t)(n_rows + 1) * sizeof(*rows));
                         memset(&rows[n_rows], 0, sizeof(*rows));
                         row_model_facts(&rows[n_rows], m, path, digest[0] ? digest : NULL,
