@@ -1,0 +1,605 @@
+/* repl.c -- the interactive chat of `mullama run MODEL` on a terminal.
+ *
+ * Line editing and history are GNU readline, driven through its callback
+ * interface so Ctrl-C can be handled here: at the prompt it clears the line
+ * (on an empty line it says how to exit), during an answer it stops the
+ * answer, which stays in the conversation.  Multi-line input goes between
+ * """ and """; bracketed paste is readline's.  The conversation is a list of
+ * messages re-rendered each turn; the runner reuses the KV cache of the
+ * common prefix, so a turn costs only its new tokens.  When the context
+ * fills, the oldest turns (after the system prompt) are dropped, and the
+ * user is told. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "cli/cli.h"
+#include "mullama/fs.h"
+#include "mullama/modelfile.h"
+#include "mullama/runner.h"
+#include "mullama/store.h"
+
+struct repl {
+        const struct mu_config *cfg;
+        char *ref;                  /* model reference as typed */
+        char *path;
+        struct store_model *sm;     /* NULL for a path */
+        struct runner *r;
+        struct runner_options o;
+        char *system;               /* /set system, else the model's */
+        struct chat_msg *msgs;      /* owned strings */
+        int n_msgs;
+        int verbose, wordwrap, format_json, history;
+        char *history_path;
+        /* readline callback state */
+        char *line;
+        int got_line, eof;
+        struct mu_buf multi;        /* """ block being read */
+        int in_multi;
+        /* word wrap state */
+        int col, width;
+        struct mu_buf word;
+        struct mu_buf reply;        /* the answer being generated */
+};
+
+static volatile sig_atomic_t got_sigint;
+
+static void on_sigint(int sig)
+{
+        (void)sig;
+        got_sigint = 1;
+        mu_interrupted = 1;
+}
+
+static struct repl *cur;
+
+static void line_cb(char *line)
+{
+        cur->line = line;
+        cur->got_line = 1;
+        if (!line)
+                cur->eof = 1;
+        rl_callback_handler_remove();
+}
+
+/* Read one line with readline's callback API.  Returns NULL on EOF (Ctrl-D
+ * on an empty line); sets *interrupted on Ctrl-C. */
+static char *read_line(struct repl *re, const char *prompt, int *interrupted)
+{
+        *interrupted = 0;
+        cur = re;
+        re->got_line = re->eof = 0;
+        re->line = NULL;
+        rl_callback_handler_install(prompt, line_cb);
+        while (!re->got_line) {
+                fd_set fds;
+                FD_ZERO(&fds);
+                FD_SET(0, &fds);
+                int n = select(1, &fds, NULL, NULL, NULL);
+                if (n < 0 && errno == EINTR) {
+                        if (got_sigint) {
+                                int empty = rl_end == 0;
+                                got_sigint = 0;
+                                mu_interrupted = 0;
+                                rl_replace_line("", 0);
+                                rl_crlf();
+                                if (empty && !re->in_multi)
+                                        printf("Use Ctrl + d or /bye to exit.\n");
+                                if (re->in_multi) {
+                                        re->in_multi = 0;
+                                        mu_buf_reset(&re->multi);
+                                }
+                                rl_callback_handler_remove();
+                                *interrupted = 1;
+                                return NULL;
+                        }
+                        continue;
+                }
+                if (n > 0)
+                        rl_callback_read_char();
+        }
+        return re->line;
+}
+
+static int term_width(void)
+{
+        struct winsize ws;
+
+        if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        return 80;
+}
+
+/* ---- output with word wrap -------------------------------------------------- */
+
+static void flush_word(struct repl *re)
+{
+        if (!re->word.len)
+                return;
+        /* count UTF-8 code points, roughly the columns */
+        int w = 0;
+        for (size_t i = 0; i < re->word.len; i++)
+                w += ((unsigned char)re->word.data[i] & 0xc0) != 0x80;
+        if (re->col > 0 && re->col + w > re->width) {
+                fputc('\n', stdout);
+                re->col = 0;
+        }
+        fwrite(re->word.data, 1, re->word.len, stdout);
+        re->col += w;
+        mu_buf_reset(&re->word);
+}
+
+static int on_piece(void *ud, const char *text, size_t len)
+{
+        struct repl *re = ud;
+
+        mu_buf_add(&re->reply, text, len);
+        if (!re->wordwrap) {
+                fwrite(text, 1, len, stdout);
+                if (len)
+                        re->col = text[len - 1] == '\n' ? 0 : re->col + 1;
+                fflush(stdout);
+                return 0;
+        }
+        for (size_t i = 0; i < len; i++) {
+                char c = text[i];
+                if (c == '\n') {
+                        flush_word(re);
+                        fputc('\n', stdout);
+                        re->col = 0;
+                } else if (c == ' ') {
+                        flush_word(re);
+                        if (re->col > 0 && re->col + 1 <= re->width) {
+                                fputc(' ', stdout);
+                                re->col++;
+                        }
+                } else {
+                        mu_buf_addc(&re->word, c);
+                }
+        }
+        /* show partial words as they come unless they might need wrapping */
+        if (re->word.len && re->col + (int)re->word.len < re->width - 1) {
+                fwrite(re->word.data, 1, re->word.len, stdout);
+                re->col += (int)re->word.len;
+                mu_buf_reset(&re->word);
+        }
+        fflush(stdout);
+        return 0;
+}
+
+/* ---- conversation ---------------------------------------------------- */
+
+static void add_msg(struct repl *re, const char *role, const char *content)
+{
+        re->msgs = mu_xrealloc(re->msgs, (size_t)(re->n_msgs + 1) * sizeof(*re->msgs));
+        re->msgs[re->n_msgs].role = mu_xstrdup(role);
+        re->msgs[re->n_msgs].content = mu_xstrdup(content);
+        re->n_msgs++;
+}
+
+static void drop_msgs(struct repl *re, int from, int count)
+{
+        for (int i = from; i < from + count; i++) {
+                free((char *)re->msgs[i].role);
+                free((char *)re->msgs[i].content);
+        }
+        memmove(re->msgs + from, re->msgs + from + count,
+                (size_t)(re->n_msgs - from - count) * sizeof(*re->msgs));
+        re->n_msgs -= count;
+}
+
+static void clear_msgs(struct repl *re)
+{
+        drop_msgs(re, 0, re->n_msgs);
+}
+
+static int load_model(struct repl *re, const char *ref, struct mu_err *err)
+{
+        char *path = NULL;
+        struct store_model *sm = NULL;
+        struct runner *r = NULL;
+        struct runner_options o;
+        int rc = cli_resolve_model(re->cfg, ref, &path, &sm, err);
+
+        if (rc)
+                return rc;
+        runner_options_init(&o);
+        if (sm && sm->params_json && (rc = runner_options_apply_json(&o, sm->params_json, err)))
+                goto fail;
+        rc = runner_open(&r, path, &o, 1, err);
+        if (rc)
+                goto fail;
+        runner_close(re->r);
+        store_model_free(re->sm);
+        free(re->path);
+        free(re->ref);
+        runner_options_release(&re->o);
+        re->r = r;
+        re->sm = sm;
+        re->path = path;
+        re->ref = mu_xstrdup(ref);
+        re->o = o;
+        free(re->system);
+        re->system = sm && sm->system ? mu_xstrdup(sm->system) : NULL;
+        clear_msgs(re);
+        if (sm && sm->messages_json) {
+                struct chat_msg *h = NULL;
+                int n = 0;
+                cli_history_from_json(sm->messages_json, &h, &n);
+                for (int i = 0; i < n; i++) {
+                        add_msg(re, h[i].role, h[i].content);
+                        if (!strcmp(h[i].role, "user"))
+                                printf(">>> %s\n", h[i].content);
+                        else if (!strcmp(h[i].role, "assistant"))
+                                printf("%s\n\n", h[i].content);
+                }
+                cli_history_free(h, n);
+        }
+        return 0;
+fail:
+        runner_options_release(&o);
+        store_model_free(sm);
+        free(path);
+        return rc;
+}
+
+/* Generate the assistant's reply to the conversation so far; on a full
+ * context drop the oldest turns (keeping a system message) and retry. */
+static int answer(struct repl *re, struct mu_err *err)
+{
+        struct runner_stats st;
+        char *prompt = NULL;
+        int rc;
+
+        for (;;) {
+                rc = runner_render(re->r, re->sm ? re->sm->tmpl : NULL, re->system, re->msgs,
+                                   re->n_msgs, 0, &prompt, err);
+                if (rc)
+                        return rc;
+                re->col = 0;
+                re->width = term_width();
+                mu_buf_reset(&re->word);
+                mu_buf_reset(&re->reply);
+                mu_interrupted = 0;
+                rc = runner_generate(re->r, prompt, &re->o, re->format_json, &mu_interrupted,
+                                     on_piece, re, &st, err);
+                free(prompt);
+                prompt = NULL;
+                if (rc != MU_ERANGE)
+                        break;
+                /* the conversation no longer fits: drop the oldest turn */
+                int first = re->n_msgs > 0 && !strcmp(re->msgs[0].role, "system") ? 1 : 0;
+                if (re->n_msgs - first <= 1)
+                        return rc;
+                int n = 1;
+                while (first + n < re->n_msgs - 1 && strcmp(re->msgs[first + n].role, "user"))
+                        n++;
+                drop_msgs(re, first, n);
+                fprintf(stderr, "(context full: dropped the oldest %d message%s)\n", n,
+                        n == 1 ? "" : "s");
+        }
+        flush_word(re);
+        if (rc)
+                return rc;
+        /* the answer, partial when interrupted, stays in the conversation */
+        add_msg(re, "assistant", mu_buf_str(&re->reply));
+        if (re->col)
+                fputc('\n', stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+        if (re->verbose)
+                runner_stats_print(stderr, &st);
+        return 0;
+}
+
+/* ---- slash commands -------------------------------------------------- */
+
+static void help(void)
+{
+        printf("Available Commands:\n"
+               "  /set            Set session variables\n"
+               "  /show           Show model information\n"
+               "  /load <model>   Load a session or model\n"
+               "  /save <model>   Save your current session\n"
+               "  /clear          Clear session context\n"
+               "  /bye            Exit\n"
+               "  /?, /help       Help for a command\n"
+               "  /? shortcuts    Help for keyboard shortcuts\n\n"
+               "Use \"\"\" to begin a multi-line message.\n\n");
+}
+
+static void help_set(void)
+{
+        printf("Available Commands:\n"
+               "  /set parameter ...     Set a parameter\n"
+               "  /set system <string>   Set system message\n"
+               "  /set history           Enable history\n"
+               "  /set nohistory         Disable history\n"
+               "  /set wordwrap          Enable wordwrap\n"
+               "  /set nowordwrap        Disable wordwrap\n"
+               "  /set format json       Enable JSON mode\n"
+               "  /set noformat          Disable formatting\n"
+               "  /set verbose           Show LLM stats\n"
+               "  /set quiet             Disable LLM stats\n\n");
+}
+
+static void show(struct repl *re, const char *what)
+{
+        const struct store_model *sm = re->sm;
+
+        if (!strcmp(what, "info")) {
+                printf("  Model\n    %-20s%s\n    %-20s%d\n\n", "architecture",
+                       runner_arch(re->r), "context length", runner_n_ctx(re->r));
+        } else if (!strcmp(what, "license")) {
+                if (sm && sm->n_licenses)
+                        for (int i = 0; i < sm->n_licenses; i++)
+                                printf("%s\n", sm->licenses[i]);
+                else
+                        printf("No license was specified for this model.\n");
+        } else if (!strcmp(what, "system")) {
+                printf("%s\n", re->system ? re->system : "No system message was specified "
+                                                           "for this model.");
+        } else if (!strcmp(what, "template")) {
+                const char *t = sm && sm->tmpl ? sm->tmpl : runner_chat_template(re->r);
+                printf("%s\n", t ? t : "No prompt template was specified for this model.");
+        } else if (!strcmp(what, "parameters")) {
+                printf("%-20s%s\n", "Model defined parameters:",
+                       sm && sm->params_json ? sm->params_json : "none");
+                printf("User defined parameters:\n  temperature %g\n  top_k %d\n  top_p %g\n"
+                       "  num_ctx %d\n  seed %lld\n", re->o.temperature, re->o.top_k,
+                       re->o.top_p, runner_n_ctx(re->r), (long long)re->o.seed);
+        } else if (!strcmp(what, "modelfile")) {
+                printf("# Modelfile generated by \"mullama show\"\nFROM %s\n", re->path);
+                if (sm && sm->tmpl)
+                        printf("TEMPLATE \"\"\"%s\"\"\"\n", sm->tmpl);
+                if (re->system)
+                        printf("SYSTEM \"\"\"%s\"\"\"\n", re->system);
+                for (int i = 0; i < re->o.n_stop; i++)
+                        printf("PARAMETER stop \"%s\"\n", re->o.stop[i]);
+        } else {
+                printf("Unknown command '/show %s'. Type /? for help\n", what);
+        }
+}
+
+/* /save NAME: a new model in the store: this model's layers plus the
+ * conversation as MESSAGE layers (and /set system, /set parameter). */
+static void save(struct repl *re, const char *name)
+{
+        struct modelfile mf;
+        struct mu_buf text = MU_BUF_INIT;
+        struct mu_err err = {0};
+
+        mu_buf_addf(&text, "FROM %s\n", re->sm ? re->ref : re->path);
+        if (re->system)
+                mu_buf_addf(&text, "SYSTEM \"\"\"%s\"\"\"\n", re->system);
+        for (int i = 0; i < re->n_msgs; i++)
+                mu_buf_addf(&text, "MESSAGE %s \"\"\"%s\"\"\"\n", re->msgs[i].role,
+                            re->msgs[i].content);
+        memset(&mf, 0, sizeof(mf));
+        if (modelfile_parse(&mf, "<session>", text.data, text.len, &err) ||
+            store_create(re->cfg, name, &mf, &(struct store_create_opts){".", NULL, NULL},
+                         &err))
+                printf("error: %s\n", err.msg);
+        else
+                printf("Created new model '%s'\n", name);
+        modelfile_release(&mf);
+        mu_buf_release(&text);
+}
+
+/* Returns 1 to exit the REPL. */
+static int command(struct repl *re, char *line)
+{
+        struct mu_err err = {0};
+        char *args[4] = {0};
+        int n = 0;
+        char *save_ptr = NULL, *rest;
+
+        /* "/set system ..." keeps the rest of the line verbatim */
+        if (!strncmp(line, "/set system ", 12)) {
+                free(re->system);
+                re->system = mu_xstrdup(line + 12);
+                printf("Set system message.\n");
+                return 0;
+        }
+        for (char *t = strtok_r(line, " \t", &save_ptr); t && n < 3;
+             t = strtok_r(NULL, " \t", &save_ptr))
+                args[n++] = t;
+        rest = save_ptr && *save_ptr ? save_ptr : NULL;
+        if (!strcmp(args[0], "/bye") || !strcmp(args[0], "/exit"))
+                return 1;
+        if (!strcmp(args[0], "/?") || !strcmp(args[0], "/help")) {
+                if (n > 1 && !strcmp(args[1], "set"))
+                        help_set();
+                else if (n > 1 && !strcmp(args[1], "shortcuts"))
+                        printf("Available keyboard shortcuts:\n  Ctrl + a  Move to the "
+                               "beginning of the line\n  Ctrl + e  Move to the end of the "
+                               "line\n  Ctrl + l  Clear the screen\n  Ctrl + c  Stop the "
+                               "model from responding\n  Ctrl + d  Exit (/bye)\n\n");
+                else
+                        help();
+        } else if (!strcmp(args[0], "/clear")) {
+                clear_msgs(re);
+                runner_reset(re->r);
+                printf("Cleared session context\n");
+        } else if (!strcmp(args[0], "/set")) {
+                if (n < 2) {
+                        help_set();
+                } else if (!strcmp(args[1], "parameter")) {
+                        if (n < 3 || !rest) {
+                                printf("Usage: /set parameter <name> <value>\n");
+                        } else if (runner_options_set(&re->o, args[2], rest, &err)) {
+                                printf("error: %s\n", err.msg);
+                        } else {
+                                printf("Set parameter '%s' to '%s'\n", args[2], rest);
+                        }
+                } else if (!strcmp(args[1], "verbose")) {
+                        re->verbose = 1;
+                        printf("Set 'verbose' mode.\n");
+                } else if (!strcmp(args[1], "quiet")) {
+                        re->verbose = 0;
+                        printf("Set 'quiet' mode.\n");
+                } else if (!strcmp(args[1], "wordwrap")) {
+                        re->wordwrap = 1;
+                        printf("Set 'wordwrap' mode.\n");
+                } else if (!strcmp(args[1], "nowordwrap")) {
+                        re->wordwrap = 0;
+                        printf("Set 'nowordwrap' mode.\n");
+                } else if (!strcmp(args[1], "history")) {
+                        re->history = 1;
+                        printf("Set 'history' mode.\n");
+                } else if (!strcmp(args[1], "nohistory")) {
+                        re->history = 0;
+                        printf("Set 'nohistory' mode.\n");
+                } else if (!strcmp(args[1], "format") && n > 2 && !strcmp(args[2], "json")) {
+                        re->format_json = 1;
+                        printf("Set format to 'json' mode.\n");
+                } else if (!strcmp(args[1], "noformat")) {
+                        re->format_json = 0;
+                        printf("Disabled format.\n");
+                } else {
+                        printf("Unknown command '/set %s'. Type /? for help\n", args[1]);
+                }
+        } else if (!strcmp(args[0], "/show")) {
+                if (n < 2)
+                        printf("Usage: /show info|license|modelfile|parameters|system|"
+                               "template\n");
+                else
+                        show(re, args[1]);
+        } else if (!strcmp(args[0], "/load")) {
+                if (n < 2) {
+                        printf("Usage: /load <modelname>\n");
+                } else {
+                        printf("Loading model '%s'\n", args[1]);
+                        if (load_model(re, args[1], &err))
+                                printf("error: %s\n", err.msg);
+                }
+        } else if (!strcmp(args[0], "/save")) {
+                if (n < 2)
+                        printf("Usage: /save <modelname>\n");
+                else
+                        save(re, args[1]);
+        } else {
+                printf("Unknown command '%s'. Type /? for help\n", args[0]);
+        }
+        return 0;
+}
+
+int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
+              struct store_model *sm, struct runner_options *o, int verbose)
+{
+        struct repl re = {0};
+        struct sigaction sa, old;
+        struct mu_err err = {0};
+        const char *nohist = getenv("MULLAMA_NOHISTORY");
+        int rc = 0;
+
+        (void)path;
+        (void)sm;
+        re.cfg = cfg;
+        re.verbose = verbose;
+        re.wordwrap = 1;
+        re.history = !(nohist && *nohist && strcmp(nohist, "0"));
+        rc = load_model(&re, ref, &err);
+        if (rc) {
+                fprintf(stderr, "error: %s\n", err.msg);
+                return mu_exit_code(rc);
+        }
+        /* command-line options win over the model's */
+        runner_options_release(&re.o);
+        runner_options_copy(&re.o, o);
+        re.history_path = mu_xasprintf("%s/.mullama/history", mu_home_dir());
+        if (re.history) {
+                char *dir = mu_xasprintf("%s/.mullama", mu_home_dir());
+                mu_mkdir_p(dir, NULL);
+                free(dir);
+                read_history(re.history_path);
+        }
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old);
+        rl_catch_signals = 0;
+
+        for (;;) {
+                int intr;
+                char *line = read_line(&re, re.in_multi ? "... " : ">>> ", &intr);
+                if (intr)
+                        continue;
+                if (!line) {
+                        printf("\n");
+                        break;
+                }
+                if (re.in_multi) {
+                        char *end = strstr(line, "\"\"\"");
+                        if (end) {
+                                mu_buf_add(&re.multi, line, (size_t)(end - line));
+                                re.in_multi = 0;
+                                free(line);
+                                line = mu_buf_detach(&re.multi);
+                        } else {
+                                mu_buf_adds(&re.multi, line);
+                                mu_buf_addc(&re.multi, '\n');
+                                free(line);
+                                continue;
+                        }
+                } else if (!strncmp(line, "\"\"\"", 3)) {
+                        char *rest = line + 3, *end = strstr(rest, "\"\"\"");
+                        if (end) {
+                                char *one = mu_xstrndup(rest, (size_t)(end - rest));
+                                free(line);
+                                line = one;
+                        } else {
+                                mu_buf_reset(&re.multi);
+                                mu_buf_adds(&re.multi, rest);
+                                if (*rest)
+                                        mu_buf_addc(&re.multi, '\n');
+                                re.in_multi = 1;
+                                free(line);
+                                continue;
+                        }
+                }
+                if (!*line) {
+                        free(line);
+                        continue;
+                }
+                if (re.history)
+                        add_history(line);
+                if (line[0] == '/') {
+                        int quit = command(&re, line);
+                        free(line);
+                        if (quit)
+                                break;
+                        continue;
+                }
+                add_msg(&re, "user", line);
+                free(line);
+                rc = answer(&re, &err);
+                if (rc) {
+                        fprintf(stderr, "error: %s\n", err.msg);
+                        rc = 0;
+                }
+        }
+        if (re.history)
+                write_history(re.history_path);
+        sigaction(SIGINT, &old, NULL);
+        runner_close(re.r);
+        runner_options_release(&re.o);
+        store_model_free(re.sm);
+        clear_msgs(&re);
+        free(re.msgs);
+        free(re.system);
+        free(re.path);
+        free(re.ref);
+        free(re.history_path);
+        mu_buf_release(&re.multi);
+        mu_buf_release(&re.word);
+        mu_buf_release(&re.reply);
+        return 0;
+}
