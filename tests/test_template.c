@@ -320,3 +320,181 @@ TEST(template_fallback_chatml)
         CHECK_STR(s, "");
         free(s);
 }
+
+/* ---- Go templates: Ollama library templates, outputs derived by hand ---- */
+
+static const struct chat_msg go_a[] = {{"system", "You are helpful."}, {"user", "Hello"}};
+static const struct chat_msg go_b[] = {{"user", "Hi"}, {"assistant", "Hello!"}, {"user", "How are you?"}};
+
+static void check_go(const char *tmpl, const char *system, const struct chat_msg *m, int n,
+                     const char *want, int line)
+{
+        char *got = NULL;
+        struct mu_err err = {0};
+        int rc = chat_render_go(tmpl, system, m, n, &got, &err);
+        if (rc != 0)
+                test_fail_at(__FILE__, line, "rc %d: %s", rc, err.msg);
+        else if (strcmp(got, want) != 0)
+                test_fail_at(__FILE__, line, "got \"%s\"\n  want \"%s\"", got, want);
+        free(got);
+}
+#define CHECK_GO(t, s, m, n, w) check_go(t, s, m, n, w, __LINE__)
+
+static const char go_chatml[] =
+        "{{ if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
+        "{{ if .Prompt }}<|im_start|>user\n{{ .Prompt }}<|im_end|>\n{{ end }}"
+        "<|im_start|>assistant\n{{ .Response }}<|im_end|>\n";
+
+TEST(template_go_chatml)
+{
+        CHECK_GO(go_chatml, NULL, go_a, 2,
+                 "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n"
+                 "<|im_start|>assistant\n");
+        CHECK_GO(go_chatml, NULL, go_b, 3,
+                 "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+                 "<|im_start|>user\nHow are you?<|im_end|>\n<|im_start|>assistant\n");
+        /* a Modelfile SYSTEM applies when the conversation has none */
+        CHECK_GO(go_chatml, "SYS", go_b, 3,
+                 "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+                 "Hello!<|im_end|>\n<|im_start|>user\nHow are you?<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(template_go_llama3_legacy)
+{
+        static const char t[] =
+                "{{ if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}"
+                "{{ if .Prompt }}<|start_header_id|>user<|end_header_id|>\n\n{{ .Prompt }}<|eot_id|>{{ end }}"
+                "<|start_header_id|>assistant<|end_header_id|>\n\n{{ .Response }}<|eot_id|>";
+        CHECK_GO(t, NULL, go_a, 2,
+                 "<|start_header_id|>system<|end_header_id|>\n\nYou are helpful.<|eot_id|>"
+                 "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>"
+                 "<|start_header_id|>assistant<|end_header_id|>\n\n");
+}
+
+TEST(template_go_gemma)
+{
+        static const char t[] = "<start_of_turn>user\n{{ if .System }}{{ .System }} {{ end }}{{ .Prompt }}"
+                                "<end_of_turn>\n<start_of_turn>model\n{{ .Response }}<end_of_turn>\n";
+        CHECK_GO(t, NULL, go_a, 2, "<start_of_turn>user\nYou are helpful. Hello<end_of_turn>\n<start_of_turn>model\n");
+        CHECK_GO(t, NULL, go_b, 3,
+                 "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n"
+                 "<start_of_turn>user\nHow are you?<end_of_turn>\n<start_of_turn>model\n");
+}
+
+TEST(template_go_phi3)
+{
+        static const char t[] = "{{ if .System }}<|system|>\n{{ .System }}<|end|>\n{{ end }}"
+                                "{{ if .Prompt }}<|user|>\n{{ .Prompt }}<|end|>\n{{ end }}"
+                                "<|assistant|>\n{{ .Response }}<|end|>\n";
+        CHECK_GO(t, NULL, go_a, 2, "<|system|>\nYou are helpful.<|end|>\n<|user|>\nHello<|end|>\n<|assistant|>\n");
+}
+
+TEST(template_go_mistral_messages)
+{
+        static const char t[] =
+                "{{- range $i, $_ := .Messages }}\n"
+                "{{- if eq .Role \"user\" }}\n"
+                "{{- if and $.System (eq (len (slice $.Messages $i)) 1) }}[INST] {{ $.System }}\n\n"
+                "{{ .Content }}[/INST]\n"
+                "{{- else }}[INST] {{ .Content }}[/INST]\n"
+                "{{- end }}\n"
+                "{{- else if eq .Role \"assistant\" }} {{ .Content }}</s>\n"
+                "{{- end }}\n"
+                "{{- end }}\n";
+        CHECK_GO(t, NULL, go_a, 2, "[INST] You are helpful.\n\nHello[/INST]\n");
+        CHECK_GO(t, NULL, go_b, 3, "[INST] Hi[/INST] Hello!</s>[INST] How are you?[/INST]\n");
+}
+
+TEST(template_go_llama32_messages)
+{
+        static const char t[] =
+                "{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>\n"
+                "{{- end }}\n"
+                "{{- range $i, $_ := .Messages }}\n"
+                "{{- $last := eq (len (slice $.Messages $i)) 1 }}\n"
+                "{{- if eq .Role \"user\" }}<|start_header_id|>user<|end_header_id|>\n\n"
+                "{{ .Content }}<|eot_id|>{{ if $last }}<|start_header_id|>assistant<|end_header_id|>\n\n{{ end }}\n"
+                "{{- else if eq .Role \"assistant\" }}<|start_header_id|>assistant<|end_header_id|>\n\n"
+                "{{ .Content }}{{ if not $last }}<|eot_id|>{{ end }}\n"
+                "{{- end }}\n"
+                "{{- end }}";
+        CHECK_GO(t, NULL, go_a, 2,
+                 "<|start_header_id|>system<|end_header_id|>\n\nYou are helpful.<|eot_id|>"
+                 "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>"
+                 "<|start_header_id|>assistant<|end_header_id|>\n\n");
+        CHECK_GO(t, NULL, go_b, 3,
+                 "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                 "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
+                 "<|start_header_id|>user<|end_header_id|>\n\nHow are you?<|eot_id|>"
+                 "<|start_header_id|>assistant<|end_header_id|>\n\n");
+}
+
+TEST(template_go_features)
+{
+        /* each template mentions .Messages, so it runs once with the whole list */
+        static const struct {
+                const char *t, *want;
+        } cases[] = {
+                {"{{/* comment */}}{{ len .Messages }}|{{ (index .Messages 1).Content }}", "3|Hello!"},
+                {"{{ range .Messages }}{{ .Role }};{{ else }}none{{ end }}", "user;assistant;user;"},
+                {"{{ $n := 0 }}{{ range .Messages }}{{ $n = .Role }}{{ end }}{{ $n }}", "user"},
+                {"{{ if eq (index .Messages 0).Role \"system\" \"user\" }}yes{{ end }}", "yes"},
+                {"{{ printf \"%s=%d %q %%\" \"a\" 5 \"x\" }}{{ .Messages | len }}", "a=5 \"x\" %3"},
+                {"{{ with .System }}S{{ else }}no system{{ end }}{{ if .Messages }}{{ end }}", "no system"},
+                {"{{ .Nothing }}{{ if .Messages }}{{ end }}", "<no value>"},
+                {"a  {{- \" b \" -}}  c{{ .Messages | len | print }}", "a b c3"},
+                {"{{ range $i, $m := .Messages }}{{ if gt $i 0 }},{{ end }}{{ $i }}:{{ $m.Content }}{{ end }}",
+                 "0:Hi,1:Hello!,2:How are you?"},
+                {"{{ slice \"abcdef\" 1 3 }}{{ not true }}{{ and 1 0 }}{{ or \"\" \"z\" }}{{ .Messages | len }}", "bcfalse0z3"},
+                {"{{ range .Messages }}{{ if eq .Role \"assistant\" }}{{ break }}{{ end }}{{ .Content }}{{ end }}", "Hi"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *got = NULL;
+                struct mu_err err = {0};
+                int rc = chat_render_go(cases[i].t, NULL, go_b, 3, &got, &err);
+                if (rc)
+                        test_fail_at(__FILE__, __LINE__, "case %zu: rc %d: %s", i, rc, err.msg);
+                else
+                        CHECK_MSG(!strcmp(got, cases[i].want), "case %zu: got '%s', want '%s'", i, got,
+                                  cases[i].want);
+                free(got);
+        }
+}
+
+TEST(template_go_errors)
+{
+        static const struct {
+                const char *t;
+                int code;
+        } cases[] = {
+                {"{{ if .System }}never ended", MU_EFORMAT},
+                {"{{ .System ", MU_EFORMAT},
+                {"{{ end }}", MU_EFORMAT},
+                {"{{ \"unterminated }}", MU_EFORMAT},
+                {"{{ nosuchfunc 1 }}{{ .Messages }}", MU_EINVAL},
+                {"{{ range .Messages }}{{ .Bogus }}{{ end }}", MU_EINVAL},
+                {"{{ $undefined }}", MU_EINVAL},
+                {"{{ index .Messages 99 }}", MU_EINVAL},
+                {"{{ template \"x\" }}", MU_EUNSUPPORTED},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *got = NULL;
+                struct mu_err err = {0};
+                int rc = chat_render_go(cases[i].t, NULL, go_b, 3, &got, &err);
+                CHECK_MSG(rc == cases[i].code, "case %zu '%s': rc %d (%s)", i, cases[i].t, rc, err.msg);
+                CHECK(got == NULL);
+                free(got);
+        }
+        /* hostile: deep nesting and a huge range end with an error */
+        struct mu_buf b = MU_BUF_INIT;
+        for (int i = 0; i < 10000; i++)
+                mu_buf_adds(&b, "{{ if true }}");
+        char *got = NULL;
+        struct mu_err err = {0};
+        CHECK_EQ_INT(chat_render_go(mu_buf_str(&b), NULL, go_b, 3, &got, &err), MU_ERANGE);
+        mu_buf_release(&b);
+        CHECK_EQ_INT(chat_render_go("{{ range 100000000 }}x{{ end }}", NULL, go_b, 3, &got, &err), MU_ERANGE);
+        CHECK_EQ_INT(chat_render_go("{{ range 1000000 }}{{ range 1000000 }}{{ end }}{{ end }}", NULL, go_b, 3,
+                                    &got, &err),
+                     MU_ERANGE);
+}

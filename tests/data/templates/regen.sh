@@ -27,4 +27,11 @@ for t in *.jinja; do
                 fi
         done
 done
-echo "$(ls expected | wc -l) expected renderings written"
+# features/: one small template per language feature, rendered with conv/multi.json
+rm -rf features/expected
+mkdir features/expected
+for t in features/*.jinja; do
+        name=$(basename "${t%.jinja}")
+        node "$anchors/render-template.mjs" "$t" conv/multi.json >"features/expected/$name.txt"
+done
+echo "$(ls expected | wc -l) expected renderings, $(ls features/expected | wc -l) feature renderings written"
