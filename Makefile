@@ -91,14 +91,15 @@ asan:
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build-fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
 ifeq ($(BUILD),build-fuzz)
 CC = clang
-SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+      -fno-omit-frame-pointer -Wno-unknown-warning-option
 OPT = -O1 -g
 endif
 fuzz:
 	$(MAKE) BUILD=build-fuzz fuzz-targets
 fuzz-targets: $(FUZZ_TARGETS)
 build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o $(OBJ)
-	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	$(CC) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(LIBS)
 FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
 	@for t in $(FUZZ_TARGETS); do n=$${t#build-fuzz/fuzz_}; \

@@ -5,6 +5,7 @@
  * allocations before the file proves it has that much data: each kv, array
  * element and tensor info takes at least a few bytes of the file, so counts
  * are checked against the bytes remaining. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,18 @@ static int rd_str(struct cur *c, const char **s, size_t *len, const char *what)
         return 0;
 }
 
+/* Saturating float -> int64 (a plain cast of NaN or 1e30 is undefined). */
+static int64_t f64_to_i64(double d)
+{
+        if (d != d)
+                return 0;
+        if (d >= 9223372036854775807.0)
+                return INT64_MAX;
+        if (d <= -9223372036854775808.0)
+                return INT64_MIN;
+        return (int64_t)d;
+}
+
 static int64_t scalar_i64(const uint8_t *p, int type)
 {
         union {
@@ -130,8 +143,8 @@ static int64_t scalar_i64(const uint8_t *p, int type)
         case GGUF_TYPE_INT32: return v.i32;
         case GGUF_TYPE_UINT64: return (int64_t)v.u64;
         case GGUF_TYPE_INT64: return v.i64;
-        case GGUF_TYPE_FLOAT32: return (int64_t)v.f32;
-        case GGUF_TYPE_FLOAT64: return (int64_t)v.f64;
+        case GGUF_TYPE_FLOAT32: return f64_to_i64(v.f32);
+        case GGUF_TYPE_FLOAT64: return f64_to_i64(v.f64);
         }
         return 0;
 }
@@ -336,6 +349,34 @@ void gguf_close(struct gguf *g)
         free(g);
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reject duplicate names among n records of size rec whose char * name sits
+ * at byte offset name_off: sort a copy of the pointers, compare neighbours
+ * (n log n, so a file with millions of kvs cannot stall us). */
+static int check_unique(const void *recs, size_t n, size_t rec, size_t name_off,
+                        const char *what, struct mu_err *err)
+{
+        const char **names;
+        int rc = 0;
+
+        if (n < 2)
+                return 0;
+        names = mu_xmalloc(n * sizeof(*names));
+        for (size_t i = 0; i < n; i++)
+                memcpy(&names[i], (const char *)recs + i * rec + name_off, sizeof(char *));
+        qsort(names, n, sizeof(*names), cmp_strp);
+        for (size_t i = 1; i < n && !rc; i++)
+                if (!strcmp(names[i - 1], names[i]))
+                        rc = mu_fail(err, MU_EFORMAT, "gguf: duplicate %s '%s'", what,
+                                     names[i]);
+        free(names);
+        return rc;
+}
+
 static int parse(struct gguf *g, struct mu_err *err)
 {
         struct cur c = {g->base, 0, g->size, err};
@@ -350,6 +391,9 @@ static int parse(struct gguf *g, struct mu_err *err)
         if (g->version == 1)
                 return mu_fail(err, MU_EUNSUPPORTED,
                                "gguf: version 1 files are not supported (convert to v3)");
+        if (g->version == 0x02000000u || g->version == 0x03000000u)
+                return mu_fail(err, MU_EUNSUPPORTED,
+                               "gguf: big-endian files are not supported");
         if (g->version < 2 || g->version > 3)
                 return mu_fail(err, MU_EFORMAT, "gguf: unknown version %u", g->version);
         if (rd_u64(&c, &n_tensors, "tensor count") || rd_u64(&c, &n_kv, "kv count"))
@@ -367,11 +411,10 @@ static int parse(struct gguf *g, struct mu_err *err)
                 rc = read_kv(g, &c, &g->kv[i], (int64_t)i);
                 if (rc)
                         return rc;
-                for (uint64_t j = 0; j < i; j++)
-                        if (!strcmp(g->kv[j].key, g->kv[i].key))
-                                return mu_fail(err, MU_EFORMAT, "gguf: duplicate key '%s'",
-                                               g->kv[i].key);
         }
+        if ((rc = check_unique(g->kv, (size_t)n_kv, sizeof(*g->kv),
+                               offsetof(struct gguf_kv, key), "key", err)))
+                return rc;
         g->alignment = GGUF_DEFAULT_ALIGNMENT;
         int64_t ai = gguf_find_key(g, "general.alignment");
         if (ai >= 0) {
@@ -393,15 +436,9 @@ static int parse(struct gguf *g, struct mu_err *err)
                 if (rc)
                         return rc;
         }
-        /* duplicate tensor names: quadratic is fine for the few hundred tensors
-         * real models have; bound the work for hostile counts */
-        if (n_tensors <= 65536)
-                for (uint64_t i = 0; i < n_tensors; i++)
-                        for (uint64_t j = 0; j < i; j++)
-                                if (!strcmp(g->tensors[i].name, g->tensors[j].name))
-                                        return mu_fail(err, MU_EFORMAT,
-                                                       "gguf: duplicate tensor '%s'",
-                                                       g->tensors[i].name);
+        if ((rc = check_unique(g->tensors, (size_t)n_tensors, sizeof(*g->tensors),
+                               offsetof(struct gguf_tensor_info, name), "tensor", err)))
+                return rc;
         size_t data = (c.off + g->alignment - 1) / g->alignment * g->alignment;
         if (n_tensors > 0 && data > g->size)
                 return mu_fail(err, MU_EFORMAT,
