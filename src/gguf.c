@@ -26,8 +26,9 @@ struct gguf_kv {
         char *str;                /* GGUF_TYPE_STRING (NUL-terminated copy) */
         size_t str_len;
         struct gguf_arr arr;      /* GGUF_TYPE_ARRAY */
-        char **strs;              /* string array elements (copies) */
+        char **strs;              /* string array elements, into pool */
         size_t *str_lens;
+        char *pool;               /* all elements, NUL-terminated, one block */
 };
 
 struct gguf {
@@ -241,13 +242,34 @@ static int read_kv(struct gguf *g, struct cur *c, struct gguf_kv *kv, int64_t id
                 return mu_fail(c->err, MU_EFORMAT,
                                "gguf: string array '%s' of %llu elements runs past end of "
                                "file", kv->key, (unsigned long long)n);
-        kv->strs = mu_xcalloc((size_t)n ? (size_t)n : 1, sizeof(char *));
-        kv->str_lens = mu_xcalloc((size_t)n ? (size_t)n : 1, sizeof(size_t));
+        /* pass 1 validates and sizes, pass 2 copies into one block: one
+         * allocation instead of one per token */
+        size_t start = c->off, total = 0;
         for (uint64_t j = 0; j < n; j++) {
-                if (rd_str(c, &s, &len, kv->key))
-                        return mu_err_prefix(c->err, "element %llu", (unsigned long long)j);
-                kv->strs[j] = mu_xstrndup(s, len);
-                kv->str_lens[j] = len;
+                if (rd_str(c, &s, &len, kv->key)) {
+                        char msg[sizeof(c->err->msg)] = "";
+                        if (c->err)
+                                snprintf(msg, sizeof(msg), "%s", c->err->msg + 6);
+                        return mu_fail(c->err, MU_EFORMAT,
+                                       "gguf: string array '%s' element %llu: %s", kv->key,
+                                       (unsigned long long)j, msg);
+                }
+                total += len + 1;  /* cannot overflow: len <= bytes of the map */
+        }
+        kv->strs = mu_xmalloc(((size_t)n ? (size_t)n : 1) * sizeof(char *));
+        kv->str_lens = mu_xmalloc(((size_t)n ? (size_t)n : 1) * sizeof(size_t));
+        kv->pool = mu_xmalloc(total ? total : 1);
+        c->off = start;
+        char *p = kv->pool;
+        for (uint64_t j = 0; j < n; j++) {
+                uint64_t l;
+                memcpy(&l, c->p + c->off, 8);
+                memcpy(p, c->p + c->off + 8, (size_t)l);
+                p[l] = 0;
+                kv->strs[j] = p;
+                kv->str_lens[j] = (size_t)l;
+                p += l + 1;
+                c->off += 8 + (size_t)l;
         }
         (void)g;
         return 0;
@@ -327,9 +349,7 @@ static void free_contents(struct gguf *g)
                 struct gguf_kv *kv = &g->kv[i];
                 free(kv->key);
                 free(kv->str);
-                if (kv->strs)
-                        for (uint64_t j = 0; j < kv->arr.n; j++)
-                                free(kv->strs[j]);
+                free(kv->pool);
                 free(kv->strs);
                 free(kv->str_lens);
         }
