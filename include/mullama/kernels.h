@@ -27,11 +27,18 @@ typedef void (*quant_from_float_fn)(const float *x, void *y, int64_t n);
 /* s = sum_i x[i] * y[i] over n elements (n a multiple of the block size). */
 typedef void (*quant_vec_dot_fn)(int n, float *s, const void *x, const void *y);
 
+/* Optional: one weight row x against 4 activation rows at once:
+ * s[k * s_stride] = x . (y + k * y_stride) for k < 4 (y_stride in bytes).
+ * Decodes each weight block once for 4 tokens (prompt processing). */
+typedef void (*quant_vec_dot4_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
+                                  size_t y_stride);
+
 struct quant_fns {
         quant_to_float_fn to_float;
         quant_from_float_fn from_float;
         quant_vec_dot_fn vec_dot;
         int vec_dot_type;  /* type y must be in for vec_dot */
+        quant_vec_dot4_fn vec_dot4;  /* may be NULL (matmul loops vec_dot) */
 };
 
 struct cpu_kernels {
@@ -57,7 +64,8 @@ const char *mu_backends(void);
 /* Can the engine run tensors of this type (dequantize + dot)? */
 int quant_supported(int type);
 
-/* Convenience wrappers over cpu_kernels_get(). n is a multiple of the block. */
+/* n is a multiple of the block.  Dequantize uses cpu_kernels_get(); quantize
+ * always uses the scalar reference (bytes independent of the CPU). */
 void quant_dequantize_row(int type, const void *x, float *y, int64_t n);
 void quant_quantize_row(int type, const float *x, void *y, int64_t n);
 

@@ -1,0 +1,144 @@
+/* bench_kernels.c -- speed of the CPU kernels, per type and ISA table.
+ *
+ *   gen   matmul(n_tok = 1) over a weight matrix much bigger than the caches
+ *         (default 512 MiB of weight bytes): GB/s of weights streamed.  This
+ *         is token generation, bound by memory bandwidth.
+ *   pp    matmul(n_tok = 128) on a 4096 x 4096 matrix: GOP/s (2 ops per
+ *         multiply-add).  This is prompt processing, bound by compute.
+ *
+ * Build (after `make`, from the repository root):
+ *   cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -DMU_HAVE_BLAS=1 -o build/bench_kernels \
+ *      bench/bench_kernels.c build/src/kernels/[a-z]*.o build/src/base/pool.o \
+ *      build/src/base/err.o build/src/base/buf.o build/src/types.o -lopenblas -lm -pthread
+ * Run:
+ *   build/bench_kernels [-t THREADS] [-m MIB] [-r REPS] [TYPE...]   (default: all types)
+ * Output: one line per (type, table, threads): gen GB/s and pp GOP/s, best of REPS. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mullama/kernels.h"
+#include "mullama/pool.h"
+#include "mullama/types.h"
+
+static double now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint32_t rng = 1;
+
+static float frand(void)
+{
+        rng = rng * 1664525u + 1013904223u;
+        return ((float)(rng >> 8) / 16777216.0f - 0.5f) * 0.1f;
+}
+
+/* A ne0 x ne1 matrix of type t: 64 distinct quantized rows, repeated. */
+static void *make_matrix(int t, int ne0, int64_t ne1)
+{
+        size_t rs = mu_row_size(t, ne0);
+        char *w = malloc(rs * (size_t)ne1);
+        float *row = malloc((size_t)ne0 * sizeof(float));
+
+        for (int64_t r = 0; r < ne1; r++) {
+                if (r < 64) {
+                        for (int c = 0; c < ne0; c++)
+                                row[c] = frand();
+                        quant_quantize_row(t, row, w + r * rs, ne0);
+                } else {
+                        memcpy(w + r * rs, w + (r % 64) * rs, rs);
+                }
+        }
+        free(row);
+        return w;
+}
+
+int main(int argc, char **argv)
+{
+        static const int all[] = {MU_TYPE_F32, MU_TYPE_F16, MU_TYPE_BF16, MU_TYPE_Q4_0, MU_TYPE_Q4_1,
+                                  MU_TYPE_Q5_0, MU_TYPE_Q5_1, MU_TYPE_Q8_0, MU_TYPE_Q2_K, MU_TYPE_Q3_K,
+                                  MU_TYPE_Q4_K, MU_TYPE_Q5_K, MU_TYPE_Q6_K};
+        int types[64], n_types = 0, threads = 2, mib = 512, reps = 3;
+        const char *only_isa = NULL;
+
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "-t") && i + 1 < argc)
+                        threads = atoi(argv[++i]);
+                else if (!strcmp(argv[i], "-m") && i + 1 < argc)
+                        mib = atoi(argv[++i]);
+                else if (!strcmp(argv[i], "-r") && i + 1 < argc)
+                        reps = atoi(argv[++i]);
+                else if (!strcmp(argv[i], "-i") && i + 1 < argc)
+                        only_isa = argv[++i];
+                else if (mu_type_from_name(argv[i]) >= 0 && n_types < 64)
+                        types[n_types++] = mu_type_from_name(argv[i]);
+                else {
+                        fprintf(stderr, "usage: %s [-t THREADS] [-m MIB] [-r REPS] [-i ISA] [TYPE...]\n", argv[0]);
+                        return 2;
+                }
+        }
+        if (!n_types) {
+                memcpy(types, all, sizeof(all));
+                n_types = (int)(sizeof(all) / sizeof(all[0]));
+        }
+
+        struct mu_pool *pool = mu_pool_create(threads);
+        struct matmul_ws *ws = matmul_ws_create();
+        const char *const *avail = cpu_kernels_available();
+        const int ne0 = 4096, pp_rows = 4096, pp_tok = 128;
+        float *x = malloc((size_t)pp_tok * ne0 * sizeof(float));
+        float *y = malloc(((size_t)1 << 22) * sizeof(float));
+
+        for (int i = 0; i < pp_tok * ne0; i++)
+                x[i] = frand() * 20;
+        printf("%-6s %-7s %3s %10s %10s\n", "type", "isa", "thr", "gen GB/s", "pp GOP/s");
+        for (int ti = 0; ti < n_types; ti++) {
+                int t = types[ti];
+                size_t rs = mu_row_size(t, ne0);
+                int64_t gen_rows = ((int64_t)mib << 20) / (int64_t)rs;
+                void *wg = make_matrix(t, ne0, gen_rows);
+                void *wp = make_matrix(t, ne0, pp_rows);
+                struct mu_tensor tg = {.name = "g", .type = t, .n_dims = 2, .ne = {ne0, gen_rows, 1, 1},
+                                       .data = wg, .size = rs * (size_t)gen_rows};
+                struct mu_tensor tp = {.name = "p", .type = t, .n_dims = 2, .ne = {ne0, pp_rows, 1, 1},
+                                       .data = wp, .size = rs * (size_t)pp_rows};
+                for (int a = 0; avail[a]; a++) {
+                        if (only_isa && strcmp(only_isa, avail[a]))
+                                continue;
+                        cpu_kernels_force(avail[a]);
+                        double best_g = 1e30, best_p = 1e30;
+                        matmul(pool, ws, &tg, x, 1, y); /* warm-up */
+                        for (int r = 0; r < reps; r++) {
+                                double t0 = now();
+                                matmul(pool, ws, &tg, x, 1, y);
+                                double t1 = now();
+                                best_g = t1 - t0 < best_g ? t1 - t0 : best_g;
+                        }
+                        /* scalar pp is slow: one rep */
+                        int preps = strcmp(avail[a], "scalar") ? reps : 1;
+                        matmul(pool, ws, &tp, x, pp_tok, y);
+                        for (int r = 0; r < preps; r++) {
+                                double t0 = now();
+                                matmul(pool, ws, &tp, x, pp_tok, y);
+                                double t1 = now();
+                                best_p = t1 - t0 < best_p ? t1 - t0 : best_p;
+                        }
+                        printf("%-6s %-7s %3d %10.2f %10.1f\n", mu_type_name(t), avail[a], threads,
+                               (double)tg.size / best_g * 1e-9,
+                               2.0 * ne0 * pp_rows * pp_tok / best_p * 1e-9);
+                        fflush(stdout);
+                }
+                free(wg);
+                free(wp);
+        }
+        free(x);
+        free(y);
+        matmul_ws_free(ws);
+        mu_pool_free(pool);
+        return 0;
+}

@@ -1,0 +1,402 @@
+/* cpu_avx2.c -- AVX2 + FMA + F16C kernels (this file alone is built with
+ * those -m flags; cpu.c only calls it when cpuid says the CPU has them).
+ *
+ * Dot products of 8-bit activations use the usual AVX2 idiom: maddubs
+ * (u8 x s8 -> s16 pairs), madd with ones or with the block's scales (s16
+ * pairs -> s32), then one float FMA per block or super-block.  Signed x
+ * signed products go through sign_epi8 (|x| times y with x's sign).
+ * Activation quantizers give the same bytes as the scalar reference.
+ * Entries left NULL here come from the scalar table. */
+#include "kernels/quant_blocks.h"
+#include "mullama/kernels.h"
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#include <immintrin.h>
+
+#include "kernels/simd_x86.h"
+
+/* ---- floats -------------------------------------------------------------- */
+
+static void f32_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const float *x = xv, *y = yv;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        float tail = 0;
+
+        for (; i + 32 <= n; i += 32) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+        }
+        for (; i + 8 <= n; i += 8)
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        for (; i < n; i++)
+                tail += x[i] * y[i];
+        *s = hsum_f32x8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + tail;
+}
+
+static void f16_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const uint16_t *x = xv;
+        const float *y = yv;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        float tail = 0;
+
+#define H8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+        for (; i + 32 <= n; i += 32) {
+                a0 = _mm256_fmadd_ps(H8(x + i), _mm256_loadu_ps(y + i), a0);
+                a1 = _mm256_fmadd_ps(H8(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+                a2 = _mm256_fmadd_ps(H8(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+                a3 = _mm256_fmadd_ps(H8(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+        }
+        for (; i + 8 <= n; i += 8)
+                a0 = _mm256_fmadd_ps(H8(x + i), _mm256_loadu_ps(y + i), a0);
+#undef H8
+        for (; i < n; i++)
+                tail += h2f(x[i]) * y[i];
+        *s = hsum_f32x8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + tail;
+}
+
+static inline __m256 bf16x8(const uint16_t *p)
+{
+        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+static void bf16_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const uint16_t *x = xv;
+        const float *y = yv;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        int i = 0;
+        float tail = 0;
+
+        for (; i + 16 <= n; i += 16) {
+                a0 = _mm256_fmadd_ps(bf16x8(x + i), _mm256_loadu_ps(y + i), a0);
+                a1 = _mm256_fmadd_ps(bf16x8(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        }
+        for (; i < n; i++)
+                tail += mu_bf16_to_fp32(x[i]) * y[i];
+        *s = hsum_f32x8(_mm256_add_ps(a0, a1)) + tail;
+}
+
+static void f16_to_float(const void *xv, float *y, int64_t n)
+{
+        const uint16_t *x = xv;
+        int64_t i = 0;
+
+        for (; i + 8 <= n; i += 8)
+                _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+        for (; i < n; i++)
+                y[i] = h2f(x[i]);
+}
+
+/* ---- activation quantizers ----------------------------------------------- */
+
+static void q8_0_from_float(const float *x, void *yv, int64_t n)
+{
+        struct block_q8_0 *y = yv;
+
+        for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0) {
+                float d;
+                __m256i q = quant32_roundf(x, &d);
+                y[b].d = f2h(d);
+                _mm256_storeu_si256((__m256i *)y[b].qs, q);
+        }
+}
+
+static void q8_1_from_float(const float *x, void *yv, int64_t n)
+{
+        struct block_q8_1 *y = yv;
+
+        for (int64_t b = 0; b < n / QK8_1; b++, x += QK8_1) {
+                float d;
+                __m256i q = quant32_roundf(x, &d);
+                __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
+                int sum = hsum_i32x8(_mm256_madd_epi16(s16, _mm256_set1_epi16(1)));
+                y[b].d = f2h(d);
+                y[b].s = f2h((float)sum * d);
+                _mm256_storeu_si256((__m256i *)y[b].qs, q);
+        }
+}
+
+static void q8_k_from_float(const float *x, void *yv, int64_t n)
+{
+        struct block_q8_k *y = yv;
+
+        for (int64_t b = 0; b < n / QK_K; b++, x += QK_K)
+                quant256_q8k(x, &y[b]);
+}
+
+/* ---- 32-blocks ----------------------------------------------------------- */
+
+/* 16 bytes of nibbles -> 32 bytes: low nibbles then high nibbles. */
+static inline __m256i nibbles32(const uint8_t *p)
+{
+        __m128i t = _mm_loadu_si128((const __m128i *)p);
+        __m256i v = _mm256_set_m128i(_mm_srli_epi16(t, 4), t);
+        return _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
+}
+
+/* s8 x s8 dot of 32 bytes, as 8 s32 lanes. */
+static inline __m256i dot_s8(__m256i x, __m256i y)
+{
+        __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+        return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+/* u8 x s8 dot of 32 bytes, as 8 s32 lanes. */
+static inline __m256i dot_u8(__m256i x, __m256i y)
+{
+        return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+}
+
+static void q4_0_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q4_0 *x = xv;
+        const struct block_q8_0 *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+
+        for (int b = 0; b < n / QK4_0; b++) {
+                __m256i q = _mm256_sub_epi8(nibbles32(x[b].qs), _mm256_set1_epi8(8));
+                __m256i p = dot_s8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
+                acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+        }
+        *s = hsum_f32x8(acc);
+}
+
+static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q4_1 *x = xv;
+        const struct block_q8_1 *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+        float ms = 0;
+
+        for (int b = 0; b < n / QK4_1; b++) {
+                __m256i p = dot_u8(nibbles32(x[b].qs), _mm256_loadu_si256((const __m256i *)y[b].qs));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
+                acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+                ms += h2f(x[b].m) * h2f(y[b].s);
+        }
+        *s = hsum_f32x8(acc) + ms;
+}
+
+/* The 32 fifth bits of a Q5 block as 0x10 / 0x00 bytes. */
+static inline __m256i q5_high(const uint8_t *qh)
+{
+        uint32_t h;
+        memcpy(&h, qh, 4);
+        __m256i v = _mm256_set1_epi32((int)h);
+        /* byte i takes byte i/8 of h, then tests bit i%8 */
+        const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                               0x0101010101010101, 0x0000000000000000);
+        const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+        v = _mm256_shuffle_epi8(v, shuf);
+        v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+        return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
+}
+
+static void q5_0_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q5_0 *x = xv;
+        const struct block_q8_0 *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+
+        for (int b = 0; b < n / QK5_0; b++) {
+                __m256i q = _mm256_or_si256(nibbles32(x[b].qs), q5_high(x[b].qh));
+                q = _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+                __m256i p = dot_s8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
+                acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+        }
+        *s = hsum_f32x8(acc);
+}
+
+static void q5_1_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q5_1 *x = xv;
+        const struct block_q8_1 *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+        float ms = 0;
+
+        for (int b = 0; b < n / QK5_1; b++) {
+                __m256i q = _mm256_or_si256(nibbles32(x[b].qs), q5_high(x[b].qh));
+                __m256i p = dot_u8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
+                acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+                ms += h2f(x[b].m) * h2f(y[b].s);
+        }
+        *s = hsum_f32x8(acc) + ms;
+}
+
+static void q8_0_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q8_0 *x = xv, *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+
+        for (int b = 0; b < n / QK8_0; b++) {
+                __m256i p = dot_s8(_mm256_loadu_si256((const __m256i *)x[b].qs),
+                                   _mm256_loadu_si256((const __m256i *)y[b].qs));
+                __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
+                acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+        }
+        *s = hsum_f32x8(acc);
+}
+
+/* ---- K-quants ------------------------------------------------------------ */
+
+/* Sum over the 8 groups of 32 of min_j * (bsums[2j] + bsums[2j+1]). */
+static inline int k4_min_sum(const uint8_t *mins, const int16_t *bsums)
+{
+        int s = 0;
+
+        for (int j = 0; j < 8; j++)
+                s += mins[j] * (bsums[2 * j] + bsums[2 * j + 1]);
+        return s;
+}
+
+static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q4_k *x = xv;
+        const struct block_q8_k *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+        float macc = 0;
+
+        for (int b = 0; b < n / QK_K; b++) {
+                uint8_t sc[8], mn[8];
+                for (int j = 0; j < 8; j++)
+                        quant_k4_scale_min(j, x[b].scales, &sc[j], &mn[j]);
+                const uint8_t *q = x[b].qs;
+                const int8_t *q8 = y[b].qs;
+                __m256i sumi = _mm256_setzero_si256();
+                for (int c = 0; c < 4; c++) {
+                        __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * c));
+                        __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
+                        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
+                        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
+                        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
+                }
+                float d = h2f(x[b].d) * y[b].d;
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+                macc += h2f(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
+        }
+        *s = hsum_f32x8(acc) - macc;
+}
+
+static void q5_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q5_k *x = xv;
+        const struct block_q8_k *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+        float macc = 0;
+
+        for (int b = 0; b < n / QK_K; b++) {
+                uint8_t sc[8], mn[8];
+                for (int j = 0; j < 8; j++)
+                        quant_k4_scale_min(j, x[b].scales, &sc[j], &mn[j]);
+                const uint8_t *q = x[b].qs;
+                const int8_t *q8 = y[b].qs;
+                __m256i qh = _mm256_loadu_si256((const __m256i *)x[b].qh);
+                const __m256i one = _mm256_set1_epi8(1), m4 = _mm256_set1_epi8(0x0f);
+                __m256i sumi = _mm256_setzero_si256();
+                for (int c = 0; c < 4; c++) {
+                        __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * c));
+                        __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(qh, one), 4);
+                        __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 1), one), 4);
+                        qh = _mm256_srli_epi16(qh, 2);
+                        __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m4), h0);
+                        __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1);
+                        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
+                        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
+                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
+                }
+                float d = h2f(x[b].d) * y[b].d;
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+                macc += h2f(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
+        }
+        *s = hsum_f32x8(acc) - macc;
+}
+
+static void q6_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q6_k *x = xv;
+        const struct block_q8_k *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+        const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
+
+        for (int b = 0; b < n / QK_K; b++) {
+                const int8_t *sc = x[b].scales;
+                __m256i sumi = _mm256_setzero_si256();
+                int bias = 0;
+                for (int g = 0; g < 16; g++)
+                        bias += sc[g] * y[b].bsums[g];
+                for (int h = 0; h < 2; h++) {
+                        const uint8_t *ql = x[b].ql + 64 * h;
+                        const int8_t *q8 = y[b].qs + 128 * h;
+                        const int8_t *s8 = sc + 8 * h;
+                        __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                        __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                        __m256i hb = _mm256_loadu_si256((const __m256i *)(x[b].qh + 32 * h));
+                        __m256i q[4];
+                        q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m3));
+                        q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m3));
+                        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m3));
+                        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                               _mm256_and_si256(_mm256_srli_epi16(hb, 2), m3));
+                        for (int k = 0; k < 4; k++) {
+                                __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(q8 + 32 * k)));
+                                __m256i scv = _mm256_set_m128i(_mm_set1_epi16(s8[2 * k + 1]), _mm_set1_epi16(s8[2 * k]));
+                                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scv));
+                        }
+                }
+                float d = h2f(x[b].d) * y[b].d;
+                sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * bias, 0, 0, 0, 0, 0, 0, 0));
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        }
+        *s = hsum_f32x8(acc);
+}
+
+static void q8_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q8_k *x = xv, *y = yv;
+        __m256 acc = _mm256_setzero_ps();
+
+        for (int b = 0; b < n / QK_K; b++) {
+                __m256i sumi = _mm256_setzero_si256();
+                for (int k = 0; k < 8; k++)
+                        sumi = _mm256_add_epi32(sumi, dot_s8(_mm256_loadu_si256((const __m256i *)(x[b].qs + 32 * k)),
+                                                             _mm256_loadu_si256((const __m256i *)(y[b].qs + 32 * k))));
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(x[b].d * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
+        }
+        *s = hsum_f32x8(acc);
+}
+
+const struct cpu_kernels cpu_kernels_avx2_raw = {
+        .name = "avx2",
+        .q = {
+                [MU_TYPE_F32] = {.vec_dot = f32_vec_dot},
+                [MU_TYPE_F16] = {.to_float = f16_to_float, .vec_dot = f16_vec_dot},
+                [MU_TYPE_BF16] = {.vec_dot = bf16_vec_dot},
+                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot},
+                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot},
+                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot},
+                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot},
+                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot},
+                [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
+                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot},
+                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot},
+                [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot},
+                [MU_TYPE_Q8_K] = {.from_float = q8_k_from_float, .vec_dot = q8_k_vec_dot},
+        },
+};
+
+#else
+const struct cpu_kernels cpu_kernels_avx2_raw = {.name = NULL};
+#endif

@@ -1,0 +1,124 @@
+/* simd_x86.h -- AVX2 helpers shared by cpu_avx2.c and cpu_avx512.c, the
+ * only files that include it (both are built with at least -mavx2 -mfma
+ * -mf16c).  Not a public header: it holds intrinsics. */
+#ifndef MULLAMA_SIMD_X86_H
+#define MULLAMA_SIMD_X86_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/quant_blocks.h"
+
+/* Half <-> float with F16C (same results as mu_fp16_to_fp32 and
+ * mu_fp32_to_fp16, one instruction each). */
+static inline float h2f(uint16_t h)
+{
+        return _cvtsh_ss(h);
+}
+
+static inline uint16_t f2h(float f)
+{
+        return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+}
+
+static inline float hsum_f32x8(__m256 v)
+{
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        return _mm_cvtss_f32(s);
+}
+
+static inline int hsum_i32x8(__m256i v)
+{
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+        return _mm_cvtsi128_si32(s);
+}
+
+static inline float hmax_f32x8(__m256 v)
+{
+        __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_max_ss(s, _mm_movehdup_ps(s));
+        return _mm_cvtss_f32(s);
+}
+
+/* roundf() (ties away from zero), exactly, for |v| < 2^23. */
+static inline __m256 roundf_x8(__m256 v)
+{
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 f = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
+        __m256 ge = _mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+        __m256 one = _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f));
+        return _mm256_add_ps(t, _mm256_and_ps(ge, one));
+}
+
+/* Four vectors of 8 int32 (each in -128..127) -> 32 int8 in order. */
+static inline __m256i pack_i32x32(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+        __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+        __m256i v = _mm256_packs_epi16(ab, cd);
+        return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* One Q8_0/Q8_1 block: d = amax/127, q = roundf(x/d): the scalar
+ * reference's bytes. */
+static inline __m256i quant32_roundf(const float *x, float *d_out)
+{
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+        __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        float amax = hmax_f32x8(m), d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        __m256 s = _mm256_set1_ps(id);
+
+        *d_out = d;
+        return pack_i32x32(_mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v0, s))),
+                           _mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v1, s))),
+                           _mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v2, s))),
+                           _mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v3, s))));
+}
+
+/* One Q8_K block, byte-identical to the scalar reference. */
+static inline void quant256_q8k(const float *x, struct block_q8_k *y)
+{
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        __m256 m = _mm256_setzero_ps();
+        float max = 0, amax;
+
+        for (int i = 0; i < QK_K; i += 8)
+                m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+        amax = hmax_f32x8(m);
+        if (!amax) {
+                memset(y, 0, sizeof(*y));
+                return;
+        }
+        /* the first element of largest magnitude gives the sign */
+        __m256 am = _mm256_set1_ps(amax);
+        for (int i = 0; i < QK_K; i += 8) {
+                int mask = _mm256_movemask_ps(
+                        _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), am, _CMP_EQ_OQ));
+                if (mask) {
+                        max = x[i + __builtin_ctz((unsigned)mask)];
+                        break;
+                }
+        }
+        float iscale = -127.f / max;
+        __m256 s = _mm256_set1_ps(iscale);
+        const __m256i lim = _mm256_set1_epi32(127);
+        for (int i = 0; i < QK_K; i += 32) {
+                __m256i q[4];
+                for (int k = 0; k < 4; k++)
+                        q[k] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), s)), lim);
+                y->bsums[i / 16] = (int16_t)hsum_i32x8(_mm256_add_epi32(q[0], q[1]));
+                y->bsums[i / 16 + 1] = (int16_t)hsum_i32x8(_mm256_add_epi32(q[2], q[3]));
+                _mm256_storeu_si256((__m256i *)(y->qs + i), pack_i32x32(q[0], q[1], q[2], q[3]));
+        }
+        y->d = 1 / iscale;
+}
+
+#endif
