@@ -317,13 +317,15 @@ static int read_tensor_info(struct cur *c, struct gguf_tensor_info *t, int64_t i
                                t->name, type);
         t->type = (int)type;
         t->offset = off;
-        /* element count without overflow */
-        uint64_t nel = 1;
+        /* element count: the product of the non-zero dims must fit an
+         * int64 (as ggml requires), whether or not another dim is 0 */
+        uint64_t nel = 1, nz = 1;
         for (int d = 0; d < MU_MAX_DIMS; d++) {
                 uint64_t ne = (uint64_t)t->ne[d];
-                if (ne && nel > UINT64_MAX / ne)
+                if (ne && nz > (uint64_t)INT64_MAX / ne)
                         return mu_fail(c->err, MU_EFORMAT, "gguf: tensor '%s' has too many "
                                        "elements", t->name);
+                nz *= ne ? ne : 1;
                 nel *= ne;
         }
         if (t->ne[0] % ti->blck_size)

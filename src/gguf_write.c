@@ -333,7 +333,7 @@ int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, int type,
 {
         const struct mu_type_info *ti = mu_type_info(type);
         struct wtensor t = {0};
-        uint64_t nel = 1;
+        uint64_t nel = 1, nz = 1;  /* nz: product of the non-zero dims */
 
         if (!name || !*name || strlen(name) >= GGUF_MAX_NAME)
                 return mu_fail(err, MU_EINVAL, "gguf writer: tensor name '%s' is empty or "
@@ -350,9 +350,10 @@ int gguf_writer_add_tensor(struct gguf_writer *w, const char *name, int type,
                                "expected 1..%d", name, n_dims, MU_MAX_DIMS);
         for (int d = 0; d < MU_MAX_DIMS; d++) {
                 t.ne[d] = d < n_dims ? ne[d] : 1;
-                if (t.ne[d] < 0 || (t.ne[d] && nel > (uint64_t)INT64_MAX / (uint64_t)t.ne[d]))
+                if (t.ne[d] < 0 || (t.ne[d] && nz > (uint64_t)INT64_MAX / (uint64_t)t.ne[d]))
                         return mu_fail(err, MU_EINVAL, "gguf writer: tensor '%s' has a bad "
                                        "shape", name);
+                nz *= t.ne[d] ? (uint64_t)t.ne[d] : 1;
                 nel *= (uint64_t)t.ne[d];
         }
         if (t.ne[0] % ti->blck_size)
