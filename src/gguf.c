@@ -405,6 +405,8 @@ static int parse(struct gguf *g, struct mu_err *err)
         uint64_t n_tensors, n_kv;
         int rc;
 
+        if (g->size == 0)
+                return mu_fail(err, MU_EFORMAT, "gguf: not a GGUF file (file is empty)");
         if (g->size < 4 || memcmp(g->base, "GGUF", 4) != 0)
                 return mu_fail(err, MU_EFORMAT, "gguf: not a GGUF file (bad magic)");
         c.off = 4;

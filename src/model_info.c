@@ -230,8 +230,10 @@ static void add_str(struct mu_buf *out, const char *s, size_t len, int quote, si
 
 static void add_number(struct mu_buf *out, int type, int64_t i, double f)
 {
-        if (type == GGUF_TYPE_FLOAT32 || type == GGUF_TYPE_FLOAT64)
-                mu_buf_addf(out, "%.9g", f);
+        if (type == GGUF_TYPE_FLOAT32)
+                mu_buf_addf(out, "%.7g", f);  /* enough digits for a float */
+        else if (type == GGUF_TYPE_FLOAT64)
+                mu_buf_addf(out, "%.15g", f);
         else if (type == GGUF_TYPE_BOOL)
                 mu_buf_adds(out, i ? "true" : "false");
         else if (type == GGUF_TYPE_UINT64)

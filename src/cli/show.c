@@ -78,7 +78,8 @@ static void print_model(const struct show_model *m)
                 row("heads / KV heads", "%lld / %lld", (long long)mi->n_head,
                     (long long)(mi->n_head_kv >= 0 ? mi->n_head_kv : mi->n_head));
         if (!isnan(mi->rope_freq_base))
-                row("rope freq base", "%g", mi->rope_freq_base);
+                row("rope freq base", mi->rope_freq_base == floor(mi->rope_freq_base) &&
+                    fabs(mi->rope_freq_base) < 1e15 ? "%.0f" : "%g", mi->rope_freq_base);
         else if (mi->rope_dims >= 0)
                 row("rope freq base", "not set (default 10000)");
         row_i64("rope dimensions", mi->rope_dims);
@@ -135,7 +136,10 @@ static void print_params(const char *json, const char *indent, const char *prefi
                 int n = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 1;
                 for (int k = 0; k < n; k++) {
                         v = cJSON_IsArray(it) ? cJSON_GetArrayItem(it, k) : it;
-                        printf("%s%s%-30s ", indent, prefix, it->string);
+                        if (*prefix)
+                                printf("%s%s%s ", indent, prefix, it->string);
+                        else
+                                printf("%s%-30s ", indent, it->string);
                         if (cJSON_IsString(v)) {
                                 char *q = cJSON_PrintUnformatted(v);
                                 printf("%s\n", q);
@@ -223,7 +227,6 @@ static void print_layers(const struct show_model *m)
         model_info_human_bytes(mi->other.bytes, b, sizeof(b));
         printf("    %-10s %8lld %10s %12llu %12s\n", "non-block", (long long)mi->other.n_tensors,
                h, (unsigned long long)mi->other.bytes, b);
-        printf("    (token_embd, output, output_norm, ...: kept with the first or last layer)\n");
         for (int64_t i = 0; i < gguf_n_tensors(m->g); i++) {
                 const struct gguf_tensor_info *t = gguf_tensor(m->g, i);
                 if (model_info_block_of(t->name) < 0) {

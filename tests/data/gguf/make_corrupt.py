@@ -55,7 +55,7 @@ def case(name, code, substr, blob):
 os.makedirs(OUT, exist_ok=True)
 case("ok-control.gguf", "OK", "", gguf([ARCH], [GOOD_T], F8))
 case("bad-magic.gguf", "MU_EFORMAT", "bad magic", gguf([ARCH], [GOOD_T], F8, magic=b"GGML"))
-case("empty.gguf", "MU_EFORMAT", "bad magic", b"")
+case("empty.gguf", "MU_EFORMAT", "file is empty", b"")
 case("magic-only.gguf", "MU_EFORMAT", "truncated", b"GGUF")
 case("version-1.gguf", "MU_EUNSUPPORTED", "version 1", gguf([ARCH], [GOOD_T], F8, version=1))
 case("version-99.gguf", "MU_EFORMAT", "unknown version 99", gguf([ARCH], [GOOD_T], F8, version=99))
