@@ -120,7 +120,7 @@ void model_info_get(struct model_info *mi, const struct gguf *g)
                 max_blk = b > max_blk ? b : max_blk;
         }
         mi->n_blocks = max_blk + 1;
-        if (mi->n_block > mi->n_blocks && mi->n_block <= 1000000 && mi->n_tensors)
+        if (mi->n_block > mi->n_blocks && mi->n_block <= 65536 && mi->n_tensors)
                 mi->n_blocks = (int)mi->n_block;  /* show empty blocks too */
         mi->blocks = mu_xcalloc(mi->n_blocks ? (size_t)mi->n_blocks : 1,
                                 sizeof(*mi->blocks));
