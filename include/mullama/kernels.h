@@ -2,16 +2,17 @@
  *
  * Per type: dequantize a row, quantize a row (the reference quantizer, also
  * used by `create --quantize`), and a dot product of a weight row against an
- * activation row already quantized to the type's vec_dot_type (Q8_0 for the
- * 32-blocks, Q8_K for the K-quants, F32/F16 for floats).  Every function has a
- * scalar reference in cpu_kernels_scalar; SIMD tables (avx2, avx512, neon)
+ * activation row already quantized to the type's vec_dot_type (Q8_0 for
+ * Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K-quants, F32 for
+ * F32/F16/BF16).  Every function has a
+ * scalar reference in cpu_kernels_scalar; SIMD tables (avx2, avx512)
  * live in their own translation units and are chosen once at run time
  * (cpuid; MULLAMA_CPU=scalar|avx2|avx512 overrides).  A SIMD table may leave
  * an entry NULL: the scalar one is used then.
  *
  * matmul() is the one entry the engine uses for weight x activations; it
  * quantizes the activations once per call, splits rows over the pool, and may
- * use BLAS for prompt batches. */
+ * use BLAS for prompt batches (compiled in, off by default: see matmul.c). */
 #ifndef MULLAMA_KERNELS_H
 #define MULLAMA_KERNELS_H
 

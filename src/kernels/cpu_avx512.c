@@ -34,10 +34,10 @@ static inline float hsum_f32x16(__m512 v)
 AI void q8_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q8_0 *x = xv;
-        __m256 acc[4];
+        __m256 acc[4], acc2[4];
 
         for (int k = 0; k < nt; k++)
-                acc[k] = _mm256_setzero_ps();
+                acc[k] = acc2[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK8_0; b++) {
                 __m256i q = _mm256_loadu_si256((const __m256i *)x[b].qs);
                 __m256i aq = _mm256_sign_epi8(q, q);
@@ -46,21 +46,24 @@ AI void q8_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_0 *y = (const struct block_q8_0 *)row_k(yv, ys, k) + b;
                         __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q);
                         __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aq, yy);
-                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        if (b & 1)
+                                acc2[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc2[k]);
+                        else
+                                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x8(acc[k]);
+                s[k * ss] = hsum_f32x8(_mm256_add_ps(acc[k], acc2[k]));
 }
 
 AI void q4_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q4_0 *x = xv;
         const __m256i m4 = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
-        __m256 acc[4];
+        __m256 acc[4], acc2[4];
 
         for (int k = 0; k < nt; k++)
-                acc[k] = _mm256_setzero_ps();
+                acc[k] = acc2[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK4_0; b++) {
                 __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
                 __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
@@ -71,11 +74,14 @@ AI void q4_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_0 *y = (const struct block_q8_0 *)row_k(yv, ys, k) + b;
                         __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q);
                         __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aq, yy);
-                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        if (b & 1)
+                                acc2[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc2[k]);
+                        else
+                                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x8(acc[k]);
+                s[k * ss] = hsum_f32x8(_mm256_add_ps(acc[k], acc2[k]));
 }
 
 /* Q4_1 x Q8_1: unsigned nibbles straight into vpdpbusd; min term via s. */
@@ -83,11 +89,11 @@ AI void q4_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
 {
         const struct block_q4_1 *x = xv;
         const __m256i m4 = _mm256_set1_epi8(0x0f);
-        __m256 acc[4];
+        __m256 acc[4], acc2[4];
         float ms[4] = {0, 0, 0, 0};
 
         for (int k = 0; k < nt; k++)
-                acc[k] = _mm256_setzero_ps();
+                acc[k] = acc2[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK4_1; b++) {
                 __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
                 __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
@@ -96,38 +102,46 @@ AI void q4_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_1 *y = (const struct block_q8_1 *)row_k(yv, ys, k) + b;
                         __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q,
                                                         _mm256_loadu_si256((const __m256i *)y->qs));
-                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        if (b & 1)
+                                acc2[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc2[k]);
+                        else
+                                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
                         ms[k] += mx * h2f(y->s);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x8(acc[k]) + ms[k];
+                s[k * ss] = hsum_f32x8(_mm256_add_ps(acc[k], acc2[k])) + ms[k];
 }
 
 /* ---- K-quants ------------------------------------------------------------ */
 
-/* 8 6-bit scales and mins of a Q4_K/Q5_K block. */
-static inline void k4_scales(const uint8_t *packed, uint8_t *sc, int16_t *mins16)
+/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block,
+ * decoded with 32-bit integer ops on the 12 packed bytes q0|q1|q2:
+ * scales 0-3 = q0 & 63, mins 0-3 = q1 & 63; scales 4-7 = low nibbles of q2
+ * with the top 2 bits of q0 above them; mins 4-7 = high nibbles of q2 with
+ * the top 2 bits of q1. */
+static inline __m128i k4_scales_vec(const uint8_t *packed)
 {
-        for (int j = 0; j < 8; j++) {
-                uint8_t m;
-                quant_k4_scale_min(j, packed, &sc[j], &m);
-                mins16[2 * j] = mins16[2 * j + 1] = m;
-        }
+        uint32_t q[3], o[4];
+
+        memcpy(q, packed, 12);
+        o[0] = q[0] & 0x3f3f3f3f;
+        o[1] = (q[2] & 0x0f0f0f0f) | (((q[0] >> 6) & 0x03030303) << 4);
+        o[2] = q[1] & 0x3f3f3f3f;
+        o[3] = ((q[2] >> 4) & 0x0f0f0f0f) | (((q[1] >> 6) & 0x03030303) << 4);
+        return _mm_loadu_si128((const __m128i *)o);
 }
 
-/* Sum of mins16 * bsums (16 lanes) as an int. */
-static inline int k4_min_dot(const int16_t *mins16, const int16_t *bsums)
+/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]) with mins in bytes 8-15. */
+static inline int k4_min_dot_vec(__m128i sm, const int16_t *bsums)
 {
-        __m256i p = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)mins16),
-                                      _mm256_loadu_si256((const __m256i *)bsums));
-        return hsum_i32x8(p);
-}
-
-static inline __m512i scale_pair(int a, int b)
-{
-        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)a)),
-                                  _mm256_set1_epi16((short)b), 1);
+        __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+        __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums),
+                                       _mm_loadu_si128((const __m128i *)(bsums + 8)));
+        __m128i p = _mm_madd_epi16(mins, pairs);
+        p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
+        p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
+        return _mm_cvtsi128_si32(p);
 }
 
 AI void q4_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
@@ -139,29 +153,35 @@ AI void q4_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
 
         for (int k = 0; k < nt; k++)
                 acc[k] = _mm512_setzero_ps();
+        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         for (int b = 0; b < n / QK_K; b++) {
-                uint8_t sc[8];
-                int16_t mins16[16];
-                __m512i sumi[4];
-                k4_scales(x[b].scales, sc, mins16);
+                __m128i sm = k4_scales_vec(x[b].scales);
+                __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
+                __m512i sumi[4], sumi2[4];
                 for (int k = 0; k < nt; k++)
-                        sumi[k] = _mm512_setzero_si512();
+                        sumi[k] = sumi2[k] = _mm512_setzero_si512();
                 for (int c = 0; c < 4; c++) {
                         __m256i v = _mm256_loadu_si256((const __m256i *)(x[b].qs + 32 * c));
                         __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(v, m4)),
                                                        _mm256_and_si256(_mm256_srli_epi16(v, 4), m4), 1);
-                        __m512i scv = scale_pair(sc[2 * c], sc[2 * c + 1]);
+                        __m512i scv = _mm512_permutexvar_epi16(
+                                _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
                         for (int k = 0; k < nt; k++) {
                                 const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
                                 __m512i p = _mm512_maddubs_epi16(w, _mm512_loadu_si512(y->qs + 64 * c));
-                                sumi[k] = _mm512_dpwssd_epi32(sumi[k], p, scv);
+                                if (c & 1)
+                                        sumi2[k] = _mm512_dpwssd_epi32(sumi2[k], p, scv);
+                                else
+                                        sumi[k] = _mm512_dpwssd_epi32(sumi[k], p, scv);
                         }
                 }
                 float dx = h2f(x[b].d), dmx = h2f(x[b].dmin);
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
-                        macc[k] += dmx * y->d * k4_min_dot(mins16, y->bsums);
+                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
+                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
+                        macc[k] += dmx * y->d * k4_min_dot_vec(sm, y->bsums);
                 }
         }
         for (int k = 0; k < nt; k++)
@@ -177,14 +197,15 @@ AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
 
         for (int k = 0; k < nt; k++)
                 acc[k] = _mm512_setzero_ps();
+        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         for (int b = 0; b < n / QK_K; b++) {
-                uint8_t sc[8];
-                int16_t mins16[16];
-                __m512i sumi[4];
+                __m128i sm = k4_scales_vec(x[b].scales);
+                __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
+                __m512i sumi[4], sumi2[4];
                 __m256i qh = _mm256_loadu_si256((const __m256i *)x[b].qh);
-                k4_scales(x[b].scales, sc, mins16);
                 for (int k = 0; k < nt; k++)
-                        sumi[k] = _mm512_setzero_si512();
+                        sumi[k] = sumi2[k] = _mm512_setzero_si512();
                 for (int c = 0; c < 4; c++) {
                         __m256i v = _mm256_loadu_si256((const __m256i *)(x[b].qs + 32 * c));
                         __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(qh, one), 4);
@@ -193,18 +214,23 @@ AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         __m512i w = _mm512_inserti64x4(
                                 _mm512_castsi256_si512(_mm256_or_si256(_mm256_and_si256(v, m4), h0)),
                                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), h1), 1);
-                        __m512i scv = scale_pair(sc[2 * c], sc[2 * c + 1]);
+                        __m512i scv = _mm512_permutexvar_epi16(
+                                _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
                         for (int k = 0; k < nt; k++) {
                                 const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
                                 __m512i p = _mm512_maddubs_epi16(w, _mm512_loadu_si512(y->qs + 64 * c));
-                                sumi[k] = _mm512_dpwssd_epi32(sumi[k], p, scv);
+                                if (c & 1)
+                                        sumi2[k] = _mm512_dpwssd_epi32(sumi2[k], p, scv);
+                                else
+                                        sumi[k] = _mm512_dpwssd_epi32(sumi[k], p, scv);
                         }
                 }
                 float dx = h2f(x[b].d), dmx = h2f(x[b].dmin);
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
-                        macc[k] += dmx * y->d * k4_min_dot(mins16, y->bsums);
+                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
+                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
+                        macc[k] += dmx * y->d * k4_min_dot_vec(sm, y->bsums);
                 }
         }
         for (int k = 0; k < nt; k++)
@@ -225,9 +251,10 @@ AI void q6_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
         for (int b = 0; b < n / QK_K; b++) {
                 __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[b].scales));
                 __m512i sc512 = _mm512_castsi256_si512(sc16);
-                __m512i sumi[4];
+                __m512i sumi[4], sumi2[4];
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
+                        sumi2[k] = _mm512_setzero_si512();
                         __m256i bias = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y->bsums));
                         sumi[k] = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(),
                                                                           _mm256_slli_epi32(bias, 5)));
@@ -254,13 +281,14 @@ AI void q6_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                                 __m512i p0 = _mm512_maddubs_epi16(w0, _mm512_loadu_si512(q8));
                                 __m512i p1 = _mm512_maddubs_epi16(w1, _mm512_loadu_si512(q8 + 64));
                                 sumi[k] = _mm512_dpwssd_epi32(sumi[k], p0, s0);
-                                sumi[k] = _mm512_dpwssd_epi32(sumi[k], p1, s1);
+                                sumi2[k] = _mm512_dpwssd_epi32(sumi2[k], p1, s1);
                         }
                 }
                 float dx = h2f(x[b].d);
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
+                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
+                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
                 }
         }
         for (int k = 0; k < nt; k++)

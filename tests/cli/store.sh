@@ -28,7 +28,7 @@ id=$(sha256sum "$man" | cut -c1-12)
 
 expect_rc "store: list exits 0" 0 "$MU" list
 expect_grep "store: list header" '^NAME +ID +SIZE +MODIFIED$' "$OUT"
-expect_grep "store: list shows model, id, size" "^tiny:latest +$id +[0-9.]+ (B|KB|MB) +(Less than a second|[0-9]+ seconds) ago$" "$OUT"
+expect_grep "store: list shows model, id, size" "^tiny:latest +$id +[0-9.]+ (B|KB|MB) +(Less than a second|[0-9]+ seconds?) ago$" "$OUT"
 expect_rc "store: list --quiet" 0 "$MU" list --quiet
 [ "$OUT" = "tiny:latest" ] && pass "store: list --quiet prints names only" \
         || fail "store: list --quiet prints names only" "got: $OUT"
