@@ -5,6 +5,7 @@
  * allocations before the file proves it has that much data: each kv, array
  * element and tensor info takes at least a few bytes of the file, so counts
  * are checked against the bytes remaining. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,9 @@ struct gguf_kv {
         char *str;                /* GGUF_TYPE_STRING (NUL-terminated copy) */
         size_t str_len;
         struct gguf_arr arr;      /* GGUF_TYPE_ARRAY */
-        char **strs;              /* string array elements (copies) */
+        char **strs;              /* string array elements, into pool */
         size_t *str_lens;
+        char *pool;               /* all elements, NUL-terminated, one block */
 };
 
 struct gguf {
@@ -112,6 +114,18 @@ static int rd_str(struct cur *c, const char **s, size_t *len, const char *what)
         return 0;
 }
 
+/* Saturating float -> int64 (a plain cast of NaN or 1e30 is undefined). */
+static int64_t f64_to_i64(double d)
+{
+        if (d != d)
+                return 0;
+        if (d >= 9223372036854775807.0)
+                return INT64_MAX;
+        if (d <= -9223372036854775808.0)
+                return INT64_MIN;
+        return (int64_t)d;
+}
+
 static int64_t scalar_i64(const uint8_t *p, int type)
 {
         union {
@@ -130,8 +144,8 @@ static int64_t scalar_i64(const uint8_t *p, int type)
         case GGUF_TYPE_INT32: return v.i32;
         case GGUF_TYPE_UINT64: return (int64_t)v.u64;
         case GGUF_TYPE_INT64: return v.i64;
-        case GGUF_TYPE_FLOAT32: return (int64_t)v.f32;
-        case GGUF_TYPE_FLOAT64: return (int64_t)v.f64;
+        case GGUF_TYPE_FLOAT32: return f64_to_i64(v.f32);
+        case GGUF_TYPE_FLOAT64: return f64_to_i64(v.f64);
         }
         return 0;
 }
@@ -228,13 +242,34 @@ static int read_kv(struct gguf *g, struct cur *c, struct gguf_kv *kv, int64_t id
                 return mu_fail(c->err, MU_EFORMAT,
                                "gguf: string array '%s' of %llu elements runs past end of "
                                "file", kv->key, (unsigned long long)n);
-        kv->strs = mu_xcalloc((size_t)n ? (size_t)n : 1, sizeof(char *));
-        kv->str_lens = mu_xcalloc((size_t)n ? (size_t)n : 1, sizeof(size_t));
+        /* pass 1 validates and sizes, pass 2 copies into one block: one
+         * allocation instead of one per token */
+        size_t start = c->off, total = 0;
         for (uint64_t j = 0; j < n; j++) {
-                if (rd_str(c, &s, &len, kv->key))
-                        return mu_err_prefix(c->err, "element %llu", (unsigned long long)j);
-                kv->strs[j] = mu_xstrndup(s, len);
-                kv->str_lens[j] = len;
+                if (rd_str(c, &s, &len, kv->key)) {
+                        char msg[sizeof(c->err->msg)] = "";
+                        if (c->err)
+                                snprintf(msg, sizeof(msg), "%s", c->err->msg + 6);
+                        return mu_fail(c->err, MU_EFORMAT,
+                                       "gguf: string array '%s' element %llu: %s", kv->key,
+                                       (unsigned long long)j, msg);
+                }
+                total += len + 1;  /* cannot overflow: len <= bytes of the map */
+        }
+        kv->strs = mu_xmalloc(((size_t)n ? (size_t)n : 1) * sizeof(char *));
+        kv->str_lens = mu_xmalloc(((size_t)n ? (size_t)n : 1) * sizeof(size_t));
+        kv->pool = mu_xmalloc(total ? total : 1);
+        c->off = start;
+        char *p = kv->pool;
+        for (uint64_t j = 0; j < n; j++) {
+                uint64_t l;
+                memcpy(&l, c->p + c->off, 8);
+                memcpy(p, c->p + c->off + 8, (size_t)l);
+                p[l] = 0;
+                kv->strs[j] = p;
+                kv->str_lens[j] = (size_t)l;
+                p += l + 1;
+                c->off += 8 + (size_t)l;
         }
         (void)g;
         return 0;
@@ -282,13 +317,15 @@ static int read_tensor_info(struct cur *c, struct gguf_tensor_info *t, int64_t i
                                t->name, type);
         t->type = (int)type;
         t->offset = off;
-        /* element count without overflow */
-        uint64_t nel = 1;
+        /* element count: the product of the non-zero dims must fit an
+         * int64 (as ggml requires), whether or not another dim is 0 */
+        uint64_t nel = 1, nz = 1;
         for (int d = 0; d < MU_MAX_DIMS; d++) {
                 uint64_t ne = (uint64_t)t->ne[d];
-                if (ne && nel > UINT64_MAX / ne)
+                if (ne && nz > (uint64_t)INT64_MAX / ne)
                         return mu_fail(c->err, MU_EFORMAT, "gguf: tensor '%s' has too many "
                                        "elements", t->name);
+                nz *= ne ? ne : 1;
                 nel *= ne;
         }
         if (t->ne[0] % ti->blck_size)
@@ -314,9 +351,7 @@ static void free_contents(struct gguf *g)
                 struct gguf_kv *kv = &g->kv[i];
                 free(kv->key);
                 free(kv->str);
-                if (kv->strs)
-                        for (uint64_t j = 0; j < kv->arr.n; j++)
-                                free(kv->strs[j]);
+                free(kv->pool);
                 free(kv->strs);
                 free(kv->str_lens);
         }
@@ -336,12 +371,42 @@ void gguf_close(struct gguf *g)
         free(g);
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reject duplicate names among n records of size rec whose char * name sits
+ * at byte offset name_off: sort a copy of the pointers, compare neighbours
+ * (n log n, so a file with millions of kvs cannot stall us). */
+static int check_unique(const void *recs, size_t n, size_t rec, size_t name_off,
+                        const char *what, struct mu_err *err)
+{
+        const char **names;
+        int rc = 0;
+
+        if (n < 2)
+                return 0;
+        names = mu_xmalloc(n * sizeof(*names));
+        for (size_t i = 0; i < n; i++)
+                memcpy(&names[i], (const char *)recs + i * rec + name_off, sizeof(char *));
+        qsort(names, n, sizeof(*names), cmp_strp);
+        for (size_t i = 1; i < n && !rc; i++)
+                if (!strcmp(names[i - 1], names[i]))
+                        rc = mu_fail(err, MU_EFORMAT, "gguf: duplicate %s '%s'", what,
+                                     names[i]);
+        free(names);
+        return rc;
+}
+
 static int parse(struct gguf *g, struct mu_err *err)
 {
         struct cur c = {g->base, 0, g->size, err};
         uint64_t n_tensors, n_kv;
         int rc;
 
+        if (g->size == 0)
+                return mu_fail(err, MU_EFORMAT, "gguf: not a GGUF file (file is empty)");
         if (g->size < 4 || memcmp(g->base, "GGUF", 4) != 0)
                 return mu_fail(err, MU_EFORMAT, "gguf: not a GGUF file (bad magic)");
         c.off = 4;
@@ -350,6 +415,9 @@ static int parse(struct gguf *g, struct mu_err *err)
         if (g->version == 1)
                 return mu_fail(err, MU_EUNSUPPORTED,
                                "gguf: version 1 files are not supported (convert to v3)");
+        if (g->version == 0x02000000u || g->version == 0x03000000u)
+                return mu_fail(err, MU_EUNSUPPORTED,
+                               "gguf: big-endian files are not supported");
         if (g->version < 2 || g->version > 3)
                 return mu_fail(err, MU_EFORMAT, "gguf: unknown version %u", g->version);
         if (rd_u64(&c, &n_tensors, "tensor count") || rd_u64(&c, &n_kv, "kv count"))
@@ -367,11 +435,10 @@ static int parse(struct gguf *g, struct mu_err *err)
                 rc = read_kv(g, &c, &g->kv[i], (int64_t)i);
                 if (rc)
                         return rc;
-                for (uint64_t j = 0; j < i; j++)
-                        if (!strcmp(g->kv[j].key, g->kv[i].key))
-                                return mu_fail(err, MU_EFORMAT, "gguf: duplicate key '%s'",
-                                               g->kv[i].key);
         }
+        if ((rc = check_unique(g->kv, (size_t)n_kv, sizeof(*g->kv),
+                               offsetof(struct gguf_kv, key), "key", err)))
+                return rc;
         g->alignment = GGUF_DEFAULT_ALIGNMENT;
         int64_t ai = gguf_find_key(g, "general.alignment");
         if (ai >= 0) {
@@ -393,15 +460,9 @@ static int parse(struct gguf *g, struct mu_err *err)
                 if (rc)
                         return rc;
         }
-        /* duplicate tensor names: quadratic is fine for the few hundred tensors
-         * real models have; bound the work for hostile counts */
-        if (n_tensors <= 65536)
-                for (uint64_t i = 0; i < n_tensors; i++)
-                        for (uint64_t j = 0; j < i; j++)
-                                if (!strcmp(g->tensors[i].name, g->tensors[j].name))
-                                        return mu_fail(err, MU_EFORMAT,
-                                                       "gguf: duplicate tensor '%s'",
-                                                       g->tensors[i].name);
+        if ((rc = check_unique(g->tensors, (size_t)n_tensors, sizeof(*g->tensors),
+                               offsetof(struct gguf_tensor_info, name), "tensor", err)))
+                return rc;
         size_t data = (c.off + g->alignment - 1) / g->alignment * g->alignment;
         if (n_tensors > 0 && data > g->size)
                 return mu_fail(err, MU_EFORMAT,

@@ -125,7 +125,13 @@ void gguf_tensor_view(const struct gguf *g, int64_t i, struct mu_tensor *out);
 
 /* Build a GGUF v3 file in memory (metadata) and write it out, streaming
  * tensor data from caller buffers.  Keys keep insertion order; setting an
- * existing key replaces its value in place. */
+ * existing key replaces its value in place.  Layout as gguf-py/ggml write
+ * it (so copying every kv and tensor of a file reproduces it byte for
+ * byte): tensor offsets in add order, each tensor's data zero-padded to the
+ * alignment, which is general.alignment when set (set_alignment sets that
+ * key) or 32.  Setters cannot fail; a bad argument (empty key, bad element
+ * type, alignment not a power of two) makes the next write fail with
+ * MU_EINVAL naming it. */
 struct gguf_writer;
 
 struct gguf_writer *gguf_writer_create(void);

@@ -15,7 +15,11 @@
 #include "mullama/mullama.h"
 #include "mullama/pool.h"
 
-#define SPIN_ITERS 200000
+#define SPIN_WAIT_NS 1000000
+/* Waits inside a job (barrier, completion) spin this many times, then yield
+ * the core: with more runnable threads than cores (other processes), pure
+ * spinning can burn a whole time slice waiting for a descheduled peer. */
+#define SPIN_BEFORE_YIELD 4096
 
 struct worker {
         struct mu_pool *pool;
@@ -58,11 +62,19 @@ static void *worker_main(void *argp)
                 unsigned g;
                 int spins = 0;
 
+                int64_t t0 = 0;
                 while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen) {
                         if (atomic_load(&p->stop))
                                 return NULL;
-                        if (++spins < SPIN_ITERS) {
+                        /* spin briefly, then yield, then (after ~1 ms) sleep */
+                        if (++spins < SPIN_BEFORE_YIELD) {
                                 cpu_relax();
+                                continue;
+                        }
+                        if (!t0)
+                                t0 = mu_time_ns();
+                        if (mu_time_ns() - t0 < SPIN_WAIT_NS) {
+                                sched_yield();
                                 continue;
                         }
                         pthread_mutex_lock(&p->mu);
@@ -72,6 +84,7 @@ static void *worker_main(void *argp)
                         atomic_fetch_sub(&p->sleeping, 1);
                         pthread_mutex_unlock(&p->mu);
                         spins = 0;
+                        t0 = 0;
                 }
                 seen = g;
                 if (atomic_load(&p->stop))
@@ -175,8 +188,13 @@ void mu_pool_run(struct mu_pool *p, mu_pool_fn fn, void *arg)
                 pthread_mutex_unlock(&p->mu);
         }
         fn(arg, 0, p->n);
-        while (atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1)
-                cpu_relax();
+        for (int spins = 0;
+             atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1; spins++) {
+                if (spins < SPIN_BEFORE_YIELD)
+                        cpu_relax();
+                else
+                        sched_yield();
+        }
 }
 
 void mu_pool_barrier(struct mu_pool *p)
@@ -192,6 +210,11 @@ void mu_pool_barrier(struct mu_pool *p)
                 atomic_store_explicit(&p->bar_sense, sense + 1, memory_order_release);
                 return;
         }
-        while (atomic_load_explicit(&p->bar_sense, memory_order_acquire) == sense)
-                cpu_relax();
+        for (int spins = 0;
+             atomic_load_explicit(&p->bar_sense, memory_order_acquire) == sense; spins++) {
+                if (spins < SPIN_BEFORE_YIELD)
+                        cpu_relax();
+                else
+                        sched_yield();
+        }
 }
