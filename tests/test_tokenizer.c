@@ -143,3 +143,143 @@ TEST(tokenizer_vocab_deepseek_coder) { vocab_case("deepseek-coder"); }
 TEST(tokenizer_vocab_llama_spm) { vocab_case("llama-spm"); }
 TEST(tokenizer_vocab_phi3) { vocab_case("phi-3"); }
 TEST(tokenizer_vocab_bert_bge) { vocab_case("bert-bge"); }
+
+/* ---- real models against llama.cpp (tests/data/tokenizer/MODEL.jsonl) ------------ */
+
+static size_t json_ids(const cJSON *arr, int32_t **out)
+{
+        size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+        const cJSON *e;
+
+        *out = malloc((n + 1) * sizeof(**out));
+        cJSON_ArrayForEach(e, arr)(*out)[i++] = (int32_t)e->valuedouble;
+        return n;
+}
+
+/* Strict UTF-8 check (the detokenizer must never cut a character). */
+static int utf8_valid(const char *s, size_t n)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        for (size_t i = 0; i < n;) {
+                size_t l = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3
+                                          : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
+                if (!l || i + l > n)
+                        return 0;
+                for (size_t k = 1; k < l; k++)
+                        if ((p[i + k] & 0xC0) != 0x80)
+                                return 0;
+                i += l;
+        }
+        return 1;
+}
+
+/* Stream ids through a detok; the chunks must be whole characters (when the
+ * full text is valid UTF-8) and add up to the batch decode. */
+static void check_stream(const struct tokenizer *t, const int32_t *ids, size_t n,
+                         const char *what)
+{
+        struct mu_buf all = MU_BUF_INIT, ref = MU_BUF_INIT;
+        struct detok d;
+        size_t len;
+        const char *p;
+        int chunks_ok = 1;
+
+        tokenizer_decode(t, ids, n, 0, &ref);
+        detok_init(&d, t, DETOK_STRIP_LEADING);
+        for (size_t i = 0; i < n; i++) {
+                p = detok_push(&d, ids[i], &len);
+                if (!utf8_valid(p, len))
+                        chunks_ok = 0;
+                mu_buf_add(&all, p, len);
+        }
+        p = detok_flush(&d, &len);
+        mu_buf_add(&all, p, len);
+        if (utf8_valid(ref.data ? ref.data : "", ref.len))
+                CHECK_MSG(chunks_ok, "%s: streamed chunk cut a UTF-8 character", what);
+        CHECK_MSG(all.len == ref.len && !memcmp(mu_buf_str(&all), mu_buf_str(&ref), ref.len),
+                  "%s: streamed text differs from decode", what);
+        detok_release(&d);
+        mu_buf_release(&all);
+        mu_buf_release(&ref);
+}
+
+static void golden_case(const char *model)
+{
+        char path[256], *jl = NULL;
+        size_t jn = 0, cases = 0;
+        struct mu_err err = {0};
+        struct tokenizer *t;
+        const char *mpath = test_model(model), *line;
+
+        if (!mpath || !mu_file_exists(mpath)) {
+                test_skip("model not in tests/models (run make models)");
+                return;
+        }
+        snprintf(path, sizeof(path), "tokenizer/%.*s.jsonl", (int)(strlen(model) - 5), model);
+        CHECK(mu_read_file(test_data(path), 1 << 24, &jl, &jn, &err) == 0);
+        if (!jl)
+                return;
+        t = open_tok(mpath, NULL);
+        if (!t) {
+                free(jl);
+                return;
+        }
+        for (line = jl; line < jl + jn;) {
+                const char *nl = memchr(line, '\n', (size_t)(jl + jn - line));
+                size_t ll = nl ? (size_t)(nl - line) : (size_t)(jl + jn - line);
+                cJSON *j = cJSON_ParseWithLength(line, ll);
+                const cJSON *pf = cJSON_GetObjectItem(j, "prompt_file");
+                char ppath[300], *text = NULL;
+                size_t tl = 0, np, nq, ng, nh;
+                int32_t *plain = NULL, *prompt = NULL, *got = NULL, *got2 = NULL;
+                struct mu_buf dec = MU_BUF_INIT;
+
+                line = nl ? nl + 1 : jl + jn;
+                if (!j || !cJSON_IsString(pf)) {
+                        CHECK_MSG(0, "%s: bad JSON line", path);
+                        cJSON_Delete(j);
+                        continue;
+                }
+                snprintf(ppath, sizeof(ppath), "tokenizer/prompts/%s", pf->valuestring);
+                CHECK(mu_read_file(test_data(ppath), 1 << 24, &text, &tl, &err) == 0);
+                np = json_ids(cJSON_GetObjectItem(j, "tokenize_plain"), &plain);
+                nq = json_ids(cJSON_GetObjectItem(j, "prompt_tokens"), &prompt);
+                CHECK_EQ_INT(tokenizer_add_bos(t),
+                             cJSON_IsTrue(cJSON_GetObjectItem(j, "add_bos")));
+                CHECK(tokenizer_encode(t, text, tl, 0, 0, &got, &ng, &err) == 0);
+                if (!same_ids(got, ng, plain, np)) {
+                        CHECK_MSG(0, "%s %s: plain tokenization differs", model, pf->valuestring);
+                        print_ids("want", plain, np);
+                        print_ids("got ", got, ng);
+                }
+                CHECK(tokenizer_encode(t, text, tl, 1, 0, &got2, &nh, &err) == 0);
+                if (!same_ids(got2, nh, prompt, nq)) {
+                        CHECK_MSG(0, "%s %s: prompt tokens differ", model, pf->valuestring);
+                        print_ids("want", prompt, nq);
+                        print_ids("got ", got2, nh);
+                }
+                /* lossless round trip: all these vocabularies can spell any
+                 * UTF-8 (byte fallback / byte-level) */
+                tokenizer_decode(t, got, ng, 0, &dec);
+                CHECK_MSG(dec.len == tl && !memcmp(mu_buf_str(&dec), text, tl),
+                          "%s %s: decode(encode(x)) != x: '%s'", model, pf->valuestring,
+                          mu_buf_str(&dec));
+                check_stream(t, got, ng, pf->valuestring);
+                cases++;
+                mu_buf_release(&dec);
+                free(plain);
+                free(prompt);
+                free(got);
+                free(got2);
+                free(text);
+                cJSON_Delete(j);
+        }
+        CHECK_MSG(cases >= 12, "%s: only %zu prompts", path, cases);
+        tokenizer_free(t);
+        free(jl);
+}
+
+TEST(tokenizer_golden_smollm2) { golden_case("SmolLM2-135M-Instruct.Q4_1.gguf"); }
+TEST(tokenizer_golden_gemma3) { golden_case("gemma-3-270m-q4_k_m.gguf"); }
+TEST(tokenizer_golden_stories260k) { golden_case("stories260K.gguf"); }
