@@ -42,9 +42,20 @@ uint32_t unicode_tolower(uint32_t cp)
 
 uint32_t unicode_nfd_first(uint32_t cp)
 {
+        size_t lo = 0, hi = unicode_nfd_n;
+
         if (cp < 0xC0)
                 return cp;
-        return pair_lookup(unicode_nfd_pairs, unicode_nfd_n, cp);
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (cp < unicode_nfd_ranges[mid].first)
+                        hi = mid;
+                else if (cp > unicode_nfd_ranges[mid].last)
+                        lo = mid + 1;
+                else
+                        return unicode_nfd_ranges[mid].to;
+        }
+        return cp;
 }
 
 uint32_t unicode_decode(const char *s, size_t n, size_t *i)

@@ -33,7 +33,10 @@ extern const struct unicode_range unicode_flag_ranges[];
 extern const size_t unicode_n_flag_ranges;
 extern const struct unicode_pair unicode_lower_pairs[];
 extern const size_t unicode_lower_n;
-extern const struct unicode_pair unicode_nfd_pairs[];
+struct unicode_nfd_range {
+        uint32_t first, last, to;
+};
+extern const struct unicode_nfd_range unicode_nfd_ranges[];
 extern const size_t unicode_nfd_n;
 
 unsigned unicode_flags(uint32_t cp);
