@@ -636,15 +636,6 @@ struct occ {
         uint32_t rank, pos;
 };
 
-static int cmp_occ(const void *a, const void *b)
-{
-        const struct occ *x = a, *y = b;
-
-        if (x->rank != y->rank)
-                return x->rank < y->rank ? -1 : 1;
-        return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 static int cmp_occ_pos(const void *a, const void *b)
 {
         const struct occ *x = a, *y = b;
@@ -703,7 +694,20 @@ static size_t partition(const struct tokenizer *t, const char *s, size_t n, int 
                 add_frag(out, &nf, &capf, (struct frag){0, n, -1});
                 return nf;
         }
-        qsort(occ, n_occ, sizeof(*occ), cmp_occ);
+        {       /* stable counting sort by rank: occurrences came in position
+                 * order, so this orders them by (rank, position) in O(n) */
+                size_t *cnt = mu_xcalloc(t->n_special + 1, sizeof(*cnt));
+                struct occ *sorted = mu_xmalloc(n_occ * sizeof(*sorted));
+                for (size_t k = 0; k < n_occ; k++)
+                        cnt[occ[k].rank + 1]++;
+                for (size_t r = 1; r <= t->n_special; r++)
+                        cnt[r] += cnt[r - 1];
+                for (size_t k = 0; k < n_occ; k++)
+                        sorted[cnt[occ[k].rank]++] = occ[k];
+                free(cnt);
+                free(occ);
+                occ = sorted;
+        }
         mark = mu_xcalloc(n, 1);  /* 0 raw, 1 token, 2 stripped */
         acc = mu_xmalloc(n_occ * sizeof(*acc));
         for (size_t k = 0, cur_end = 0; k < n_occ; k++) {
