@@ -348,7 +348,9 @@ static const char *special_text(const struct runner *r, const char *key)
 
         if (gguf_get_i64(model_gguf(r->model), key, &id) || id < 0 || id >= r->n_vocab)
                 return "";
-        return tokenizer_token_text(r->tok, (int32_t)id);
+        const char *s = tokenizer_token_text(r->tok, (int32_t)id, NULL);
+
+        return s ? s : "";
 }
 
 int runner_render(struct runner *r, const char *go_template, const char *system,
@@ -393,11 +395,11 @@ static int build_pieces(struct runner *r)
         r->pieces = mu_xcalloc((size_t)r->n_vocab, sizeof(char *));
         r->piece_len = mu_xcalloc((size_t)r->n_vocab, sizeof(size_t));
         for (int i = 0; i < r->n_vocab; i++) {
-                struct mu_buf b = MU_BUF_INIT;
-                if (!tokenizer_is_control(r->tok, i))
-                        tokenizer_piece(r->tok, i, &b);
-                r->piece_len[i] = b.len;
-                r->pieces[i] = mu_buf_detach(&b);
+                size_t len = 0;
+                const char *p = tokenizer_is_control(r->tok, i)
+                                        ? "" : tokenizer_piece(r->tok, i, 0, &len);
+                r->piece_len[i] = len;
+                r->pieces[i] = mu_xstrndup(p, len);
         }
         return 0;
 }
@@ -497,10 +499,11 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
         struct sampler_params spp;
         struct sampler *smp = NULL;
         struct stop_matcher *stop = NULL;
-        struct detok *dt = NULL;
+        struct detok dt;
         struct json_filter jf;
         struct mu_buf piece = MU_BUF_INIT, safe = MU_BUF_INIT;
         int32_t *toks = NULL;
+        size_t n_tok_sz = 0;
         int n_toks = 0, common = 0, rc, n_ctx, stopped = 0;
         int64_t t0 = mu_time_ns(), t1;
 
@@ -511,9 +514,17 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
         if (rc)
                 return rc;
         n_ctx = session_n_ctx(r->sess);
-        rc = tokenizer_encode(r->tok, prompt, strlen(prompt), 1, 1, &toks, &n_toks, err);
-        if (rc)
+        detok_init(&dt, r->tok, 0);
+        rc = tokenizer_encode(r->tok, prompt, strlen(prompt), 1, 1, &toks, &n_tok_sz, err);
+        if (rc) {
+                detok_release(&dt);
                 return rc;
+        }
+        n_toks = (int)n_tok_sz;
+        if (n_toks == 0) {
+                rc = mu_fail(err, MU_EINVAL, "empty prompt");
+                goto out;
+        }
         if (n_toks >= n_ctx) {
                 rc = mu_fail(err, MU_ERANGE,
                              "prompt of %d tokens does not fit the context of %d (raise "
@@ -552,7 +563,6 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 sampler_set_logit_filter(smp, json_filter_fn, &jf);
         }
         stop = stop_matcher_create((const char *const *)o->stop, o->n_stop);
-        dt = detok_create(r->tok);
         for (;;) {
                 int32_t id;
                 if (cancel && *cancel) {
@@ -572,8 +582,12 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                         break;
                 sampler_accept(smp, id, NULL);
                 st->eval_count++;
-                mu_buf_reset(&piece);
-                detok_push(dt, id, &piece);
+                {
+                        size_t plen = 0;
+                        const char *p = detok_push(&dt, id, &plen);
+                        mu_buf_reset(&piece);
+                        mu_buf_add(&piece, p, plen);
+                }
                 if (format_json && r->pieces)
                         json_prefix_feed(&jf.state, r->pieces[id], r->piece_len[id]);
                 mu_buf_reset(&safe);
@@ -604,8 +618,10 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 r->cache[r->n_cache++] = id;
         }
         if (!stopped) {
+                size_t plen = 0;
+                const char *p = detok_flush(&dt, &plen);
                 mu_buf_reset(&piece);
-                detok_flush(dt, &piece);
+                mu_buf_add(&piece, p, plen);
                 mu_buf_reset(&safe);
                 stop_matcher_feed(stop, piece.data ? piece.data : "", piece.len, &safe);
                 stop_matcher_flush(stop, &safe);
@@ -620,7 +636,7 @@ out:
         }
         session_set_cancel(r->sess, NULL);
         st->total_ns = mu_time_ns() - t0;
-        detok_free(dt);
+        detok_release(&dt);
         stop_matcher_free(stop);
         sampler_free(smp);
         mu_buf_release(&piece);

@@ -408,10 +408,15 @@ static int command(struct repl *re, char *line)
                 printf("Set system message.\n");
                 return 0;
         }
-        for (char *t = strtok_r(line, " \t", &save_ptr); t && n < 3;
-             t = strtok_r(NULL, " \t", &save_ptr))
+        for (char *t = strtok_r(line, " \t", &save_ptr); t;
+             t = strtok_r(NULL, " \t", &save_ptr)) {
                 args[n++] = t;
-        rest = save_ptr && *save_ptr ? save_ptr : NULL;
+                if (n == 3)
+                        break;
+        }
+        rest = save_ptr && *save_ptr ? save_ptr + strspn(save_ptr, " \t") : NULL;
+        if (rest && !*rest)
+                rest = NULL;
         if (!strcmp(args[0], "/bye") || !strcmp(args[0], "/exit"))
                 return 1;
         if (!strcmp(args[0], "/?") || !strcmp(args[0], "/help")) {
