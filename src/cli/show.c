@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "cli/show.h"
 #include "mullama/fs.h"
+#include "mullama/template.h"
 
 static void row(const char *label, const char *fmt, ...) MU_PRINTF(2, 3);
 
@@ -253,6 +254,14 @@ static void print_modelfile(const struct show_model *m)
         print_params(m->params_json, "", "PARAMETER ");
         for (int i = 0; i < m->n_licenses; i++)
                 printf("LICENSE \"\"\"%s\"\"\"\n", m->licenses[i]);
+        if (m->sm && m->sm->messages_json) {
+                struct chat_msg *h = NULL;
+                int n = 0;
+                cli_history_from_json(m->sm->messages_json, &h, &n);
+                for (int i = 0; i < n; i++)
+                        printf("MESSAGE %s \"\"\"%s\"\"\"\n", h[i].role, h[i].content);
+                cli_history_free(h, n);
+        }
 }
 
 /* Open arg as a file path or a store model.  Returns an exit status. */
@@ -279,7 +288,7 @@ static int open_model(struct show_model *m, const struct mu_config *cfg, const c
                 free(exp);
                 rc = store_resolve(cfg, arg, &m->sm, &err);
                 if (rc == MU_ENOTFOUND) {
-                        fprintf(stderr, "error: model '%s' not found (%s)\n", arg, err.msg);
+                        fprintf(stderr, "error: %s\n", err.msg);
                         return MU_EXIT_NOTFOUND;
                 }
                 if (rc)
