@@ -190,8 +190,9 @@ static void drop_msgs(struct repl *re, int from, int count)
                 free((char *)re->msgs[i].role);
                 free((char *)re->msgs[i].content);
         }
-        memmove(re->msgs + from, re->msgs + from + count,
-                (size_t)(re->n_msgs - from - count) * sizeof(*re->msgs));
+        if (re->n_msgs - from - count > 0)
+                memmove(re->msgs + from, re->msgs + from + count,
+                        (size_t)(re->n_msgs - from - count) * sizeof(*re->msgs));
         re->n_msgs -= count;
 }
 

@@ -16,7 +16,7 @@ wait_for() {
         return 1
 }
 start() { # start MODEL-REF
-        T kill-server 2>/dev/null
+        T kill-server 2>/dev/null; sleep 0.5
         T new-session -d -s r -x 120 -y 50 "HOME='$HOME' MULLAMA_MODELS='$MULLAMA_MODELS' '$MU' run $1; echo EXITED-\$?; sleep 30"
         wait_for '^>>> ?$' || fail "repl: prompt appears" "$(screen | tail -5)"
 }
