@@ -24,6 +24,7 @@
 #include "mullama/fs.h"
 #include "mullama/modelfile.h"
 #include "mullama/runner.h"
+#include "mullama/spinner.h"
 #include "mullama/store.h"
 
 struct repl {
@@ -47,6 +48,7 @@ struct repl {
         int col, width;
         struct mu_buf word;
         struct mu_buf reply;        /* the answer being generated */
+        struct mu_spinner spin;     /* while the prompt is processed */
 };
 
 static volatile sig_atomic_t got_sigint;
@@ -140,6 +142,7 @@ static int on_piece(void *ud, const char *text, size_t len)
 {
         struct repl *re = ud;
 
+        mu_spinner_stop(&re->spin);
         mu_buf_add(&re->reply, text, len);
         if (!re->wordwrap) {
                 fwrite(text, 1, len, stdout);
@@ -269,8 +272,10 @@ static int answer(struct repl *re, struct mu_err *err)
                 mu_buf_reset(&re->word);
                 mu_buf_reset(&re->reply);
                 mu_interrupted = 0;
+                mu_spinner_start(&re->spin, "");
                 rc = runner_generate(re->r, prompt, &re->o, re->format_json, &mu_interrupted,
                                      on_piece, re, &st, err);
+                mu_spinner_stop(&re->spin);
                 free(prompt);
                 prompt = NULL;
                 if (rc != MU_ERANGE)

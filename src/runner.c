@@ -1,7 +1,6 @@
 /* runner.c -- model + tokenizer + session + sampler behind one chat-oriented
  * API (see runner.h). */
 #include <cjson/cJSON.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "mullama/modelfile.h"
 #include "mullama/runner.h"
 #include "mullama/sampler.h"
+#include "mullama/spinner.h"
 #include "mullama/stop.h"
 #include "mullama/tokenizer.h"
 
@@ -194,49 +194,6 @@ int runner_options_apply_json(struct runner_options *o, const char *json,
         return rc;
 }
 
-/* ---- progress spinner --------------------------------------------------- */
-
-struct spinner {
-        pthread_t th;
-        volatile int stop;
-        const char *msg;
-        int started;
-};
-
-static void *spin_main(void *arg)
-{
-        static const char *frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
-        struct spinner *s = arg;
-        int i = 0, shown = 0;
-
-        for (int t = 0; !s->stop; t++) {
-                usleep(100000);
-                if (t < 10 || s->stop)
-                        continue;
-                fprintf(stderr, "\r%s %s", frames[i++ % 10], s->msg);
-                shown = 1;
-        }
-        if (shown)
-                fprintf(stderr, "\r\033[K");
-        return NULL;
-}
-
-static void spinner_start(struct spinner *s, const char *msg)
-{
-        s->stop = 0;
-        s->msg = msg;
-        s->started = isatty(2) && pthread_create(&s->th, NULL, spin_main, s) == 0;
-}
-
-static void spinner_stop(struct spinner *s)
-{
-        if (!s->started)
-                return;
-        s->stop = 1;
-        pthread_join(s->th, NULL);
-        s->started = 0;
-}
-
 /* ---- lifecycle ---------------------------------------------------------- */
 
 static void session_params_from(struct session_params *sp, const struct runner_options *o)
@@ -253,13 +210,13 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
 {
         struct model_params mp = model_default_params();
         struct runner *r = mu_xcalloc(1, sizeof(*r));
-        struct spinner sp = {0};
+        struct mu_spinner sp = {0};
         int64_t t0 = mu_time_ns();
         int rc;
 
         *out = NULL;
         if (show_progress)
-                spinner_start(&sp, "loading model");
+                mu_spinner_start(&sp, "loading model");
         rc = model_load(&r->model, model_path, &mp, err);
         if (!rc)
                 rc = tokenizer_create(&r->tok, model_gguf(r->model), err);
@@ -278,7 +235,7 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
                 rc = session_create(&r->sess, r->model, &r->sp, err);
         }
         if (show_progress)
-                spinner_stop(&sp);
+                mu_spinner_stop(&sp);
         if (rc) {
                 runner_close(r);
                 return rc;
