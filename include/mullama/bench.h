@@ -44,6 +44,8 @@ struct bench_row {
         int64_t load_cold_ns, load_warm_ns;
         int load_cold_dropped;   /* 1: page cache dropped for the cold load */
         uint64_t peak_rss_bytes, kv_bytes;
+        uint64_t gpu_mem_bytes;  /* Vulkan device memory in use (0: none) */
+        char *gpu_name;          /* the device (NULL: CPU only) */
         char test_time[32];      /* RFC 3339 UTC */
         int incomplete;          /* interrupted before all runs finished */
 };
