@@ -124,6 +124,12 @@ struct session {
         struct vk_session *vks;  /* device K/V and buffers when m->vk */
 };
 
+/* First block this session runs on the device (n_layer: none). */
+static inline int session_first_gpu(const struct session *s)
+{
+        return s->vks ? s->m->gpu_first : s->m->hp.n_layer;
+}
+
 /* Evaluate n <= n_batch tokens at n_past (n_past is not advanced);
  * want_logits: compute the logits of the last one. */
 int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logits,

@@ -208,7 +208,7 @@ int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logi
                         for (int i = 0; i < E; i++)
                                 x[i] *= hp->embd_scale;
         }
-        for (int il = 0; il < m->gpu_first; il++) {
+        for (int il = 0; il < session_first_gpu(s); il++) {
                 if (s->cancel && *s->cancel)
                         return mu_fail(err, MU_ECANCELED, "evaluation canceled");
                 layer_forward(s, il, n, p0);
