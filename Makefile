@@ -109,6 +109,7 @@ check: test
 asan:
 	$(MAKE) BUILD=build-asan build-asan/mullama build-asan/mullama-test
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	MULLAMA_BIN=$(abspath build-asan/mullama) MULLAMA_TESTBIN=$(abspath build-asan/mullama-test) \
 	MULLAMA_ASAN=1 tests/run.sh
 

@@ -7,6 +7,7 @@
  * the CPU's fp16 cache rounding.  Models: the greedy tokens of the CPU engine
  * are reproduced with 1, half and all blocks offloaded (stories260K,
  * SmolLM2 Q4_1, gemma-3 Q4_K_M), and a context shift.  No device: SKIP. */
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,11 @@ static struct mu_vk *vk_open(void)
         struct mu_vk_device d[8];
         struct mu_vk *c = NULL;
 
+        /* Under ASan: keep Mesa's lavapipe (and its LLVM) loaded for the
+         * whole run, so the few blocks LLVM never frees stay attributable
+         * to it (tests/lsan.supp) instead of to an unloaded module. */
+        if (getenv("MULLAMA_ASAN"))
+                (void)dlopen("libvulkan_lvp.so", RTLD_LAZY | RTLD_NODELETE);
         if (!getenv("MULLAMA_VULKAN_DEVICE")) {
                 if (mu_vk_devices(d, 8, &err) <= 0)
                         return NULL;

@@ -382,7 +382,9 @@ void vk_session_free(struct session *s)
         if (!vs)
                 return;
         c = s->m->vk->c;
-        vkDeviceWaitIdle(c->dev);
+        pthread_mutex_lock(&c->lock);  /* the queue is shared with other sessions */
+        vkQueueWaitIdle(c->queue);
+        pthread_mutex_unlock(&c->lock);
         for (int i = 0; i < VK_NGRAPH; i++)
                 vk_graph_free(c, &vs->g[i]);
         for (int i = 0; i < s->m->vk->n_off; i++) {
