@@ -5,8 +5,9 @@
  * RoPE (normal and NeoX), SwiGLU/GeGLU, add, softcap, and K/V store +
  * attention (GQA, sliding window, soft-cap) against a scalar reference with
  * the CPU's fp16 cache rounding.  Models: the greedy tokens of the CPU engine
- * are reproduced with 1, half and all blocks offloaded (stories260K,
- * SmolLM2 Q4_1, gemma-3 Q4_K_M), and a context shift.  No device: SKIP. */
+ * are reproduced with 1, half and all blocks offloaded (stories260K), 1 and
+ * all (SmolLM2 Q4_1), all (gemma-3 Q4_K_M), and a context shift.  No
+ * device: SKIP. */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -535,8 +536,7 @@ TEST(vulkan_greedy_smollm2)
         NEED_VK(c);
         mu_vk_free(c);
         static const int32_t prompt[] = {504, 3575, 282, 4649, 314};  /* arbitrary ids */
-        greedy_case(path, prompt, 5, 1);
-        greedy_case(path, prompt, 5, -2);
+        greedy_case(path, prompt, 5, 1);  /* half: stories260K (lavapipe is slow) */
         greedy_case(path, prompt, 5, -1);
         vk_done(NULL);
 }
