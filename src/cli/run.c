@@ -96,6 +96,20 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 goto done;
         }
         rc = cli_resolve_model(cfg, pos[0], &path, &sm, &err);
+        if (rc == MU_ENOTFOUND && !store_is_path(pos[0])) {
+                /* not local: pull it first, as Ollama does */
+                struct mu_err perr = {0};
+                rc = cli_pull(cfg, pos[0], 0, 0, 0, &perr);
+                if (rc == MU_ENET) {
+                        struct mu_err first = err;
+                        rc = mu_fail(&err, MU_ENOTFOUND, "%s, and pulling it failed: %s",
+                                     first.msg, perr.msg);
+                }
+                else if (rc)
+                        err = perr;
+                else
+                        rc = cli_resolve_model(cfg, pos[0], &path, &sm, &err);
+        }
         if (rc) {
                 rc = cli_fail(&err);
                 goto done;
