@@ -33,6 +33,7 @@
 
 #define MAX_PARTS 100000
 #define STATE_MAGIC "mullama-partial 1"
+#define MSG_CANCEL "pull interrupted; pulling again resumes where it stopped"
 
 enum { P_WAIT, P_ACTIVE, P_DONE, P_FAILED };
 
@@ -218,7 +219,7 @@ static int resolve_url(struct dl *d, const char *url, struct mu_err *err)
                 ebuf[0] = '\0';
                 c = curl_easy_perform(h);
                 if (net_cancelled(d->o->cancel)) {
-                        rc = mu_fail(err, MU_ECANCELED, "download cancelled");
+                        rc = mu_fail(err, MU_ECANCELED, MSG_CANCEL);
                         break;
                 }
                 if (c != CURLE_OK) {
@@ -432,7 +433,7 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                 CURLMsg *msg;
 
                 if (net_cancelled(d->o->cancel)) {
-                        rc = mu_fail(err, MU_ECANCELED, "download cancelled");
+                        rc = mu_fail(err, MU_ECANCELED, MSG_CANCEL);
                         break;
                 }
                 for (int i = 0; i < d->n && !perr.code; i++) {
@@ -574,7 +575,7 @@ int download_blob(const char *url, const char *blobs_dir, const char *hex, int64
                         goto out;
                 }
                 if (lock_fd(d.fd, o->cancel)) {
-                        rc = mu_fail(err, MU_ECANCELED, "download cancelled");
+                        rc = mu_fail(err, MU_ECANCELED, MSG_CANCEL);
                         goto out;
                 }
                 /* still the file at that name (not renamed by the holder)? */
@@ -647,7 +648,7 @@ int download_commit(const char *blobs_dir, const char *hex, int64_t size, const 
                 goto out;
         }
         if (lock_fd(fd, cancel)) {
-                rc = mu_fail(err, MU_ECANCELED, "verification cancelled");
+                rc = mu_fail(err, MU_ECANCELED, "pull interrupted");
                 goto out;
         }
         if (mu_file_exists(final))
@@ -670,7 +671,7 @@ int download_commit(const char *blobs_dir, const char *hex, int64_t size, const 
                 mu_sha256_update(h, buf, (size_t)n);
                 off += n;
                 if (net_cancelled(cancel)) {
-                        rc = mu_fail(err, MU_ECANCELED, "verification cancelled");
+                        rc = mu_fail(err, MU_ECANCELED, "pull interrupted");
                         goto out;
                 }
         }

@@ -42,7 +42,8 @@ for ext in tar tar.gz tar.zst; do
         if diff -r "$ORIG" "$TMP/s-$ext" >/dev/null; then pass "archive: .$ext round trip reproduces the same files"
         else fail "archive: .$ext round trip reproduces the same files" "$(diff -r "$ORIG" "$TMP/s-$ext" | head -5)"; fi
 done
-case "$(file -b "$W/models.tar.gz" 2>/dev/null)" in gzip*|"") pass "archive: .tar.gz is gzip" ;; *) fail "archive: .tar.gz is gzip" ;; esac
+[ "$(head -c 2 "$W/models.tar.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] \
+        && pass "archive: .tar.gz is gzip" || fail "archive: .tar.gz is gzip"
 [ "$(head -c 4 "$W/models.tar.zst" | od -An -tx1 | tr -d ' ')" = 28b52ffd ] \
         && pass "archive: .tar.zst is zstd" || fail "archive: .tar.zst is zstd"
 MULLAMA_MODELS=$TMP/s-tar expect_rc "archive: importing again is harmless" 0 "$MU" import "$W/models.tar"

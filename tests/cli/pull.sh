@@ -40,6 +40,7 @@ for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
 PORT=$(cut -d' ' -f1 "$TMP/port" 2>/dev/null)
 if [ -z "$PORT" ]; then fail "pull: registry server starts"; exit 1; fi
 R=http://127.0.0.1:$PORT
+export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 # a proxy in the environment must not see the tests
 export MULLAMA_REGISTRY=$R MULLAMA_PULL_PART_SIZE=64K MULLAMA_PULL_STALL_TIMEOUT=2 MULLAMA_PULL_RETRIES=3
 BLOBS=$MULLAMA_MODELS/blobs
 MAN=$MULLAMA_MODELS/manifests/registry.ollama.ai/library/tiny/latest
@@ -251,6 +252,30 @@ if grep -q "pulling ${MHEX:0:12}: 100% ▕████████████�
 else fail "pull: a bar per layer on a terminal" "$(tr '\r' '\n' <"$TMP/tty.out" | tail -n 5)"; fi
 grep -qE "[0-9.]+ [kKM]?B/s" "$TMP/tty.out" && pass "pull: the bar shows a rate" \
         || fail "pull: the bar shows a rate"
+
+# ---- Ctrl-C keeps the parts; two pulls of one model at once -----------------------------
+"$MU" rm tiny >/dev/null 2>&1
+reset
+faults '{"rate": 300000}'
+"$MU" pull tiny 2>"$TMP/int.err" &
+p=$!
+sleep 0.6
+kill -INT $p
+wait $p
+rc=$?
+[ "$rc" = 130 ] && pass "pull: Ctrl-C exits 130" || fail "pull: Ctrl-C exits 130" "exit $rc"
+expect_grep "pull: Ctrl-C says the pull resumes" 'pulling again resumes' "$(cat "$TMP/int.err")"
+[ -s "$BLOBS/sha256-$MHEX-partial.state" ] && [ ! -e "$MAN" ] && pass "pull: Ctrl-C keeps the part state" \
+        || fail "pull: Ctrl-C keeps the part state" "$(ls "$BLOBS")"
+"$MU" pull -q tiny 2>"$TMP/c1.err" &
+p1=$!
+"$MU" pull -q tiny 2>"$TMP/c2.err" &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+[ "$r1$r2" = 00 ] && pass "pull: two pulls of one model at once both succeed" \
+        || fail "pull: two pulls of one model at once both succeed" "$r1 $r2: $(cat "$TMP/c1.err" "$TMP/c2.err")"
+store_ok "pull: concurrent pulls leave the right files" library/tiny/latest
 
 # ---- kill -9 at random moments, 20 times --------------------------------------------------------
 "$MU" rm tiny >/dev/null 2>&1
