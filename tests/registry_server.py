@@ -24,7 +24,11 @@ text) and cleared with POST /_reset:
   rate:            bytes per second per blob answer (a slow server)
   target:          "sha256:<hex>": faults only touch that blob (default:
                    blobs over 4 KiB)
-Statistics: get:<12 hex> (blob bodies started), blob_bytes (bytes of blob bodies written
+  auth:            true: /v2 requests need "Authorization: Bearer tok-123",
+                   else 401 with a Bearer challenge whose realm is /token
+                   (which hands out that token); "deny": /token refuses
+Statistics: tokens (tokens handed out), cdn_auth (CDN requests that carried
+an Authorization header: must stay 0), get:<12 hex> (blob bodies started), blob_bytes (bytes of blob bodies written
 to sockets, both servers), blob_gets, manifest_gets, heads, cdn_gets.
 
 Usage: registry_server.py STORE_DIR PORTFILE   (writes "PORT CDNPORT")."""
@@ -114,6 +118,28 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_req(self, head):
         path = self.path.split("?")[0]
+        if self.cdn and self.headers.get("Authorization"):
+            stat_add("cdn_auth")
+        if not self.cdn and path == "/token":
+            if fault("auth") == "deny":
+                return self.send_json(401, {"errors": [{"code": "UNAUTHORIZED",
+                                                        "message": "authentication required"}]})
+            stat_add("tokens")
+            return self.send_json(200, {"token": "tok-123"})
+        if (not self.cdn and path.startswith("/v2/") and fault("auth")
+                and self.headers.get("Authorization") != "Bearer tok-123"):
+            parts = path.split("/")
+            self.send_response(401)
+            self.send_header("WWW-Authenticate",
+                             'Bearer realm="http://127.0.0.1:%d/token",service="test-registry",'
+                             'scope="repository:%s/%s:pull"'
+                             % (self.server.server_address[1], parts[2], parts[3]))
+            body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+            return
         if self.cdn:
             m = re.fullmatch(r"/cdn/sha256:([0-9a-f]{64})", path)
             if not m:

@@ -137,3 +137,25 @@ TEST(pull_error_text)
         net_url_origin("https://CDN.example.com:8443/x/y?z", o, sizeof(o));
         CHECK_STR(o, "https://cdn.example.com:8443");
 }
+
+TEST(pull_challenge)
+{
+        char realm[1024], service[256], scope[512];
+
+        CHECK_EQ_INT(registry_parse_challenge("Bearer realm=\"https://auth.docker.io/token\","
+                                              "service=\"registry.docker.io\","
+                                              "scope=\"repository:library/x:pull,push\"",
+                                              realm, service, scope), 0);
+        CHECK_STR(realm, "https://auth.docker.io/token");
+        CHECK_STR(service, "registry.docker.io");
+        CHECK_STR(scope, "repository:library/x:pull,push");
+        CHECK_EQ_INT(registry_parse_challenge("bearer realm=http://h/t", realm, service, scope), 0);
+        CHECK_STR(realm, "http://h/t");
+        CHECK_STR(scope, "");
+        CHECK_EQ_INT(registry_parse_challenge("Basic realm=\"x\"", realm, service, scope), -1);
+        CHECK_EQ_INT(registry_parse_challenge("Bearer service=\"s\"", realm, service, scope), -1);
+        CHECK_EQ_INT(registry_parse_challenge("Bearer realm=\"file:///etc/passwd\"", realm,
+                                              service, scope), -1);
+        CHECK_EQ_INT(registry_parse_challenge("Bearer realm=\"unterminated", realm, service,
+                                              scope), -1);
+}

@@ -26,7 +26,13 @@ struct registry_ref {
         struct store_ref ref; /* as stored: manifests/<host>/<ns>/<name>/<tag> */
         char base[420];       /* "https://host[:port]" actually contacted */
         char display[600];    /* host/ns/name:tag, for messages */
+        char auth[4096];      /* "Authorization: Bearer ..." once a token is held, else "" */
 };
+
+/* The parameters of a Bearer challenge (realm, service, scope; missing ones
+ * ""); -1 when h is not a Bearer challenge with a realm. */
+int registry_parse_challenge(const char *h, char realm[1024], char service[256],
+                             char scope[512]);
 
 /* Parse s; insecure selects http:// for hosts without an explicit scheme.
  * MU_EINVAL with a message on a bad name or a digest-pinned reference. */
@@ -38,11 +44,14 @@ char *registry_manifest_url(const struct registry_ref *r);
 char *registry_blob_url(const struct registry_ref *r, const char *digest);
 
 /* Fetch the manifest bytes (NUL-terminated, caller frees).  Retries 5xx and
- * transient network errors (retries times, with backoff).  Errors: 404
+ * transient network errors (retries times, with backoff).  A 401 carrying a
+ * "WWW-Authenticate: Bearer realm=...,service=...,scope=..." challenge is
+ * answered once with an anonymous token from the realm (the docker token
+ * protocol); the token is kept in r->auth for the blob requests.  Errors: 404
  * MU_ENOTFOUND naming the resolved reference, 401/403 MU_ENET "requires
  * authentication", 412 MU_EUNSUPPORTED "requires a newer version", others
  * MU_ENET; MU_ECANCELED when cancel becomes non-zero. */
-int registry_fetch_manifest(const struct registry_ref *r, int retries,
+int registry_fetch_manifest(struct registry_ref *r, int retries,
                             volatile int *cancel, char **body, size_t *len,
                             struct mu_err *err);
 

@@ -47,6 +47,7 @@ struct part {
         int64_t next_ns;
         int64_t last_data_ns; /* last byte (or start) of this attempt */
         CURL *h;
+        struct curl_slist *hdr;
         int range_bad, werr, cut;
         struct mu_buf ebody;
         char ebuf[CURL_ERROR_SIZE];
@@ -196,6 +197,18 @@ static size_t discard(char *p, size_t sz, size_t nm, void *ud)
         return sz * nm;
 }
 
+/* The auth header list for url (NULL when it goes elsewhere). */
+static struct curl_slist *auth_for(const struct dl_opts *o, const char *url)
+{
+        char origin[512], want[512];
+
+        if (!o->auth || !o->auth_origin)
+                return NULL;
+        net_url_origin(url, origin, sizeof(origin));
+        net_url_origin(o->auth_origin, want, sizeof(want));
+        return strcmp(origin, want) ? NULL : curl_slist_append(NULL, o->auth);
+}
+
 static int resolve_url(struct dl *d, const char *url, struct mu_err *err)
 {
         char origin[512], o2[512], ebuf[CURL_ERROR_SIZE];
@@ -208,16 +221,19 @@ static int resolve_url(struct dl *d, const char *url, struct mu_err *err)
                 long status = 0;
                 CURLcode c;
                 char *loc = NULL;
+                struct curl_slist *hdr = auth_for(d->o, cur);
 
                 curl_easy_reset(h);
                 net_easy_defaults(h);
                 curl_easy_setopt(h, CURLOPT_URL, cur);
+                curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
                 curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
                 curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
                 curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
                 curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)(d->o->stall_s + 30));
                 ebuf[0] = '\0';
                 c = curl_easy_perform(h);
+                curl_slist_free_all(hdr);
                 if (net_cancelled(d->o->cancel)) {
                         rc = mu_fail(err, MU_ECANCELED, MSG_CANCEL);
                         break;
@@ -354,6 +370,8 @@ static void part_start(struct dl *d, struct part *p, CURLM *m)
         net_easy_defaults(h);
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL); /* bytes as stored */
         curl_easy_setopt(h, CURLOPT_URL, d->url);
+        p->hdr = auth_for(d->o, d->url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, p->hdr);
         curl_easy_setopt(h, CURLOPT_RANGE, range);
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -474,7 +492,9 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                         int r = part_finish(d, p, msg->data.result, &e1);
                         curl_multi_remove_handle(m, p->h);
                         curl_easy_cleanup(p->h);
+                        curl_slist_free_all(p->hdr);
                         p->h = NULL;
+                        p->hdr = NULL;
                         active--;
                         if (r && !perr.code)
                                 perr = e1;
@@ -494,7 +514,9 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                         curl_multi_remove_handle(m, p->h);
                         int r = part_finish(d, p, CURLE_OPERATION_TIMEDOUT, &e1);
                         curl_easy_cleanup(p->h);
+                        curl_slist_free_all(p->hdr);
                         p->h = NULL;
+                        p->hdr = NULL;
                         active--;
                         if (r && !perr.code)
                                 perr = e1;
@@ -505,7 +527,9 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                                 if (d->parts[i].h) {
                                         curl_multi_remove_handle(m, d->parts[i].h);
                                         curl_easy_cleanup(d->parts[i].h);
+                                        curl_slist_free_all(d->parts[i].hdr);
                                         d->parts[i].h = NULL;
+                                        d->parts[i].hdr = NULL;
                                         d->parts[i].state = P_WAIT;
                                 }
                         active = 0;
@@ -529,7 +553,9 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                 if (d->parts[i].h) {
                         curl_multi_remove_handle(m, d->parts[i].h);
                         curl_easy_cleanup(d->parts[i].h);
+                        curl_slist_free_all(d->parts[i].hdr);
                         d->parts[i].h = NULL;
+                        d->parts[i].hdr = NULL;
                 }
         curl_multi_cleanup(m);
         return rc;
@@ -576,6 +602,11 @@ int download_blob(const char *url, const char *blobs_dir, const char *hex, int64
                 }
                 if (lock_fd(d.fd, o->cancel)) {
                         rc = mu_fail(err, MU_ECANCELED, MSG_CANCEL);
+                        goto out;
+                }
+                if (mu_file_exists(final)) { /* finished while we waited */
+                        unlink(d.partial);
+                        unlink(d.state);
                         goto out;
                 }
                 /* still the file at that name (not renamed by the holder)? */
@@ -641,8 +672,10 @@ int download_commit(const char *blobs_dir, const char *hex, int64_t size, const 
         int fd = -1, rc = 0;
 
         if (mu_file_exists(final))
-                goto out;
+                goto done;
         fd = open(partial, O_RDWR | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && mu_file_exists(final))
+                goto done; /* another pull committed it meanwhile */
         if (fd < 0) {
                 rc = mu_fail(err, MU_EIO, "cannot open '%s': %s", partial, strerror(errno));
                 goto out;
@@ -652,7 +685,7 @@ int download_commit(const char *blobs_dir, const char *hex, int64_t size, const 
                 goto out;
         }
         if (mu_file_exists(final))
-                goto out;
+                goto done;
         if (fstat(fd, &st) < 0 || (int64_t)st.st_size != size) {
                 rc = mu_fail(err, MU_EIO, "'%s' has the wrong size", partial);
                 goto out;
@@ -694,6 +727,11 @@ int download_commit(const char *blobs_dir, const char *hex, int64_t size, const 
         }
         unlink(state);
         mu_fsync_dir(blobs_dir);
+        goto out;
+done:
+        /* the blob is there: whatever partial is left is useless */
+        unlink(partial);
+        unlink(state);
 out:
         if (fd >= 0)
                 close(fd);

@@ -49,6 +49,10 @@ struct dl_opts {
         int64_t part_size; /* 0: automatic */
         int connections;
         volatile int *cancel;
+        /* "Authorization: ..." header sent only to URLs of auth_origin
+         * ("scheme://host[:port]"), never to a CDN; both may be NULL */
+        const char *auth;
+        const char *auth_origin;
         /* bytes of the blob on disk so far (resumed ones included) */
         void (*progress)(void *ud, int64_t completed, int64_t total);
         void *ud;

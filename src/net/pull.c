@@ -116,6 +116,8 @@ int pull_model(const struct mu_config *cfg, const char *refstr, const struct pul
         rc = registry_fetch_manifest(&rr, dl.retries, o->cancel, &raw, &rawlen, err);
         if (rc)
                 return rc;
+        dl.auth = rr.auth[0] ? rr.auth : NULL;
+        dl.auth_origin = rr.base;
         rc = store_manifest_parse(&m, raw, rawlen, err);
         if (rc) {
                 mu_err_prefix(err, "bad manifest for '%s' from %s", rr.display, rr.base);

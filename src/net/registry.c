@@ -1,4 +1,5 @@
 /* registry.c -- pull references and manifest fetches (see registry.h). */
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,7 @@ struct body {
         struct mu_buf b;
         int too_big;
         volatile int *cancel;
+        char challenge[2048]; /* WWW-Authenticate of the last answer */
 };
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
@@ -93,6 +95,108 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
         }
         mu_buf_add(&bd->b, p, n);
         return n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
+{
+        struct body *bd = ud;
+        size_t n = sz * nm;
+
+        if (n > 5 && !strncmp(p, "HTTP/", 5))
+                bd->challenge[0] = '\0';
+        if (n > 17 && !strncasecmp(p, "WWW-Authenticate:", 17)) {
+                size_t k = n - 17;
+                const char *v = p + 17;
+                while (k && (*v == ' ' || *v == '\t'))
+                        v++, k--;
+                while (k && (v[k - 1] == '\r' || v[k - 1] == '\n'))
+                        k--;
+                snprintf(bd->challenge, sizeof(bd->challenge), "%.*s", (int)k, v);
+        }
+        return n;
+}
+
+int registry_parse_challenge(const char *h, char realm[1024], char service[256], char scope[512])
+{
+        realm[0] = service[0] = scope[0] = '\0';
+        if (strncasecmp(h, "Bearer ", 7))
+                return -1;
+        for (const char *p = h + 7; *p;) {
+                char key[32], val[1024];
+                size_t k = 0, v = 0;
+                while (*p == ' ' || *p == ',')
+                        p++;
+                while (*p && *p != '=' && k < sizeof(key) - 1)
+                        key[k++] = *p++;
+                key[k] = '\0';
+                if (*p++ != '=')
+                        break;
+                if (*p == '"') {
+                        for (p++; *p && *p != '"'; p++)
+                                if (v < sizeof(val) - 1)
+                                        val[v++] = *p;
+                        if (*p == '"')
+                                p++;
+                } else {
+                        while (*p && *p != ',' && v < sizeof(val) - 1)
+                                val[v++] = *p++;
+                }
+                val[v] = '\0';
+                if (!strcasecmp(key, "realm"))
+                        snprintf(realm, 1024, "%s", val);
+                else if (!strcasecmp(key, "service"))
+                        snprintf(service, 256, "%s", val);
+                else if (!strcasecmp(key, "scope"))
+                        snprintf(scope, 512, "%s", val);
+        }
+        return strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7) ? -1 : 0;
+}
+
+/* Answer a Bearer challenge with an anonymous token: 0 and r->auth set. */
+static int fetch_token(struct registry_ref *r, const char *challenge, volatile int *cancel)
+{
+        char realm[1024], service[256], scope[512], *url, *es, *esc;
+        struct body bd = {MU_BUF_INIT, 0, cancel, ""};
+        long status = 0;
+        CURL *h;
+        int rc = -1;
+
+        if (registry_parse_challenge(challenge, realm, service, scope))
+                return -1;
+        h = curl_easy_init();
+        if (!h)
+                abort();
+        es = curl_easy_escape(h, service, 0);
+        esc = curl_easy_escape(h, scope, 0);
+        url = mu_xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?",
+                           es ? es : "", esc ? esc : "");
+        curl_free(es);
+        curl_free(esc);
+        net_easy_defaults(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &bd);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+        if (curl_easy_perform(h) == CURLE_OK &&
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200) {
+                cJSON *root = cJSON_ParseWithLength(bd.b.data ? bd.b.data : "", bd.b.len);
+                cJSON *t = cJSON_GetObjectItem(root, "token");
+                if (!cJSON_IsString(t))
+                        t = cJSON_GetObjectItem(root, "access_token");
+                if (cJSON_IsString(t) && *t->valuestring &&
+                    strlen(t->valuestring) < sizeof(r->auth) - 40 &&
+                    !strpbrk(t->valuestring, "\r\n")) {
+                        snprintf(r->auth, sizeof(r->auth), "Authorization: Bearer %s",
+                                 t->valuestring);
+                        rc = 0;
+                }
+                cJSON_Delete(root);
+        }
+        mu_buf_release(&bd.b);
+        curl_easy_cleanup(h);
+        free(url);
+        return rc;
 }
 
 static int on_xfer(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -121,14 +225,14 @@ static int transient(CURLcode c)
         }
 }
 
-int registry_fetch_manifest(const struct registry_ref *r, int retries, volatile int *cancel,
+int registry_fetch_manifest(struct registry_ref *r, int retries, volatile int *cancel,
                             char **out, size_t *outlen, struct mu_err *err)
 {
         char *url = registry_manifest_url(r), ebuf[CURL_ERROR_SIZE];
         struct curl_slist *hdr = NULL;
-        struct body bd = {MU_BUF_INIT, 0, cancel};
+        struct body bd = {MU_BUF_INIT, 0, cancel, ""};
         CURL *h;
-        int rc = 0;
+        int rc = 0, tried_token = 0;
 
         *out = NULL;
         *outlen = 0;
@@ -144,6 +248,8 @@ int registry_fetch_manifest(const struct registry_ref *r, int retries, volatile 
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &bd);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &bd);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer);
         curl_easy_setopt(h, CURLOPT_XFERINFODATA, &bd);
@@ -185,6 +291,14 @@ int registry_fetch_manifest(const struct registry_ref *r, int retries, volatile 
                         *outlen = bd.b.len;
                         *out = mu_buf_detach(&bd.b);
                         break;
+                }
+                if (status == 401 && !tried_token && bd.challenge[0]) {
+                        tried_token = 1;
+                        if (fetch_token(r, bd.challenge, cancel) == 0) {
+                                hdr = curl_slist_append(hdr, r->auth);
+                                curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+                                continue;
+                        }
                 }
                 char *why = net_error_text(bd.b.data, bd.b.len);
                 if ((status >= 500 || status == 429 || status == 408) && attempt < retries) {

@@ -206,6 +206,20 @@ store_ok "pull: stored under the registry host" library/tiny/latest "127.0.0.1:$
         || fail "pull: same blobs under another name are not fetched again" "$(stat_of blob_bytes)"
 "$MU" rm "127.0.0.1:$PORT/library/tiny" >/dev/null 2>&1
 
+# ---- registries that want a token (docker token protocol) ---------------------------------
+"$MU" rm tiny >/dev/null 2>&1
+reset
+faults '{"auth": true, "redirect": true}'
+expect_rc "pull: anonymous Bearer token on a 401 challenge" 0 "$MU" pull tiny
+[ "$(stat_of tokens)" = 1 ] && pass "pull: one token fetched for the whole pull" \
+        || fail "pull: one token fetched for the whole pull" "$(curl -s "$R/_stats")"
+[ "$(stat_of cdn_auth)" = 0 ] && pass "pull: the token is never sent to the CDN" \
+        || fail "pull: the token is never sent to the CDN"
+store_ok "pull: blobs right with a token" library/tiny/latest
+faults '{"auth": "deny"}'
+expect_rc "pull: refused token exits 4" 4 "$MU" pull tiny
+expect_grep "pull: refused token says authentication" 'requires authentication' "$ERR"
+
 # ---- disk space ---------------------------------------------------------------------------------
 reset
 expect_rc "pull: not enough disk space fails early" 1 "$MU" pull huge
