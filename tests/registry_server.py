@@ -24,6 +24,8 @@ text) and cleared with POST /_reset:
   rate:            bytes per second per blob answer (a slow server)
   target:          "sha256:<hex>": faults only touch that blob (default:
                    blobs over 4 KiB)
+  expire_after:    the CDN's signed URL stops working after this many GETs
+                   (403); the registry's next redirect hands out a new one
   auth:            true: /v2 requests need "Authorization: Bearer tok-123",
                    else 401 with a Bearer challenge whose realm is /token
                    (which hands out that token); "deny": /token refuses
@@ -47,6 +49,7 @@ LOCK = threading.Lock()
 FAULTS = {}
 STATS = {}
 CDN_PORT = [0]
+SIG = [1, 0]  # current CDN signature, GETs made with it
 
 
 def stat_add(key, n=1):
@@ -146,6 +149,18 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(404, {"error": "not found"})
             if head:
                 return self.send_json(403, {"error": "signature does not match method"})
+            q = self.path.split("?", 1)[1] if "?" in self.path else ""
+            with LOCK:
+                ok = q == "sig=%d" % SIG[0]
+                if ok:
+                    SIG[1] += 1
+                    n = FAULTS.get("expire_after")
+                    if n and SIG[1] >= n:
+                        SIG[0] += 1  # this URL expires after this answer
+                        SIG[1] = 0
+            if not ok:
+                stat_add("cdn_expired")
+                return self.send_json(403, {"error": "request has expired"})
             stat_add("cdn_gets")
             return self.send_blob(m.group(1), head)
         m = re.fullmatch(r"/v2/([^/]+)/([^/]+)/manifests/([^/]+)", path)
@@ -161,8 +176,10 @@ class Handler(BaseHTTPRequestHandler):
                                                          "message": "blob unknown"}]})
             if fault("redirect"):
                 self.send_response(307)
-                self.send_header("Location", "http://127.0.0.1:%d/cdn/sha256:%s?sig=abc"
-                                 % (CDN_PORT[0], hexd))
+                with LOCK:
+                    sig = SIG[0]
+                self.send_header("Location", "http://127.0.0.1:%d/cdn/sha256:%s?sig=%d"
+                                 % (CDN_PORT[0], hexd, sig))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return

@@ -47,6 +47,7 @@ struct part {
         int64_t next_ns;
         int64_t last_data_ns; /* last byte (or start) of this attempt */
         CURL *h;
+        int gen; /* d->gen when this attempt started */
         struct curl_slist *hdr;
         int range_bad, werr, cut;
         struct mu_buf ebody;
@@ -57,7 +58,10 @@ struct part {
 struct dl {
         const struct dl_opts *o;
         const char *what;
-        char *url;
+        const char *reg_url; /* the registry's blob URL */
+        char *url;           /* where the parts go (a CDN after a redirect) */
+        int gen;             /* bumped each time url is resolved */
+        int reresolve;       /* the CDN refused a signed URL: resolve again */
         int fd;
         int64_t size;
         struct part *parts;
@@ -281,10 +285,13 @@ static int resolve_url(struct dl *d, const char *url, struct mu_err *err)
                 break;
         }
         curl_easy_cleanup(h);
-        if (rc)
+        if (rc) {
                 free(cur);
-        else
+        } else {
+                free(d->url);
                 d->url = cur;
+                d->gen++;
+        }
         return rc;
 }
 
@@ -362,6 +369,7 @@ static void part_start(struct dl *d, struct part *p, CURLM *m)
                 abort();
         p->h = h;
         p->d = d;
+        p->gen = d->gen;
         p->done0 = p->done;
         p->range_bad = p->werr = p->cut = 0;
         mu_buf_reset(&p->ebody);
@@ -411,6 +419,18 @@ static int part_finish(struct dl *d, struct part *p, CURLcode c, struct mu_err *
                 return mu_fail(perr, MU_ENET,
                                "layer %s: the server does not honour byte ranges (%s)", d->what,
                                d->url);
+        if (c == CURLE_OK && (status == 401 || status == 403 || status == 410)) {
+                char o1[512], o2[512];
+                net_url_origin(d->url, o1, sizeof(o1));
+                net_url_origin(d->reg_url, o2, sizeof(o2));
+                if (strcmp(o1, o2) && d->gen < 20) {
+                        /* a signed CDN URL expired: ask the registry again */
+                        if (p->gen == d->gen)
+                                d->reresolve = 1;
+                        p->next_ns = 0;
+                        return 0;
+                }
+        }
         if (c == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429) {
                 char *why = net_error_text(p->ebody.data, p->ebody.len);
                 rc = mu_fail(perr, status == 404 ? MU_ENOTFOUND : MU_ENET,
@@ -453,6 +473,14 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                 if (net_cancelled(d->o->cancel)) {
                         rc = mu_fail(err, MU_ECANCELED, MSG_CANCEL);
                         break;
+                }
+                if (d->reresolve) {
+                        d->reresolve = 0;
+                        MU_LOG_DEBUG("%s: the CDN refused its URL, resolving again", d->what);
+                        rc = resolve_url(d, d->reg_url, err);
+                        if (rc)
+                                break;
+                        now = mu_time_ns();
                 }
                 for (int i = 0; i < d->n && !perr.code; i++) {
                         struct part *p = &d->parts[i];
@@ -587,6 +615,7 @@ int download_blob(const char *url, const char *blobs_dir, const char *hex, int64
         net_init();
         d.o = o;
         d.what = what;
+        d.reg_url = url;
         d.size = size;
         d.fd = -1;
         d.partial = mu_xasprintf("%s/sha256-%s-partial", blobs_dir, hex);

@@ -246,6 +246,14 @@ expect_rc "pull: redirect to a second host" 0 "$MU" pull tiny
         && pass "pull: blob GETs go to the redirect target" \
         || fail "pull: blob GETs go to the redirect target" "$(curl -s "$R/_stats")"
 store_ok "pull: blobs right through the redirect" library/tiny/latest
+"$MU" rm tiny >/dev/null 2>&1
+reset
+faults '{"redirect": true, "expire_after": 6}'
+expect_rc "pull: expired CDN URLs are resolved again" 0 "$MU" pull tiny
+[ "$(stat_of cdn_expired)" -gt 0 ] && [ "$(stat_of heads)" -gt 3 ] \
+        && pass "pull: a refused CDN URL sends the client back to the registry" \
+        || fail "pull: a refused CDN URL sends the client back to the registry" "$(curl -s "$R/_stats")"
+store_ok "pull: blobs right across CDN URL renewals" library/tiny/latest
 
 "$MU" rm tiny >/dev/null 2>&1
 reset
