@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "mullama/fs.h"
@@ -323,8 +324,9 @@ static int write_all(int fd, const void *p, size_t n)
         return 0;
 }
 
-static int archive_blob(struct imp *im, struct archive *a, const char *entry, const char *hex,
-                        const char *src, char *buf, struct mu_err *err)
+static int archive_blob(struct imp *im, struct archive *a, struct archive_entry *e,
+                        const char *entry, const char *hex, const char *src, char *buf,
+                        struct mu_err *err)
 {
         char *final = mu_xasprintf("%s/sha256-%s", im->bdir, hex), *tmp, got[65];
         struct mu_sha256 *h;
@@ -336,6 +338,17 @@ static int archive_blob(struct imp *im, struct archive *a, const char *entry, co
                         return mu_fail(err, MU_EFORMAT, "'%s' is truncated or corrupt: %s", src,
                                        archive_error_string(a));
                 return 0;
+        }
+        {
+                struct statvfs vs;
+                la_int64_t want = archive_entry_size(e);
+                if (want > 0 && statvfs(im->bdir, &vs) == 0 &&
+                    (uint64_t)want > (uint64_t)vs.f_bavail * vs.f_frsize) {
+                        free(final);
+                        return mu_fail(err, MU_EIO,
+                                       "not enough disk space in '%s' for %s (%lld bytes)",
+                                       im->bdir, entry, (long long)want);
+                }
         }
         tmp = mu_xasprintf("%s/.tmp-%ld-i%u", im->bdir, (long)getpid(), im->tmp_n++);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -462,7 +475,7 @@ static int import_archive(struct imp *im, const char *src, store_import_fn cb, v
                                      "are not accepted)", src, shown);
                 } else if (n == 2 && !strcmp(comp[0], "blobs") &&
                            !strncmp(comp[1], "sha256-", 7) && is_hex64(comp[1] + 7)) {
-                        rc = archive_blob(im, a, shown, comp[1] + 7, src, buf, err);
+                        rc = archive_blob(im, a, e, shown, comp[1] + 7, src, buf, err);
                 } else if (n == 5 && !strcmp(comp[0], "manifests")) {
                         struct store_ref r;
                         la_int64_t sz = archive_entry_size(e);

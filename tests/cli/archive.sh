@@ -109,12 +109,15 @@ dev = tarfile.TarInfo("blobs/x"); dev.type = tarfile.CHRTYPE
 mk("device.tar", [(dev,), mreg])
 mk("badmanifest.tar", blobs + [reg("manifests/registry.ollama.ai/library/tiny/latest", b"{not json")])
 mk("empty.tar", [])
+with open(os.path.join(w, "huge.tar"), "wb") as f:  # claims a 1 PB blob, holds nothing
+    i = tarfile.TarInfo("blobs/sha256-" + mhex); i.size = 10 ** 15
+    f.write(i.tobuf(format=tarfile.PAX_FORMAT))
 PY
 full=$(stat -c %s "$W/models.tar.gz")
 head -c $((full / 2)) "$W/models.tar.gz" >"$W/truncated.tar.gz"
 head -c 3000 "$W/models.tar" >"$W/truncated.tar"
 printf 'this is not an archive\n' >"$W/garbage.tar"
-for h in traversal traversal2 absolute symlink hardlink wrongdigest missingblob stray device badmanifest empty truncated garbage; do
+for h in traversal traversal2 absolute symlink hardlink wrongdigest missingblob stray device badmanifest empty truncated garbage huge; do
         f=$W/$h.tar
         [ -f "$f" ] || f=$W/$h.tar.gz
         S=$TMP/h-$h
@@ -129,6 +132,8 @@ done
 MULLAMA_MODELS=$TMP/h-wd2 "$MU" import "$W/wrongdigest.tar" 2>"$TMP/wd.err"
 expect_grep "archive: wrong digest names the blob" "blobs/sha256-$MHEX in .* does not match" "$(cat "$TMP/wd.err")"
 MULLAMA_MODELS=$TMP/h-mb2 "$MU" import "$W/missingblob.tar" 2>"$TMP/mb.err"
+MULLAMA_MODELS=$TMP/h-huge2 "$MU" import "$W/huge.tar" 2>"$TMP/huge.err"
+expect_grep "archive: a blob larger than the free space is refused first" "not enough disk space" "$(cat "$TMP/huge.err")"
 expect_grep "archive: missing blob names it" "needs blob sha256:$MHEX" "$(cat "$TMP/mb.err")"
 
 exit $_failed
