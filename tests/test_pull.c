@@ -54,7 +54,10 @@ TEST(pull_ref_hosts)
         r = parse_ok("127.0.0.1:8080/ns/model", 0);
         CHECK_STR(r.ref.tag, "latest");
         CHECK_STR(r.base, "https://127.0.0.1:8080");
-        r = parse_ok("http://example.com/a/b:c", 0);
+        struct mu_err err = {0};
+        CHECK_EQ_INT(registry_ref_parse(&r, "http://example.com/a/b:c", 0, &err), MU_EINVAL);
+        CHECK(strstr(err.msg, "--insecure") != NULL);
+        r = parse_ok("http://example.com/a/b:c", 1);
         CHECK_STR(r.base, "http://example.com");
         CHECK_STR(r.ref.host, "example.com");
         r = parse_ok("https://example.com/a/b", 1);

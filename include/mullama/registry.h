@@ -6,7 +6,7 @@
  *   host/ns/name[:tag]    that host (a port is allowed: 127.0.0.1:8080/ns/x)
  *   hf.co/user/repo[:Q]   Hugging Face's Ollama endpoint; the tag is the
  *                         quantization, Q4_K_M when not given
- * "https://" / "http://" prefixes are accepted ("http://" implies insecure).
+ * "https://" / "http://" prefixes are accepted ("http://" only when insecure).
  * The model is stored under the reference as written; MULLAMA_REGISTRY
  * ("host[:port]" or "http[s]://host[:port]") only changes where references to
  * the default host are fetched from (a mirror).  Plain HTTP needs insecure.

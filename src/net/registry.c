@@ -24,6 +24,9 @@ int registry_ref_parse(struct registry_ref *r, const char *in, int insecure,
 
         memset(r, 0, sizeof(*r));
         if (!strncmp(s, "http://", 7)) {
+                if (!insecure)
+                        return mu_fail(err, MU_EINVAL,
+                                       "cannot pull '%s' over plain HTTP without --insecure", in);
                 scheme = "http";
                 s += 7;
         } else if (!strncmp(s, "https://", 8)) {

@@ -205,6 +205,10 @@ store_ok "pull: stored under the registry host" library/tiny/latest "127.0.0.1:$
 [ "$(stat_of blob_bytes)" = 0 ] && pass "pull: same blobs under another name are not fetched again" \
         || fail "pull: same blobs under another name are not fetched again" "$(stat_of blob_bytes)"
 "$MU" rm "127.0.0.1:$PORT/library/tiny" >/dev/null 2>&1
+expect_rc "pull: an http:// name needs --insecure" 2 "$MU" pull "http://127.0.0.1:$PORT/library/tiny"
+expect_rc "pull: an http:// name with --insecure" 0 "$MU" pull --insecure -q "http://127.0.0.1:$PORT/library/tiny"
+store_ok "pull: http:// name stored under its host" library/tiny/latest "127.0.0.1:$PORT"
+"$MU" rm "127.0.0.1:$PORT/library/tiny" >/dev/null 2>&1
 
 # ---- registries that want a token (docker token protocol) ---------------------------------
 "$MU" rm tiny >/dev/null 2>&1
