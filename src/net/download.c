@@ -16,6 +16,7 @@
  * other than 408/429 fail at once.  The registry's blob URL is resolved
  * with HEAD first: same-host redirects are followed, a cross-host redirect
  * (a CDN) is taken as the URL for the ranged GETs. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -591,6 +592,27 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
 
 /* ---- the whole blob -------------------------------------------------------------- */
 
+/* Remove state files a killed writer left half-written
+ * (sha256-<hex>-partial.state.tmp-<pid>); only called under the lock. */
+static void sweep_state_tmp(const char *blobs_dir, const char *hex)
+{
+        char *prefix = mu_xasprintf("sha256-%s-partial.state.tmp-", hex);
+        size_t pl = strlen(prefix);
+        DIR *dir = opendir(blobs_dir);
+        struct dirent *de;
+
+        while (dir && (de = readdir(dir))) {
+                if (strncmp(de->d_name, prefix, pl))
+                        continue;
+                char *p = mu_xasprintf("%s/%s", blobs_dir, de->d_name);
+                unlink(p);
+                free(p);
+        }
+        if (dir)
+                closedir(dir);
+        free(prefix);
+}
+
 static int lock_fd(int fd, volatile int *cancel)
 {
         while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -645,6 +667,7 @@ int download_blob(const char *url, const char *blobs_dir, const char *hex, int64
                 close(d.fd);
                 d.fd = -1;
         }
+        sweep_state_tmp(blobs_dir, hex);
         if (load_state(&d, hex, (int64_t)st.st_size)) {
                 layout(&d, o->part_size);
                 if (ftruncate(d.fd, 0) < 0) {
@@ -762,6 +785,8 @@ done:
         unlink(partial);
         unlink(state);
 out:
+        if (!rc)
+                sweep_state_tmp(blobs_dir, hex);
         if (fd >= 0)
                 close(fd);
         mu_sha256_free(h);
