@@ -710,6 +710,18 @@ out:
         return rc;
 }
 
+void download_forget(const char *blobs_dir, const char *hex)
+{
+        char *partial = mu_xasprintf("%s/sha256-%s-partial", blobs_dir, hex);
+        char *state = mu_xasprintf("%s/sha256-%s-partial.state", blobs_dir, hex);
+
+        unlink(state);
+        unlink(partial);
+        sweep_state_tmp(blobs_dir, hex);
+        free(partial);
+        free(state);
+}
+
 int download_commit(const char *blobs_dir, const char *hex, int64_t size, const char *what,
                     volatile int *cancel, struct mu_err *err)
 {

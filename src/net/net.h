@@ -73,6 +73,10 @@ int64_t download_partial_done(const char *blobs_dir, const char *hex, int64_t si
 int download_blob(const char *url, const char *blobs_dir, const char *hex, int64_t size,
                   const char *what, const struct dl_opts *o, struct mu_err *err);
 
+/* Drop the partial file and part state of a blob that is already in the
+ * store (left by a pull killed while it committed). */
+void download_forget(const char *blobs_dir, const char *hex);
+
 /* Hash the complete partial file: on a match rename it to sha256-<hex>
  * (fsync'd) and drop the state; on a mismatch delete both and fail with
  * MU_EINTEGRITY naming what. */

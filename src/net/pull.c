@@ -173,6 +173,7 @@ int pull_model(const struct mu_config *cfg, const char *refstr, const struct pul
                 snprintf(what, sizeof(what), "%s (%s)", l->digest, short_type(l->media_type));
                 if (have_blob(path, l->size)) {
                         free(path);
+                        download_forget(bdir, hex);
                         emit(o, c.status, l->digest, (int64_t)l->size, (int64_t)l->size);
                         continue;
                 }
