@@ -1,6 +1,8 @@
 /* test_pull.c -- pull references (registry.h): defaults, namespaces, hosts
  * with ports, hf.co quantization tags, schemes, MULLAMA_REGISTRY mirrors,
  * bad names; URLs; error bodies (net_error_text); backoff. */
+#include <unistd.h>
+
 #include "mullama/registry.h"
 #include "net/net.h"
 #include "test.h"
@@ -161,4 +163,54 @@ TEST(pull_challenge)
                                               service, scope), -1);
         CHECK_EQ_INT(registry_parse_challenge("Bearer realm=\"unterminated", realm, service,
                                               scope), -1);
+}
+
+/* Part state files: only a state that matches the blob and the partial
+ * file's length counts; anything else means "start over". */
+TEST(pull_partial_state)
+{
+        char *dir = test_tmpdir(), *partial, *state;
+        const char *hex = "81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb";
+        FILE *f;
+
+        partial = mu_xasprintf("%s/sha256-%s-partial", dir, hex);
+        state = mu_xasprintf("%s/sha256-%s-partial.state", dir, hex);
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 0); /* nothing there */
+        f = fopen(partial, "w");
+        for (int i = 0; i < 300; i++)
+                fputc('x', f);
+        fclose(f);
+#define STATE(text)                            \
+        do {                                   \
+                f = fopen(state, "w");         \
+                fputs(text, f);                \
+                fclose(f);                     \
+        } while (0)
+        STATE("mullama-partial 1\nsha256:81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb 300\n"
+              "0 100 100\n100 200 50\n200 300 0\n");
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 150);
+        CHECK_EQ_INT(download_partial_done(dir, hex, 301), 0); /* other size */
+        STATE("mullama-partial 1\nsha256:81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb 300\n"
+              "0 100 100\n150 300 0\n"); /* a gap */
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 0);
+        STATE("mullama-partial 1\nsha256:81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb 300\n"
+              "0 100 101\n100 300 0\n"); /* more done than the part */
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 0);
+        STATE("mullama-partial 1\nsha256:0000000000000000000000000000000000000000000000000000000000000000 300\n"
+              "0 300 300\n"); /* another blob */
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 0);
+        STATE("garbage\n");
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 0);
+        STATE("mullama-partial 1\nsha256:81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb 300\n"
+              "0 300 -5\n");
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 0);
+        /* a partial file shorter than the state claims: only its bytes count */
+        CHECK(truncate(partial, 120) == 0);
+        STATE("mullama-partial 1\nsha256:81f226c62d28ed4a1a9b9fa080fcd9f0cc40e0f9d5680036583ff98fbcd035cb 300\n"
+              "0 100 100\n100 200 100\n200 300 100\n");
+        CHECK_EQ_INT(download_partial_done(dir, hex, 300), 120);
+#undef STATE
+        free(partial);
+        free(state);
+        free(dir);
 }
