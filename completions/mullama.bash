@@ -119,8 +119,8 @@ _mullama() {
                 return 0
         else
                 case "$cmd" in
-                run | show | cp | export | push) [[ $npos -eq 0 ]] && kind=MODEL ;;
-                bench | rm | stop | pull) kind=MODEL ;;
+                run | show | cp | copy | export | push) [[ $npos -eq 0 ]] && kind=MODEL ;;
+                bench | rm | delete | stop | pull) kind=MODEL ;;
                 import) kind=FILE ;;
                 esac
         fi

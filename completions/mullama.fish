@@ -143,9 +143,9 @@ function __mullama_args
         return
     else
         switch $cmd
-            case run show cp export push
+            case run show cp copy export push
                 test $npos -eq 0; and set kind MODEL
-            case bench rm stop pull
+            case bench rm delete stop pull
                 set kind MODEL
             case import
                 set kind FILE

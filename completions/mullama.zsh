@@ -114,8 +114,8 @@ _mullama() {
                 return
         else
                 case $cmd in
-                (run|show|cp|export|push) (( npos == 0 )) && kind=MODEL ;;
-                (bench|rm|stop|pull) kind=MODEL ;;
+                (run|show|cp|copy|export|push) (( npos == 0 )) && kind=MODEL ;;
+                (bench|rm|delete|stop|pull) kind=MODEL ;;
                 (import) kind=FILE ;;
                 esac
         fi
