@@ -30,6 +30,26 @@ if command -v man >/dev/null; then
 else
         skip "install: man mullama finds the installed page" "man-db not installed"
 fi
+# the shells find the installed scripts by themselves (zsh: #compdef through
+# $fpath and compinit; fish: vendor_completions.d under XDG_DATA_DIRS)
+mkdir -p "$TMP/bin" && ln -sf "$D/usr/bin/mullama" "$TMP/bin/mullama"
+if command -v zsh >/dev/null; then
+        printf 'fpath=(%s $fpath)\ncompinit -u -D\n' "$D/usr/share/zsh/site-functions" >"$TMP/zsh-fpath"
+        PATH="$TMP/bin:$PATH" zsh -f tests/cli/zcomplete.zsh "$TMP/zsh-fpath" "$TMP/zsh-out" "mullama r"
+        got=$(sort "$TMP/zsh-out" | tr '\n' ' ')
+        [ "$got" = "rm run " ] && pass "install: zsh autoloads _mullama from site-functions" ||
+                fail "install: zsh autoloads _mullama from site-functions" "got '$got'"
+else
+        skip "install: zsh autoloads _mullama from site-functions" "zsh not installed"
+fi
+if command -v fish >/dev/null; then
+        got=$(PATH="$TMP/bin:$PATH" XDG_DATA_DIRS="$D/usr/share" fish -c 'complete -C "mullama r"' |
+                cut -f1 | sort | tr '\n' ' ')
+        [ "$got" = "rm run " ] && pass "install: fish loads vendor_completions.d/mullama.fish" ||
+                fail "install: fish loads vendor_completions.d/mullama.fish" "got '$got'"
+else
+        skip "install: fish loads vendor_completions.d/mullama.fish" "fish not installed"
+fi
 if make -s uninstall DESTDIR="$D" PREFIX=/usr >"$TMP/uninst.out" 2>&1 &&
         [ -z "$(find "$D" -type f)" ]; then
         pass "install: make uninstall removes every file"
