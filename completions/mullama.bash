@@ -134,7 +134,7 @@ _mullama() {
                 fi
                 # a path, for commands that accept GGUF files
                 if [[ $cmd != rm && $cmd != cp && $cmd != export && $cmd != pull &&
-                        ($cur == */* || $cur == .* || $cur == ~*) ]]; then
+                        ($cur == */* || $cur == .* || $cur == \~*) ]]; then
                         compopt -o filenames 2>/dev/null
                         mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
                 fi ;;
