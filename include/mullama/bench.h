@@ -43,6 +43,8 @@ struct bench_row {
         int n_itl;
         int64_t load_cold_ns, load_warm_ns;
         int load_cold_dropped;   /* 1: page cache dropped for the cold load */
+        double load_cold_resident; /* fraction of the file's pages in the page
+                                    * cache just before the cold load */
         uint64_t peak_rss_bytes, kv_bytes;
         char test_time[32];      /* RFC 3339 UTC */
         int incomplete;          /* interrupted before all runs finished */
@@ -75,6 +77,10 @@ int bench_format_parse(const char *s);  /* -1 if unknown */
 /* Write rows in a format.  The human table and md print header + rows. */
 int bench_write(FILE *f, enum bench_format fmt, const struct bench_row *rows,
                 int n, const struct bench_system *sys);
+
+/* Check before any work that old_json is a readable bench JSON array.
+ * Returns 0, or MU_E* with err. */
+int bench_compare_check(const char *old_json, struct mu_err *err);
 
 /* Compare rows with an earlier JSON result file: print, per test present in
  * both (matched on model file name, test name and threads), old t/s, new t/s
