@@ -199,6 +199,9 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         free(v);
         cJSON_AddNumberToObject(o, "avg_ns", round(st.mean));
         cJSON_AddNumberToObject(o, "stddev_ns", round(st.stddev));
+        cJSON_AddNumberToObject(o, "median_ns", round(st.median));
+        cJSON_AddNumberToObject(o, "min_ns", round(st.min));
+        cJSON_AddNumberToObject(o, "max_ns", round(st.max));
         cJSON_AddNumberToObject(o, "avg_ts", ts.mean);
         cJSON_AddNumberToObject(o, "stddev_ts", ts.stddev);
         cJSON_AddNumberToObject(o, "median_ts", ts.median);

@@ -21,6 +21,23 @@ expect_grep "bench: markdown table header" '^\| model \| size \| params \| backe
 expect_rc "bench: compare with an earlier run" 0 "$MU" bench "$m" -p 16 -n 8 -r 1 --warmup 0 --compare "$TMP/r.json"
 expect_grep "bench: compare prints ratios" '\| stories260K.gguf \| [0-9]+ \| pp16 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' "$OUT"
 
+# the statistics agree with the samples (Python's statistics module)
+st=$(python3 - "$TMP/r.json" <<'PY'
+import json, statistics as S, sys
+bad = []
+for r in json.load(open(sys.argv[1])):
+    ns, ts = r["samples_ns"], r["samples_ts"]
+    close = lambda a, b: abs(a - b) <= 1e-6 * max(1, abs(b)) + 1
+    for k, v in (("avg_ns", S.mean(ns)), ("median_ns", S.median(ns)), ("min_ns", min(ns)),
+                 ("max_ns", max(ns)), ("stddev_ns", S.stdev(ns)), ("avg_ts", S.mean(ts)),
+                 ("stddev_ts", S.stdev(ts)), ("median_ts", S.median(ts))):
+        if not close(r[k], v): bad.append("%s %s=%s want %s" % (r["test"], k, r[k], v))
+    for n, t in zip(ns, ts):
+        if abs(t - (r["n_prompt"] + r["n_gen"]) * 1e9 / n) > 1e-3 * t: bad.append("%s ts/ns" % r["test"])
+print("ok" if not bad else "; ".join(bad))
+PY
+)
+expect_grep "bench: mean, median, stddev, min, max and t/s match the samples" '^ok$' "$st"
 # llama-bench's model_type shape: arch, size label, llama.cpp's file type name
 mt=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r[0]["model_type"], "|", r[0]["model_digest"][:7], "|", r[0]["load_cold_cache_dropped"] == (r[0]["load_cold_resident"] <= 0.05))' "$TMP/r.json")
 expect_grep "bench: model_type like llama-bench's, digest, cold-load flag" '^llama 293K all F32 \| sha256: \| True$' "$mt"

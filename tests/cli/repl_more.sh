@@ -60,6 +60,26 @@ if [ -n "$ref" ] && [ "$(printf '%s' "$ans" | tr -s ' \n' '  ' | sed 's/ *$//')"
         pass "repl2: word wrap splits no word (same words as run's answer)"
 else fail "repl2: word wrap splits no word (same words as run's answer)" "repl='$(printf '%s' "$ans" | tr '\n' '|')' run='$ref'"; fi
 
+# ---- /set nowordwrap: the terminal's own wrap cuts at exactly 40 columns
+T send-keys -t r "/set nowordwrap" Enter; wait_for "Set 'nowordwrap' mode"
+T send-keys -t r "Once upon a time" Enter; idle
+if T capture-pane -t r -p | awk 'length($0) == 40' | grep -q .; then pass "repl2: /set nowordwrap leaves wrapping to the terminal"
+else fail "repl2: /set nowordwrap leaves wrapping to the terminal" "$(screen | tail -4)"; fi
+T send-keys -t r "/set wordwrap" Enter; wait_for "Set 'wordwrap' mode"
+
+# ---- /? and /set system
+T send-keys -t r C-l "/?" Enter
+wait_for '^  /set +Set session variables' && wait_for 'Use """ to begin a multi-line message' \
+        && pass "repl2: /? lists the commands" || fail "repl2: /? lists the commands" "$(screen | tail -5)"
+T send-keys -t r "/help set" Enter
+wait_for '/set nohistory +Disable history' && pass "repl2: /help set" || fail "repl2: /help set"
+T send-keys -t r "/set system You are Bob." Enter; wait_for 'Set system message'
+T send-keys -t r "/show system" Enter
+wait_for '^You are Bob\.$' && pass "repl2: /set system" || fail "repl2: /set system" "$(screen | tail -3)"
+T send-keys -t r "/show modelfile" Enter
+wait_for '^SYSTEM """You are Bob\."""$' && wait_for '^FROM ' && pass "repl2: /show modelfile" || fail "repl2: /show modelfile" "$(screen | tail -6)"
+T send-keys -t r "/set system Tim and Sue" Enter; wait_for 'Set system message'
+
 # ---- /set verbose: Ollama's timing lines after the answer
 T send-keys -t r "/set verbose" Enter; wait_for "Set 'verbose' mode"
 T send-keys -t r "The cat" Enter; idle
@@ -174,7 +194,7 @@ T send-keys -t r C-d; wait_for 'EXITED-0' && pass "repl2: Ctrl-D exits 0" || fai
 before=$(wc -l < "$h")
 start 80 "MULLAMA_NOHISTORY=1" story
 T send-keys -t r "/show license" Enter; wait_for 'Test license'
-T send-keys -t r "/bye" Enter; wait_for 'EXITED-0'
+T send-keys -t r "/exit" Enter; wait_for 'EXITED-0' && pass "repl2: /exit exits 0" || fail "repl2: /exit exits 0"
 if [ "$(wc -l < "$h")" = "$before" ]; then pass "repl2: MULLAMA_NOHISTORY records nothing"
 else fail "repl2: MULLAMA_NOHISTORY records nothing" "$(tail -2 "$h")"; fi
 T kill-server 2>/dev/null
