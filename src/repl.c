@@ -347,8 +347,8 @@ static int system_tokens(struct repl *re)
 static void say_dropped(int n)
 {
         fflush(stdout);
-        fprintf(stderr, "(context full: dropped the oldest %d message%s; the system "
-                        "prompt is kept)\n", n, n == 1 ? "" : "s");
+        fprintf(stderr, "(context full: dropped the oldest %d message%s; system prompt "
+                        "kept)\n", n, n == 1 ? "" : "s");
 }
 
 /* Render the conversation so that it fits the context with room for an
@@ -410,6 +410,7 @@ static int answer(struct repl *re, struct mu_err *err)
                 int keep = system_tokens(re);
                 if (keep > o.num_keep)
                         o.num_keep = keep;
+                MU_LOG_DEBUG("context shifts keep the first %d tokens", o.num_keep);
                 mu_spinner_start(&re->spin, "");
                 rc = runner_generate(re->r, prompt, &o, re->format_json, &mu_interrupted,
                                      on_piece, re, &st, err);
@@ -434,8 +435,8 @@ static int answer(struct repl *re, struct mu_err *err)
         fputc('\n', stdout);
         fflush(stdout);
         if (st.ctx_shifted)
-                fprintf(stderr, "(context full: dropped the oldest %d tokens to finish this "
-                                "answer; the system prompt is kept)\n", st.ctx_shifted);
+                fprintf(stderr, "(context full: dropped %d old tokens to go on; system "
+                                "prompt kept)\n", st.ctx_shifted);
         if (re->verbose)
                 runner_stats_print(stderr, &st);
         return 0;

@@ -180,7 +180,7 @@ T send-keys -t r "/set parameter num_predict 24" Enter; sleep 0.3
 for q in "The sun" "A big tree" "The bird sang" "Mom said" "They ran home"; do
         T send-keys -t r "$q" Enter; idle
 done
-wait_for '^\(context full: dropped the oldest [0-9]+ messages?; the system prompt is kept\)' 5 \
+wait_for '^\(context full: dropped the oldest [0-9]+ messages?; system prompt kept\)' 5 \
         && pass "repl2: context full is announced" || fail "repl2: context full is announced" "$(screen | tail -8)"
 [ -n "$(answer_of 'They ran home')" ] && pass "repl2: chat goes on when the context is full" || fail "repl2: chat goes on when the context is full" "$(screen | tail -5)"
 T send-keys -t r "/save trimmed" Enter; wait_for "Created new model 'trimmed'"
@@ -188,6 +188,13 @@ mf=$("$MU" show trimmed --modelfile 2>&1 | tr '\n' '|')
 if printf '%s' "$mf" | grep -q 'SYSTEM """\?Tim and Sue' && ! printf '%s' "$mf" | grep -q 'MESSAGE user """\?The sun' && printf '%s' "$mf" | grep -q 'MESSAGE user """\?They ran home'; then
         pass "repl2: oldest turns dropped, system prompt kept"
 else fail "repl2: oldest turns dropped, system prompt kept" "$(printf '%s' "$mf" | head -c 400)"; fi
+# an answer longer than the context: shifted, said so
+T send-keys -t r "/clear" Enter; wait_for 'Cleared session context'
+T send-keys -t r "/set parameter num_ctx 64" Enter
+T send-keys -t r "/set parameter num_predict 150" Enter; sleep 0.3
+T send-keys -t r "Lily and Ben" Enter; idle
+wait_for '^\(context full: dropped [0-9]+ old tokens to go on; system prompt kept\)' 5 \
+        && pass "repl2: an answer that fills the context goes on, said so" || fail "repl2: an answer that fills the context goes on, said so" "$(screen | tail -6)"
 T send-keys -t r C-d; wait_for 'EXITED-0' && pass "repl2: Ctrl-D exits 0" || fail "repl2: Ctrl-D exits 0"
 
 # ---- MULLAMA_NOHISTORY: nothing recorded
