@@ -62,6 +62,7 @@ void bench_stats_compute(struct bench_stats *st, const double *v, int n)
 void bench_row_release(struct bench_row *r)
 {
         free(r->model_filename);
+        free(r->model_ref);
         free(r->model_type);
         free(r->arch);
         free(r->quant);
@@ -170,6 +171,7 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         cJSON_AddStringToObject(o, "gpu_info", "");
         cJSON_AddStringToObject(o, "backends", sys->backends);
         cJSON_AddStringToObject(o, "model_filename", r->model_filename);
+        cJSON_AddStringToObject(o, "model", r->model_ref ? r->model_ref : r->model_filename);
         cJSON_AddStringToObject(o, "model_type", r->model_type);
         cJSON_AddNumberToObject(o, "model_size", (double)r->model_size);
         cJSON_AddNumberToObject(o, "model_n_params", (double)r->model_n_params);
@@ -339,7 +341,8 @@ static void write_latency_table(FILE *f, const struct bench_row *rows, int n)
                 human_size(h, sizeof(h), (double)r->peak_rss_bytes);
                 human_size(k, sizeof(k), (double)r->kv_bytes);
                 fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                        base_name(r->model_filename), name, a, b, c, d, e, g, h, k);
+                        r->model_ref ? r->model_ref : base_name(r->model_filename), name, a, b,
+                        c, d, e, g, h, k);
         }
         if (n && !rows[0].load_cold_dropped)
                 fprintf(f, "(warm: the page cache could not be dropped, so the cold load "

@@ -28,6 +28,7 @@ void bench_stats_compute(struct bench_stats *st, const double *v, int n);
 struct bench_row {
         /* model */
         char *model_filename, *model_type, *arch, *quant, *model_digest;
+        char *model_ref;         /* the model as given: store name or path */
         uint64_t model_size, model_n_params;
         /* config */
         int n_threads, n_gpu_layers, gpu_layers_offloaded, n_batch, n_ubatch;

@@ -345,7 +345,8 @@ static int run_combo(struct model *m, const char *label, const struct combo *c,
         return rc;
 }
 
-static void row_model_facts(struct bench_row *row, const struct model *m, const char *path,
+static void row_model_facts(struct bench_row *row, const struct model *m, const char *ref,
+                            const char *path,
                             const char *digest, const struct combo *c,
                             const struct bench_opts *o, int64_t cold, double resident,
                             int64_t warm_ns)
@@ -354,6 +355,7 @@ static void row_model_facts(struct bench_row *row, const struct model *m, const 
 
         params_label(plabel, sizeof(plabel), model_n_params(m));
         row->model_filename = mu_xstrdup(path);
+        row->model_ref = mu_xstrdup(ref);
         row->arch = mu_xstrdup(model_arch_name(m));
         row->quant = mu_xstrdup(ftype_name(m));
         row->model_type = mu_xasprintf("%s %s %s", model_arch_name(m), plabel,
@@ -546,7 +548,7 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                                 c.gpu = model_n_layer(m) / 2;
                         rows = mu_xrealloc(rows, (size_t)(n_rows + 1) * sizeof(*rows));
                         memset(&rows[n_rows], 0, sizeof(*rows));
-                        row_model_facts(&rows[n_rows], m, path, digest[0] ? digest : NULL,
+                        row_model_facts(&rows[n_rows], m, pos[mi], path, digest[0] ? digest : NULL,
                                         &c, &o, cold, resident, warm_ns);
                         n_rows++;
                         rc = run_combo(m, path, &c, &o, &rows[n_rows - 1], &err);

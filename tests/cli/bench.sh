@@ -21,6 +21,19 @@ expect_grep "bench: markdown table header" '^\| model \| size \| params \| backe
 expect_rc "bench: compare with an earlier run" 0 "$MU" bench "$m" -p 16 -n 8 -r 1 --warmup 0 --compare "$TMP/r.json"
 expect_grep "bench: compare prints ratios" '\| stories260K.gguf \| [0-9]+ \| pp16 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|' "$OUT"
 
+# llama-bench's own fields keep its names and JSON types (a real llama-bench -o json result)
+lb=$(python3 - tests/data/bench/llama-bench-stories260K.json "$TMP/r.json" <<'PY'
+import json, sys
+lb, ours = json.load(open(sys.argv[1]))[0], json.load(open(sys.argv[2]))[0]
+names = ("build_commit build_number cpu_info gpu_info backends model_filename model_type model_size "
+         "model_n_params n_batch n_ubatch n_threads type_k type_v n_gpu_layers use_mmap n_prompt "
+         "n_gen n_depth test_time avg_ns stddev_ns avg_ts stddev_ts samples_ns samples_ts").split()
+kind = lambda v: "num" if isinstance(v, (int, float)) and not isinstance(v, bool) else type(v).__name__
+bad = [n for n in names if (n in lb or n == "use_mmap") and (n not in ours or (n in lb and kind(lb[n]) != kind(ours[n])))]
+print("ok" if not bad else "differ: " + " ".join(bad))
+PY
+)
+expect_grep "bench: llama-bench's field names and types" '^ok$' "$lb"
 # the statistics agree with the samples (Python's statistics module)
 st=$(python3 - "$TMP/r.json" <<'PY'
 import json, statistics as S, sys
@@ -54,6 +67,7 @@ if [ -n "$t" ]; then
         expect_rc "bench: two models, depth sweep" 0 "$MU" bench tiny-story "$t" -p 8 -n 4 -d 0,16 -r 1 --warmup 0 --format jsonl --no-digest
         rows=$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(" ".join("%s:%s@%d" % (json.loads(l)["model_filename"].split("/")[-1][:12], json.loads(l)["test"].split()[0], json.loads(l)["n_depth"]) for l in sys.stdin))')
         expect_grep "bench: one row per model x depth x test" '^sha256-[0-9a-f]{5}:pp8@0 sha256-[0-9a-f]{5}:tg4@0 sha256-[0-9a-f]{5}:pp8@16 sha256-[0-9a-f]{5}:tg4@16 llama-2-tiny:pp8@0 llama-2-tiny:tg4@0 llama-2-tiny:pp8@16 llama-2-tiny:tg4@16$' "$rows"
+        expect_grep "bench: rows name the model as given" '"model":"tiny-story",' "$OUT"
         expect_grep "bench: progress lines on stderr" '^bench: .*llama-2-tiny-random.gguf tg4 @ d16 run 1/1$' "$ERR"
 else skip "bench: two models" "llama-2-tiny-random.gguf not in tests/models"; fi
 
