@@ -28,6 +28,8 @@
 
 #include "cli/cli.h"
 #include "mullama/fs.h"
+#include "mullama/gguf.h"
+#include "mullama/model_info.h"
 #include "mullama/modelfile.h"
 #include "mullama/runner.h"
 #include "mullama/spinner.h"
@@ -473,6 +475,34 @@ static void help_set(void)
                "  /set quiet             Disable LLM stats\n\n");
 }
 
+/* Ollama's /show info: the model's facts, then its parameters and system. */
+static void show_info(struct repl *re)
+{
+        struct gguf *g = NULL;
+        struct model_info mi;
+        struct mu_err err = {0};
+        char params[32];
+
+        if (gguf_open(&g, re->path, &err)) {
+                printf("error: %s\n", err.msg);
+                return;
+        }
+        model_info_get(&mi, g);
+        model_info_human_count(mi.n_params, params, sizeof(params));
+        printf("  Model\n    %-20s%s\n    %-20s%s\n    %-20s%lld\n    %-20s%lld\n"
+               "    %-20s%s\n\n",
+               "architecture", mi.arch ? mi.arch : runner_arch(re->r), "parameters", params,
+               "context length", (long long)mi.ctx_len, "embedding length",
+               (long long)mi.embd_len, "quantization", mi.quant ? mi.quant : "unknown");
+        if (re->system)
+                printf("  System\n    %s\n\n", re->system);
+        if (re->sm && re->sm->n_licenses)
+                printf("  License\n    %.*s\n\n", (int)strcspn(re->sm->licenses[0], "\n"),
+                       re->sm->licenses[0]);
+        model_info_release(&mi);
+        gguf_close(g);
+}
+
 static void show_parameters(struct repl *re)
 {
         const struct runner_options *o = &re->o;
@@ -509,8 +539,7 @@ static void show(struct repl *re, const char *what)
         const struct store_model *sm = re->sm;
 
         if (!strcmp(what, "info")) {
-                printf("  Model\n    %-20s%s\n    %-20s%d\n\n", "architecture",
-                       runner_arch(re->r), "context length", runner_n_ctx(re->r));
+                show_info(re);
         } else if (!strcmp(what, "license")) {
                 if (sm && sm->n_licenses)
                         for (int i = 0; i < sm->n_licenses; i++)

@@ -9,7 +9,7 @@ command -v tmux >/dev/null || { skip "repl2: all" "tmux not installed"; exit 0; 
 
 sock="$TMP/tmux.sock"
 T() { tmux -S "$sock" "$@"; }
-screen() { T capture-pane -t r -p -S -300; }
+screen() { T capture-pane -t r -p -S -; }
 wait_for() { # PATTERN [TRIES]: until the screen matches (0.2 s a try)
         for _ in $(seq 1 "${2:-100}"); do
                 screen | grep -qE -- "$1" && return 0
@@ -25,6 +25,16 @@ idle() {
         done
         return 1
 }
+# ask TEXT: type a line, wait for the answer and the next prompt
+ask() {
+        local n0; n0=$(screen | grep -c '^>>>')
+        T send-keys -t r "$1" Enter
+        for _ in $(seq 1 150); do
+                [ "$(screen | grep -c '^>>>')" -gt "$n0" ] && idle && return 0
+                sleep 0.2
+        done
+        return 1
+}
 start() { # start WIDTH ENV MODEL-REF [ARGS]
         local w=$1 env=$2; shift 2
         T kill-server 2>/dev/null; sleep 0.5
@@ -32,8 +42,10 @@ start() { # start WIDTH ENV MODEL-REF [ARGS]
         idle || fail "repl2: prompt appears" "$(screen | tail -5)"
 }
 # answer ASK: the screen lines after ">>> ASK" up to the next prompt
-answer_of() {
-        screen | awk -v q=">>> $1" '$0 == q {on=1; next} on && /^>>>/ {exit} on {print}'
+answer_of() { # the last time it was asked
+        screen | awk -v q=">>> $1" '$0 == q {on=1; out=""; next}
+                on && /^>>>/ {on=0; last=out; next} on {out = out $0 "\n"}
+                END {if (on) last=out; printf "%s", last}'
 }
 
 mkdir -p "$TMP/mf"
@@ -50,7 +62,7 @@ MF
 # ---- word wrap: 40 columns, no word split, same words as the one-shot answer
 ref=$("$MU" run story "Once upon a time" 2>/dev/null)
 start 40 "" story
-T send-keys -t r "Once upon a time" Enter; idle
+ask "Once upon a time"
 ans=$(answer_of "Once upon a time")
 long=$(printf '%s\n' "$ans" | awk 'length($0) > 39' | head -1)
 if [ -n "$ans" ] && [ "$(printf '%s\n' "$ans" | grep -c .)" -ge 3 ] && [ -z "$long" ]; then
@@ -62,7 +74,7 @@ else fail "repl2: word wrap splits no word (same words as run's answer)" "repl='
 
 # ---- /set nowordwrap: the terminal's own wrap cuts at exactly 40 columns
 T send-keys -t r "/set nowordwrap" Enter; wait_for "Set 'nowordwrap' mode"
-T send-keys -t r "Once upon a time" Enter; idle
+ask "Once upon a time"
 if T capture-pane -t r -p | awk 'length($0) == 40' | grep -q .; then pass "repl2: /set nowordwrap leaves wrapping to the terminal"
 else fail "repl2: /set nowordwrap leaves wrapping to the terminal" "$(screen | tail -4)"; fi
 T send-keys -t r "/set wordwrap" Enter; wait_for "Set 'wordwrap' mode"
@@ -82,7 +94,7 @@ T send-keys -t r "/set system Tim and Sue" Enter; wait_for 'Set system message'
 
 # ---- /set verbose: Ollama's timing lines after the answer
 T send-keys -t r "/set verbose" Enter; wait_for "Set 'verbose' mode"
-T send-keys -t r "The cat" Enter; idle
+ask "The cat"
 v=$(screen)
 expect_grep "repl2: /set verbose prints prompt eval count" '^prompt eval count: +[0-9]+ token' "$v"
 expect_grep "repl2: /set verbose prints eval rate" '^eval rate: +[0-9.]+ tokens/s' "$v"
@@ -95,6 +107,9 @@ T send-keys -t r "/set quiet" Enter; wait_for "Set 'quiet' mode"
 # ---- /show license, system, template, parameters
 T send-keys -t r C-l "/show license" Enter
 wait_for '^Test license, line one$' && pass "repl2: /show license" || fail "repl2: /show license" "$(screen | tail -3)"
+T send-keys -t r "/show info" Enter
+wait_for '^    parameters +293K$' && wait_for '^    context length +2048$' && wait_for '^    quantization +F32$' \
+        && pass "repl2: /show info (mullama show's facts)" || fail "repl2: /show info (mullama show's facts)" "$(screen | tail -12)"
 T send-keys -t r "/show system" Enter
 wait_for '^Tim and Sue$' && pass "repl2: /show system" || fail "repl2: /show system" "$(screen | tail -3)"
 T send-keys -t r "/show template" Enter
@@ -117,7 +132,7 @@ else fail "repl2: Ctrl-L clears the screen" "$(screen | head -3)"; fi
 # ---- /set format json: the answer is JSON (a prefix of one when cut)
 T send-keys -t r "/set format json" Enter; wait_for "Set format to 'json' mode"
 T send-keys -t r "/clear" Enter; wait_for 'Cleared session context'
-T send-keys -t r "Lily" Enter; idle
+ask "Lily"
 j=$(answer_of Lily | tr -d '\n')
 expect_grep "repl2: /set format json answers in JSON" '^ *[[{]' "$j"
 T send-keys -t r "/set noformat" Enter; wait_for "Disabled format"
@@ -129,7 +144,7 @@ T send-keys -t r "/set parameter num_ctx 4096" Enter; sleep 0.3
 T send-keys -t r "Once upon a time" Enter; sleep 1.5; T send-keys -t r C-c
 idle
 T send-keys -t r "/set parameter num_predict 8" Enter
-T send-keys -t r "The dog" Enter; idle
+ask "The dog"
 a=$(answer_of "The dog" | tr -d '\n')
 if [ -n "$a" ]; then pass "repl2: a question after Ctrl-C mid-answer is answered"
 else fail "repl2: a question after Ctrl-C mid-answer is answered" "$(screen | tail -5)"; fi
@@ -140,7 +155,9 @@ expect_grep "repl2: the interrupted answer stays in the conversation" 'MESSAGE u
 # ---- bracketed paste: two lines become one message
 T send-keys -t r "/clear" Enter; sleep 0.3
 T set-buffer -b p "$(printf 'Tom had\na red ball')"
-T paste-buffer -p -d -b p -t r; sleep 0.3; T send-keys -t r Enter; idle
+n0=$(screen | grep -c '^>>>')
+T paste-buffer -p -d -b p -t r; sleep 0.3; T send-keys -t r Enter
+for _ in $(seq 1 150); do [ "$(screen | grep -c '^>>>')" -gt "$n0" ] && break; sleep 0.2; done; idle
 T send-keys -t r "/save pasted" Enter; wait_for "Created new model 'pasted'"
 mf=$("$MU" show pasted --modelfile 2>&1 | tr '\n' '|')
 expect_grep "repl2: bracketed paste of two lines is one message" 'MESSAGE user """Tom had\|a red ball"""' "$mf"
@@ -166,19 +183,20 @@ else fail "repl2: history recalled in the next session" "$(screen | tail -2 | tr
 T send-keys -t r C-u
 
 # ---- /load another model
+T send-keys -t r "/set system Zed" Enter; wait_for 'Set system message'
 T send-keys -t r "/load story" Enter; wait_for "Loading model 'story'"
 T send-keys -t r "/show system" Enter
 wait_for '^Tim and Sue$' && pass "repl2: /load switches the model" || fail "repl2: /load switches the model" "$(screen | tail -3)"
 T send-keys -t r "/load no-such-model" Enter
 wait_for '^error: .*no-such-model' && pass "repl2: /load unknown model is an error line" || fail "repl2: /load unknown model is an error line" "$(screen | tail -3)"
-T send-keys -t r "Lily" Enter; idle
+ask "Lily"
 [ -n "$(answer_of Lily)" ] && pass "repl2: chat goes on after a failed /load" || fail "repl2: chat goes on after a failed /load"
 
 # ---- context full: small context, the oldest turns go, said so, chat goes on
 T send-keys -t r "/set parameter num_ctx 96" Enter
 T send-keys -t r "/set parameter num_predict 24" Enter; sleep 0.3
 for q in "The sun" "A big tree" "The bird sang" "Mom said" "They ran home"; do
-        T send-keys -t r "$q" Enter; idle
+        ask "$q"
 done
 wait_for '^\(context full: dropped the oldest [0-9]+ messages?; system prompt kept\)' 5 \
         && pass "repl2: context full is announced" || fail "repl2: context full is announced" "$(screen | tail -8)"
@@ -192,7 +210,7 @@ else fail "repl2: oldest turns dropped, system prompt kept" "$(printf '%s' "$mf"
 T send-keys -t r "/clear" Enter; wait_for 'Cleared session context'
 T send-keys -t r "/set parameter num_ctx 64" Enter
 T send-keys -t r "/set parameter num_predict 150" Enter; sleep 0.3
-T send-keys -t r "Lily and Ben" Enter; idle
+ask "Lily and Ben"
 wait_for '^\(context full: dropped [0-9]+ old tokens to go on; system prompt kept\)' 5 \
         && pass "repl2: an answer that fills the context goes on, said so" || fail "repl2: an answer that fills the context goes on, said so" "$(screen | tail -6)"
 T send-keys -t r C-d; wait_for 'EXITED-0' && pass "repl2: Ctrl-D exits 0" || fail "repl2: Ctrl-D exits 0"
