@@ -2,8 +2,9 @@
  * `mullama bench` prints as a table or writes as JSON / JSONL / CSV /
  * Markdown.  The JSON keeps llama-bench's field names where they exist and
  * adds ours; BENCH_SCHEMA_VERSION changes whenever a field changes meaning or
- * goes away (adding fields does not bump it).  Documented in man/mullama.1
- * and README.md ("Benchmark JSON").
+ * goes away (adding fields does not bump it).  Documented in README.md
+ * ("Benchmark JSON"); tests/data/bench/schema.json is its machine-readable
+ * form.
  *
  * This module does no timing and knows nothing of the engine: cli/bench.c
  * measures and fills struct bench_row; bench.c formats and compares. */
