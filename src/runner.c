@@ -291,6 +291,16 @@ const char *runner_chat_template(const struct runner *r)
         return gguf_get_str(model_gguf(r->model), "tokenizer.chat_template");
 }
 
+int runner_tokenize(struct runner *r, const char *text, int32_t **out, int *n,
+                    struct mu_err *err)
+{
+        size_t nt = 0;
+        int rc = tokenizer_encode(r->tok, text, strlen(text), 1, 1, out, &nt, err);
+
+        *n = rc ? 0 : (int)nt;
+        return rc;
+}
+
 void runner_reset(struct runner *r)
 {
         session_truncate(r->sess, 0);
@@ -559,6 +569,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 if (format_json && json_prefix_done(&jf.state))
                         break;
                 if (r->n_cache + 1 >= n_ctx) {
+                        int before = r->n_cache;
                         if (!o->shift || (rc = shift_context(r, o->num_keep, err))) {
                                 if (rc == MU_ERANGE || !o->shift) {
                                         rc = 0;
@@ -566,6 +577,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                                 }
                                 break;
                         }
+                        st->ctx_shifted += before - r->n_cache;
                 }
                 rc = session_eval(r->sess, &id, 1, err);
                 if (rc) {

@@ -43,7 +43,8 @@ static char *read_stdin(void)
 }
 
 int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
-              struct store_model *sm, struct runner_options *o, int verbose);
+              struct store_model *sm, struct runner_options *o, int verbose,
+              const char *system, int format_json, int wordwrap);
 
 int cmd_run(int argc, char **argv, const struct mu_config *cfg)
 {
@@ -160,7 +161,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 }
         }
         if (!prompt.len && isatty(0)) {
-                rc = repl_main(cfg, pos[0], path, sm, &o, verbose);
+                rc = repl_main(cfg, pos[0], path, sm, &o, verbose, system,
+                               format && *format, !nowordwrap);
                 goto done;
         }
         rc = runner_open(&r, path, &o, 1, &err);
