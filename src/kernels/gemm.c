@@ -163,10 +163,23 @@ const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_quant_act, scalar_pack
 
 /* ---- driver -------------------------------------------------------------- */
 
+static int off = -1; /* MULLAMA_GEMM=0: off, for A/B measurements */
+
+void gemm_enable(int on)
+{
+        off = !on;
+}
+
 const struct gemm_isa *gemm_isa_get(void)
 {
         const struct cpu_kernels *k = cpu_kernels_get();
 
+        if (off < 0) {
+                const char *e = getenv("MULLAMA_GEMM");
+                off = e && !strcmp(e, "0");
+        }
+        if (off)
+                return NULL;
         if (gemm_isa_avx2.name && k->name && strcmp(k->name, "scalar") != 0)
                 return &gemm_isa_avx2;
         return NULL;

@@ -23,7 +23,8 @@
  * (gemm_avx2.c); tests/test_gemm.c checks each against a float matmul of the
  * dequantized weights.  Which path runs: gemm_try() uses the SIMD kernel of
  * the selected CPU table (avx2, or avx2 code on avx512 CPUs); under
- * MULLAMA_CPU=scalar it declines and matmul() keeps its vec_dot path. */
+ * MULLAMA_CPU=scalar (or MULLAMA_GEMM=0, for A/B runs) it declines and
+ * matmul() keeps its vec_dot path. */
 #ifndef MULLAMA_GEMM_H
 #define MULLAMA_GEMM_H
 
@@ -37,7 +38,7 @@ struct matmul_ws;
 
 #define GEMM_MIN_TOK 8
 #define GEMM_MR 16 /* rows per panel: two groups of 8 */
-#define GEMM_NR 4  /* tokens per microkernel call */
+#define GEMM_NR 3  /* tokens per microkernel call */
 
 /* How a weight type maps to the panel format. */
 struct gemm_type {
@@ -93,6 +94,9 @@ extern const struct gemm_isa gemm_isa_avx2; /* name NULL when not built */
 /* The ISA gemm_try() uses now (NULL under MULLAMA_CPU=scalar or when the CPU
  * lacks AVX2). */
 const struct gemm_isa *gemm_isa_get(void);
+
+/* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
+void gemm_enable(int on);
 
 /* Scratch space from matmul's workspace (matmul.c). */
 void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);

@@ -162,6 +162,7 @@ kern(const struct gemm_panel *p, const struct gemm_act *a, int t0, const int NT,
                         __m256i h0[4], h1[4];
                         for (int t = 0; t < NT; t++)
                                 h0[t] = h1[t] = _mm256_setzero_si256();
+#pragma GCC unroll 1
                         for (int s = s0; s < s0 + F; s++) {
                                 int64_t k = g * GS + 4 * s;
                                 const uint8_t *pw = p->q + (k / 32) * 512 + ((k % 32) / 4) * 64;
@@ -222,9 +223,6 @@ kern(const struct gemm_panel *p, const struct gemm_act *a, int t0, const int NT,
                          size_t ldy, int nr)                                                           \
         {                                                                                              \
                 switch (nt) {                                                                          \
-                case 4:                                                                                \
-                        kern(p, a, t0, 4, GS, F, SGN, y, ldy, nr);                                     \
-                        break;                                                                         \
                 case 3:                                                                                \
                         kern(p, a, t0, 3, GS, F, SGN, y, ldy, nr);                                     \
                         break;                                                                         \
