@@ -151,6 +151,43 @@ TEST(gemm_every_type_vs_float_reference)
         matmul_ws_free(ws);
 }
 
+/* Float weights go to OpenBLAS (when built with it and its kernel is
+ * AVX2-class): exact up to float rounding. */
+TEST(gemm_float_weights_blas)
+{
+        const int ft[] = {MU_TYPE_F32, MU_TYPE_F16, MU_TYPE_BF16};
+        struct matmul_ws *ws = matmul_ws_create();
+        struct mu_pool *pool = mu_pool_create(2);
+        int ran = 0;
+
+        for (int i = 0; i < 3; i++) {
+                struct case_data c;
+                case_make(&c, ft[i], 320, 70, 9);
+                float *y = malloc(sizeof(float) * (size_t)(c.R * c.T));
+                if (gemm_run(&gemm_isa_scalar, pool, ws, &c.t, c.x, c.T, y) == 1) {
+                        ran++;
+                        int bad = 0;
+                        for (int t = 0; t < c.T; t++)
+                                for (int64_t r = 0; r < c.R; r++) {
+                                        double ref = 0, mag = 0;
+                                        for (int64_t k = 0; k < c.K; k++) {
+                                                double p = (double)c.wf[r * c.K + k] * c.x[(size_t)t * c.K + k];
+                                                ref += p;
+                                                mag += fabs(p);
+                                        }
+                                        bad += fabs(y[(size_t)t * c.R + r] - ref) > 1e-5 * mag + 1e-6;
+                                }
+                        CHECK_MSG(!bad, "%s: %d outputs off", mu_type_name(c.type), bad);
+                }
+                free(y);
+                case_free(&c);
+        }
+        mu_pool_free(pool);
+        matmul_ws_free(ws);
+        if (!ran)
+                TEST_SKIP("no BLAS in this build, or OpenBLAS without an AVX2-class kernel");
+}
+
 TEST(gemm_simd_matches_scalar_kernel_threads)
 {
         if (!gemm_isa_avx2.name || !have_isa("avx2")) {
@@ -210,12 +247,13 @@ TEST(gemm_dispatch_and_matmul_hook)
                 free(y1);
                 case_free(&c);
         }
-        /* not for unsupported types or short batches */
-        struct mu_tensor f = {.name = "f", .type = MU_TYPE_F32, .n_dims = 2, .ne = {32, 2, 1, 1}};
+        /* not for types without a gemm or short batches */
+        struct mu_tensor f = {.name = "f", .type = MU_TYPE_Q8_1, .n_dims = 2, .ne = {32, 2, 1, 1}};
         float fx[32 * 8] = {0}, fy[16];
         f.data = fx;
         CHECK_EQ_INT(gemm_run(NULL, NULL, ws, &f, fx, 8, fy), 0);
-        CHECK_EQ_INT(gemm_try(NULL, ws, &f, fx, 1, fy), 0);
+        f.type = MU_TYPE_F32;
+        CHECK_EQ_INT(gemm_try(NULL, ws, &f, fx, GEMM_MIN_TOK - 1, fy), 0);
         cpu_kernels_force(orig);
         matmul_ws_free(ws);
 }

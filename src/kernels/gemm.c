@@ -3,10 +3,16 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kernels/gemm.h"
 #include "mullama/kernels.h"
 #include "mullama/pool.h"
+
+#ifdef MU_HAVE_BLAS
+#include <cblas.h>
+#include <pthread.h>
+#endif
 
 #define GEMM_H2F(h) mu_fp16_to_fp32(h)
 #include "kernels/gemm_decode.h"
@@ -161,6 +167,54 @@ static void scalar_kernel(int type, const struct gemm_panel *p, const struct gem
 
 const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_quant_act, scalar_pack, scalar_kernel};
 
+/* ---- float weights: OpenBLAS ------------------------------------------------
+ *
+ * Which path per weight type, from bench/bench_gemm (GOP/s per thread, CPU
+ * time, n_tok 128, TinyLlama shapes 2048x{256,2048,5632} and 5632x2048, on
+ * the AMD EPYC (Zen 3, AVX2) dev VM; results/2026-12-02-pp.md):
+ *
+ *   type            int8 gemm   BLAS: dequant + sgemm   vec_dot (matmul.c)
+ *   Q4_0            62-97       33-49                   20-28
+ *   Q8_0            57-81       32-49                   17-29
+ *   F16 / BF16      --          27-40                   12-21
+ *
+ * So quantized weights take the int8 gemm, float weights (F16, BF16, F32)
+ * take OpenBLAS sgemm on BLAS_ROWS dequantized rows at a time -- but only
+ * when OpenBLAS runs an AVX2-or-better kernel: matmul.c measured its "Prescott"
+ * fallback (chosen on some VMs) at 15-30 GFLOP/s, no better than vec_dot. */
+#define BLAS_ROWS 64
+
+#ifdef MU_HAVE_BLAS
+static int blas_good;
+
+static void blas_once(void)
+{
+        static const char *const slow[] = {"prescott", "core2", "penryn", "dunnington", "nehalem",
+                                           "atom", "katmai", "coppermine", "northwood", "banias",
+                                           "athlon", "opteron", "barcelona", "bobcat", "unknown"};
+        const char *name = openblas_get_corename();
+
+        openblas_set_num_threads(1); /* our pool splits the rows */
+        blas_good = name != NULL;
+        for (size_t i = 0; name && i < sizeof(slow) / sizeof(slow[0]); i++)
+                if (!strcasecmp(name, slow[i]))
+                        blas_good = 0;
+}
+
+static int blas_usable(void)
+{
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+        pthread_once(&once, blas_once);
+        return blas_good;
+}
+#endif
+
+static int float_type(int type)
+{
+        return type == MU_TYPE_F32 || type == MU_TYPE_F16 || type == MU_TYPE_BF16;
+}
+
 /* ---- driver -------------------------------------------------------------- */
 
 static int off = -1; /* MULLAMA_GEMM=0: off, for A/B measurements */
@@ -200,6 +254,30 @@ struct gemm_job {
         size_t panel_bytes;
 };
 
+#ifdef MU_HAVE_BLAS
+static void blas_task(void *arg, int ith, int nth)
+{
+        struct gemm_job *j = arg;
+        int64_t nb = (j->ne1 + BLAS_ROWS - 1) / BLAS_ROWS;
+        int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
+        float *tile = (float *)(j->panels + (size_t)ith * j->panel_bytes);
+
+        for (int64_t b = b0; b < b1; b++) {
+                int64_t r0 = b * BLAS_ROWS;
+                int rows = (int)(j->ne1 - r0 < BLAS_ROWS ? j->ne1 - r0 : BLAS_ROWS);
+                const float *wt = tile;
+                if (j->type == MU_TYPE_F32 && !((uintptr_t)j->w & 3))
+                        wt = (const float *)(j->w + (size_t)r0 * j->wrow);
+                else
+                        for (int r = 0; r < rows; r++)
+                                quant_dequantize_row(j->type, j->w + (size_t)(r0 + r) * j->wrow,
+                                                     tile + (size_t)r * j->K, j->K);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n_tok, rows, (int)j->K, 1.0f, j->x,
+                            (int)j->K, wt, (int)j->K, 0.0f, j->y + r0, (int)j->ne1);
+        }
+}
+#endif
+
 static void gemm_task(void *arg, int ith, int nth)
 {
         struct gemm_job *j = arg;
@@ -233,6 +311,28 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
 
         if (!isa)
                 isa = gemm_isa_get();
+#ifdef MU_HAVE_BLAS
+        if (isa && float_type(w->type) && n_tok > 0 && w->ne[1] > 0 && w->ne[0] <= INT32_MAX &&
+            blas_usable()) {
+                memset(&j, 0, sizeof(j));
+                j.type = w->type;
+                j.w = w->data;
+                j.K = w->ne[0];
+                j.ne1 = w->ne[1];
+                j.wrow = mu_row_size(w->type, j.K);
+                j.x = x;
+                j.y = y;
+                j.n_tok = n_tok;
+                j.panel_bytes = ALIGN64((size_t)BLAS_ROWS * (size_t)j.K * sizeof(float));
+                j.panels = matmul_ws_reserve(ws, (size_t)nth * j.panel_bytes);
+                if (nth <= 1)
+                        blas_task(&j, 0, 1);
+                else
+                        mu_pool_run(pool, blas_task, &j);
+                return 1;
+        }
+#endif
+        (void)float_type;
         if (!isa || !ti || n_tok <= 0 || w->ne[0] % ti->blk != 0 || w->ne[1] <= 0)
                 return 0;
         memset(&j, 0, sizeof(j));

@@ -17,7 +17,9 @@
  *      products (vpmaddubsw) summed in int16 as long as they cannot overflow,
  *      then int32, then per group in float: acc += wd*xd * isum + wm * xs.
  * The threads split the weight rows (panels); the result of a (row, token)
- * pair does not depend on the thread count.
+ * pair does not depend on the thread count.  Float weights (F32, F16, BF16)
+ * go to OpenBLAS sgemm on dequantized row tiles instead, when the build has
+ * BLAS and OpenBLAS runs an AVX2-class kernel (measurements: gemm.c).
  *
  * The scalar C microkernel here (gemm.c) is the reference for the SIMD ones
  * (gemm_avx2.c); tests/test_gemm.c checks each against a float matmul of the
@@ -102,7 +104,8 @@ void gemm_enable(int on);
 void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
 
 /* Run y = W x with isa (NULL: gemm_isa_get()) if the type and batch suit
- * it; returns 1 when done, 0 when the caller must do it. */
+ * it; returns 1 when done, 0 when the caller must do it.  Float weight types
+ * use BLAS whatever the (non-NULL) isa. */
 int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
              const struct mu_tensor *w, const float *x, int n_tok, float *y);
 static inline int gemm_try(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *w,
