@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/attn_batch.h"
 #include "engine/engine.h"
 #include "mullama/pool.h"
 
@@ -159,7 +160,9 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
         struct att_job aj = {s, il, n, p0};
-        if (mu_pool_size(s->pool) > 1)
+        if (attn_batch(s, il, n, p0) == 0)
+                ; /* prompt batches: tiled (attn_batch.c) */
+        else if (mu_pool_size(s->pool) > 1)
                 mu_pool_run(s->pool, att_task, &aj);
         else
                 att_task(&aj, 0, 1);
