@@ -185,6 +185,10 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
         j.n_tok = n_tok;
         if (n_tok <= 0 || j.ne1 <= 0)
                 return;
+        if (n_tok == 1) { /* token generation: gemv.c */
+                matmul_vec(pool, ws, 1, &w, x, &y);
+                return;
+        }
 #ifdef MU_HAVE_BLAS
         if (n_tok >= MATMUL_BLAS_MIN_TOK) {
                 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -213,4 +217,9 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
         } else {
                 mu_pool_run(pool, mm_task, &j);
         }
+}
+
+void *matmul_ws_get(struct matmul_ws *ws, size_t n)
+{
+        return ws_reserve(ws, n);
 }
