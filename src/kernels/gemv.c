@@ -4,8 +4,8 @@
  * The activation row is quantized once, before the threads start, to each
  * distinct vec_dot type the weights need (no barrier inside the job).  The
  * rows of all weights are cut into chunks that the threads take from one
- * atomic counter, so a thread the OS delays (this box is shared) does not
- * hold the others back; a chunk is a multiple of 4 rows and runs through
+ * atomic counter (mu_pool_run_dyn), so a thread the OS delays (this box is
+ * shared) does not hold the others back; a chunk is a multiple of 4 rows and runs through
  * the type's gemv kernel (several rows per activation load) or, where a
  * table has none, a loop of vec_dot.  A row's result does not depend on the
  * chunk it fell in, so any thread count gives the same bits. */
@@ -135,7 +135,7 @@ void matmul_vec(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct
         if (nth <= 1 || j.n_chunks == 1)
                 gv_task(&j, 0, 1);
         else
-                mu_pool_run(pool, gv_task, &j);
+                mu_pool_run_dyn(pool, gv_task, &j);
 }
 
 void matmul_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct mu_tensor *const *w,
