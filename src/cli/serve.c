@@ -263,6 +263,14 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
                         }
                 }
                 srv_drain(s, 0, &again);
+                /* let finished responses drain to their clients (keep-alive
+                 * connections that sit idle are closed by the stop) */
+                end = mu_time_ns() + INT64_C(2000000000);
+                while (!again && http_server_connections(s->http) > 0 && mu_time_ns() < end) {
+                        ts.tv_nsec = 20 * 1000000L;
+                        if (sigtimedwait(&set, NULL, &ts) > 0)
+                                break;
+                }
         }
         http_server_stop(s->http);
         srv_shutdown(s);

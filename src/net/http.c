@@ -441,6 +441,13 @@ void http_server_quiesce(struct http_server *s)
                 close(fd);
 }
 
+int http_server_connections(const struct http_server *s)
+{
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+        return di ? (int)di->num_connections : 0;
+}
+
 void http_server_stop(struct http_server *s)
 {
         if (!s)

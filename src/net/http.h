@@ -98,6 +98,8 @@ int http_server_start(struct http_server **out, const struct http_server_opts *o
 int http_server_port(const struct http_server *s);
 /* Stop accepting new connections (existing ones continue). */
 void http_server_quiesce(struct http_server *s);
+/* Connections open now (sending or idle keep-alive ones). */
+int http_server_connections(const struct http_server *s);
 /* Stop: closes every connection, waits for their threads. */
 void http_server_stop(struct http_server *s);
 

@@ -362,9 +362,16 @@ int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct sr
                         }
                         need = file_bytes(path);
                         dead = evict_for(s, need, &fits);
-                        if (!fits && !dead) {
+                        if (!fits) { /* wait for a busy model to become idle */
                                 free(path);
                                 store_model_free(sm);
+                                if (dead) {
+                                        pthread_mutex_unlock(&s->mu);
+                                        free_list(dead);
+                                        dead = NULL;
+                                        pthread_mutex_lock(&s->mu);
+                                        continue;
+                                }
                                 goto wait;
                         }
                         m = mu_xcalloc(1, sizeof(*m));

@@ -26,6 +26,11 @@ stop_server() {
         wait "$SRV_PID"
         SRV_RC=$?
         SRV_PID=
+        # sanitizer reports (make asan) fail the test that started the server
+        if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$SRV_LOG"; then
+                fail "serve: sanitizer clean ($(basename "$SRV_LOG" .log))" \
+                        "$(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$SRV_LOG")"
+        fi
 }
 
 # http METHOD PATH [BODY] [curl args...]: body in $BODY, status in $CODE
