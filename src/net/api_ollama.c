@@ -822,6 +822,118 @@ out:
         cJSON_Delete(b);
 }
 
+#if __has_include("mullama/pull.h")
+#include "mullama/pull.h"
+
+/* /api/pull: the pull runs in its own thread and writes NDJSON progress
+ * ({"status","digest","total","completed"}) to a channel; a client that
+ * disconnects cancels it.  stream:false answers {"status":"success"} or an
+ * error once done. */
+struct pull_job {
+        struct srv *s;
+        struct http_chan *ch;
+        char *model;
+        int insecure, stream, any;
+};
+
+static void pull_progress(const struct pull_event *ev, void *user)
+{
+        struct pull_job *j = user;
+        cJSON *o;
+        char *t;
+
+        if (!j->stream)
+                return;
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", ev->status);
+        if (ev->digest) {
+                cJSON_AddStringToObject(o, "digest", ev->digest);
+                cJSON_AddNumberToObject(o, "total", (double)ev->total);
+                cJSON_AddNumberToObject(o, "completed", (double)ev->completed);
+        }
+        t = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        http_chan_writes(j->ch, t);
+        http_chan_writes(j->ch, "\n");
+        free(t);
+        j->any = 1;
+}
+
+static void *pull_main(void *arg)
+{
+        struct pull_job *j = arg;
+        struct pull_opts po = {j->insecure, pull_progress, j, http_chan_cancel_flag(j->ch)};
+        struct mu_err err = {0};
+        int rc = pull_model(j->s->c.cfg, j->model, &po, &err);
+
+        if (rc) {
+                cJSON *o = cJSON_CreateObject();
+                char *t;
+                cJSON_AddStringToObject(o, "error", err.msg);
+                t = cJSON_PrintUnformatted(o);
+                cJSON_Delete(o);
+                if (!j->any) /* nothing sent yet: a real status */
+                        http_chan_start(j->ch, rc == MU_ENOTFOUND ? 404 : rc == MU_EINVAL ? 400
+                                                                   : rc == MU_ECANCELED ? 499 : 500);
+                http_chan_writes(j->ch, t);
+                if (j->any)
+                        http_chan_writes(j->ch, "\n");
+                free(t);
+        } else if (!j->stream) {
+                http_chan_writes(j->ch, "{\"status\":\"success\"}");
+        }
+        http_chan_close(j->ch);
+        http_chan_unref(j->ch);
+        srv_leave(j->s);
+        free(j->model);
+        free(j);
+        return NULL;
+}
+
+static void pull(struct srv *s, struct http_req *req, struct http_resp *resp)
+{
+        cJSON *b = body_parse(req, resp, 0);
+        const char *model;
+        struct pull_job *j;
+        pthread_t t;
+        pthread_attr_t attr;
+
+        if (!b)
+                return;
+        j = mu_xcalloc(1, sizeof(*j));
+        j->stream = 1;
+        if (!(model = model_field(b, resp)) || body_bool(b, "insecure", &j->insecure, resp, 0) ||
+            body_bool(b, "stream", &j->stream, resp, 0) || srv_enter(s)) {
+                if (!resp->status)
+                        resp_error(resp, 503, 0, "server is shutting down");
+                free(j);
+                cJSON_Delete(b);
+                return;
+        }
+        j->s = s;
+        j->model = mu_xstrdup(model);
+        j->ch = http_chan_create();
+        http_chan_ref(j->ch);
+        /* the first event is "pulling manifest": the answer is 200 from here
+         * unless the pull fails before any progress */
+        int stream = j->stream;
+        struct http_chan *ch = j->ch;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, pull_main, j)) {
+                http_chan_unref(j->ch);
+                http_chan_unref(j->ch);
+                srv_leave(s);
+                free(j->model);
+                free(j);
+                resp_error(resp, 500, 0, "cannot start a thread");
+        } else {
+                gen_respond(req, resp, ch, stream, NDJSON); /* j is the thread's now */
+        }
+        pthread_attr_destroy(&attr);
+        cJSON_Delete(b);
+}
+#else
 static void pull(struct srv *s, struct http_req *req, struct http_resp *resp)
 {
         cJSON *b = body_parse(req, resp, 0);
@@ -832,6 +944,7 @@ static void pull(struct srv *s, struct http_req *req, struct http_resp *resp)
         resp_error(resp, 501, 0, "pulling models is not implemented in this build");
         cJSON_Delete(b);
 }
+#endif
 
 static int method_is(const struct http_req *req, const char *m, struct http_resp *resp)
 {

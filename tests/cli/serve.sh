@@ -6,8 +6,9 @@
 . tests/cli/serve_lib.sh
 s=$(model stories260K.gguf)
 m=$(model SmolLM2-135M-Instruct.Q4_1.gguf)
-if [ -z "$s" ] || [ -z "$m" ]; then
-        skip "serve: all" "stories260K.gguf / SmolLM2 not in tests/models (make models)"
+r=$(model llama-2-tiny-random.gguf)
+if [ -z "$s" ] || [ -z "$m" ] || [ -z "$r" ]; then
+        skip "serve: all" "stories260K / SmolLM2 / llama-2-tiny-random not in tests/models (make models)"
         exit 0
 fi
 trap 'stop_server; rm -rf "$TMP"' EXIT
@@ -226,13 +227,14 @@ else fail "serve: ps without server" "rc $rc $(cat "$TMP/pserr")"; fi
 
 # ---- one slot, queue of one: a third request gets 503; a client that
 # disconnects cancels its generation at once
-long='{"model":"story","prompt":"Once upon a time","raw":true,"options":{"num_predict":1500,"num_ctx":2048,"temperature":1}}'
+# greedy on the random tiny model never meets EOS: it runs until canceled
+long='{"model":"'"$r"'","prompt":"Once upon a time","raw":true,"options":{"num_predict":-1,"temperature":0}}'
 curl -sN "http://127.0.0.1:$PORT/api/generate" -d "$long" >"$TMP/a.out" 2>/dev/null & pa=$!
 for _ in $(seq 1 50); do [ -s "$TMP/a.out" ] && break; sleep 0.1; done
 curl -s -o "$TMP/b.out" -w '%{http_code}' "http://127.0.0.1:$PORT/api/generate" \
-        -d '{"model":"story","prompt":"Once","raw":true,"stream":false,"options":{"num_predict":3}}' >"$TMP/b.code" & pb=$!
+        -d '{"model":"'"$r"'","prompt":"Once","raw":true,"stream":false,"options":{"num_predict":3}}' >"$TMP/b.code" & pb=$!
 sleep 0.5
-http POST /api/generate '{"model":"story","prompt":"Once","raw":true,"stream":false,"options":{"num_predict":3}}'
+http POST /api/generate '{"model":"'"$r"'","prompt":"Once","raw":true,"stream":false,"options":{"num_predict":3}}'
 expect_code "serve: queue full is 503" 503
 expect_grep "serve: 503 is a JSON error" '"error":' "$BODY"
 t0=$(date +%s%N)

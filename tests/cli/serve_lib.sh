@@ -8,6 +8,7 @@ SRV_LOG=
 start_server() {
         local name=$1; shift
         SRV_LOG=$TMP/$name.log
+        : >"$SRV_LOG"
         "$MU" serve --host 127.0.0.1:0 "$@" >"$SRV_LOG" 2>&1 &
         SRV_PID=$!
         for _ in $(seq 1 100); do
