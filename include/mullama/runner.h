@@ -111,6 +111,12 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                     int format_json, volatile int *cancel, runner_piece_fn cb, void *ud,
                     struct runner_stats *st, struct mu_err *err);
 
+/* Forget the conversation (empty KV cache). */
+void runner_reset(struct runner *r);
+
+/* Print Ollama's --verbose timing lines to f. */
+void runner_stats_print(FILE *f, const struct runner_stats *st);
+
 /* Embed text (tokenized with BOS, no chat template): a vector of
  * runner_n_embd() floats, mean-pooled and normalized.  truncate: cut input
  * longer than the context instead of failing with MU_ERANGE.  *n_tokens gets
@@ -119,11 +125,5 @@ int runner_n_embd(const struct runner *r);
 int runner_embed(struct runner *r, const char *text, const struct runner_options *o,
                  int truncate, float *out, int *n_tokens, volatile int *cancel,
                  struct mu_err *err);
-
-/* Forget the conversation (empty KV cache). */
-void runner_reset(struct runner *r);
-
-/* Print Ollama's --verbose timing lines to f. */
-void runner_stats_print(FILE *f, const struct runner_stats *st);
 
 #endif
