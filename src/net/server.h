@@ -25,7 +25,7 @@
 #include "mullama/runner.h"
 #include "mullama/store.h"
 #include "mullama/template.h"
-#include "net/http.h"
+#include "net/httpd.h"
 
 #define SRV_KEEP_FOREVER INT64_MAX
 

@@ -1,5 +1,5 @@
-/* http.c -- libmicrohttpd glue: body collection with a cap, responses from a
- * buffer or a channel, disconnect detection, request log (see http.h). */
+/* httpd.c -- libmicrohttpd glue: body collection with a cap, responses from a
+ * buffer or a channel, disconnect detection, request log (see httpd.h). */
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net/http.h"
+#include "net/httpd.h"
 
 /* ---- channel -------------------------------------------------------------- */
 

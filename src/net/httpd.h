@@ -1,4 +1,4 @@
-/* http.h -- the HTTP layer of `mullama serve`, on libmicrohttpd.
+/* httpd.h -- the HTTP layer of `mullama serve`, on libmicrohttpd.
  *
  * One thread per connection (MHD's internal polling thread accepts).  A
  * request's body is collected up to a size cap, then the handler runs in the
@@ -13,8 +13,8 @@
  * waiting, and any failed write) and sets the channel's cancel flag, which
  * the producer passes to the runner so that generation stops at once.
  * Channels are reference counted: producer and consumer each hold one. */
-#ifndef MULLAMA_NET_HTTP_H
-#define MULLAMA_NET_HTTP_H
+#ifndef MULLAMA_NET_HTTPD_H
+#define MULLAMA_NET_HTTPD_H
 
 #include <stddef.h>
 #include <stdint.h>
