@@ -276,7 +276,7 @@ static void generate(struct srv *s, struct http_req *req, struct http_resp *resp
         struct ollama_api *a = mu_xcalloc(1, sizeof(*a));
         a->chat = chat;
         j->api = a;
-        j->chat = chat;
+        j->chat = 1; /* the Modelfile's MESSAGEs come first, as in `mullama run` */
         j->stream = stream;
         j->raw = raw;
         j->format_json = fjson;
