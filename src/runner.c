@@ -216,6 +216,12 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
         int rc;
 
         *out = NULL;
+        /* num_gpu: -1 (default) offloads everything only when a device was
+         * chosen with MULLAMA_VULKAN_DEVICE; otherwise no Vulkan instance is
+         * even created.  An explicit count (999: all) looks for a GPU. */
+        mp.n_gpu_layers = o->num_gpu;
+        if (o->num_gpu < 0)
+                mp.n_gpu_layers = getenv("MULLAMA_VULKAN_DEVICE") ? -1 : 0;
         if (show_progress)
                 mu_spinner_start(&sp, "loading model");
         rc = model_load(&r->model, model_path, &mp, err);

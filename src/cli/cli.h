@@ -13,6 +13,7 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg);
 int cmd_completion(int argc, char **argv, const struct mu_config *cfg);
 int cmd_cp(int argc, char **argv, const struct mu_config *cfg);
 int cmd_create(int argc, char **argv, const struct mu_config *cfg);
+int cmd_devices(int argc, char **argv, const struct mu_config *cfg);
 int cmd_export(int argc, char **argv, const struct mu_config *cfg);
 int cmd_import(int argc, char **argv, const struct mu_config *cfg);
 int cmd_list(int argc, char **argv, const struct mu_config *cfg);

@@ -214,10 +214,15 @@ int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logi
                         for (int i = 0; i < E; i++)
                                 x[i] *= hp->embd_scale;
         }
-        for (int il = 0; il < hp->n_layer; il++) {
+        for (int il = 0; il < session_first_gpu(s); il++) {
                 if (s->cancel && *s->cancel)
                         return mu_fail(err, MU_ECANCELED, "evaluation canceled");
                 layer_forward(s, il, n, p0);
+        }
+        if (s->vks) {  /* the last blocks (and maybe the output) on the device */
+                int done = 0, rc = vk_forward(s, n, p0, want_logits, &done, err);
+                if (rc < 0 || done)
+                        return rc;
         }
         if (want_logits) {
                 op_rmsnorm(s->xn, s->x + (size_t)(n - 1) * E, m->output_norm.data, E,
