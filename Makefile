@@ -6,7 +6,8 @@
 #                  (FUZZ_ONLY=gguf runs one target)
 #   models         fetch the test models into tests/models/ (see tests/models.sh)
 #   deps           apt-get install every Debian package the build and tests need
-#   install        PREFIX=/usr/local DESTDIR=
+#   install        PREFIX=/usr/local DESTDIR= (binary, man page, bash/zsh/fish completions)
+#   uninstall      removes what install put there
 # Toggles: VULKAN=0 disables the Vulkan backend, BLAS=0 disables OpenBLAS.
 
 CC ?= cc
@@ -39,6 +40,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 OPT = -O1 -g
 endif
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) $(OPT) -g $(SAN) $(CFLAGS)
+CFLAGS_ALL += -I$(BUILD)/gen
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # Sources: every .c under src/ (main.c only in the binary).  Per-ISA files
@@ -53,6 +55,7 @@ ISA_AVX2 := -mavx2 -mfma -mf16c -mbmi2
 ISA_AVX512 := $(ISA_AVX2) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 $(BUILD)/src/kernels/cpu_avx2.o: ISA = $(ISA_AVX2)
 $(BUILD)/src/kernels/cpu_avx512.o: ISA = $(ISA_AVX512)
+$(BUILD)/src/kernels/gemm_avx2.o: ISA = $(ISA_AVX2) -O3
 
 ifeq ($(BUILD),build)
 BIN = mullama
@@ -62,7 +65,7 @@ BIN = $(BUILD)/mullama
 TESTBIN = $(BUILD)/mullama-test
 endif
 
-.PHONY: all test asan fuzz fuzz-targets fuzz-run models deps install clean check
+.PHONY: all test asan fuzz fuzz-targets fuzz-run models deps install uninstall clean check
 all: $(BIN)
 
 $(BIN): $(BUILD)/src/main.o $(OBJ)
@@ -74,6 +77,13 @@ $(TESTBIN): $(TEST_OBJ) $(OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) $(ISA) -c -o $@ $<
+
+# `mullama completion SHELL` prints completions/mullama.*, embedded here.
+COMPLETIONS := completions/mullama.bash completions/mullama.zsh completions/mullama.fish
+$(BUILD)/gen/completions.h: $(COMPLETIONS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh $(foreach f,$(COMPLETIONS),mu_completion_$(subst .,,$(suffix $(f)))=$(f)) >$@.tmp && mv $@.tmp $@
+$(BUILD)/src/cli/completion.o: $(BUILD)/gen/completions.h
 
 -include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/src/main.d
 
@@ -146,13 +156,24 @@ models:
 deps:
 	tests/deps.sh
 
+# Completion directories are where Debian's shells look under /usr/local
+# and /usr (override for other systems).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mullama
-	if [ -f man/mullama.1 ]; then install -m 644 man/mullama.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	if [ -f completions/mullama.bash ]; then install -m 644 completions/mullama.bash \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mullama; fi
+	install -m 644 man/mullama.1 $(DESTDIR)$(PREFIX)/share/man/man1/mullama.1
+	install -m 644 completions/mullama.bash $(DESTDIR)$(BASHCOMPDIR)/mullama
+	install -m 644 completions/mullama.zsh $(DESTDIR)$(ZSHCOMPDIR)/_mullama
+	install -m 644 completions/mullama.fish $(DESTDIR)$(FISHCOMPDIR)/mullama.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mullama $(DESTDIR)$(PREFIX)/share/man/man1/mullama.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/mullama $(DESTDIR)$(ZSHCOMPDIR)/_mullama \
+	    $(DESTDIR)$(FISHCOMPDIR)/mullama.fish
 
 clean:
 	rm -rf build build-asan build-fuzz mullama tests/mullama-test

@@ -31,6 +31,7 @@ static const struct cmd {
         {"rm", cmd_rm, "Remove one or more models"},
         {"import", cmd_import, "Import a model from an archive"},
         {"export", cmd_export, "Export a model to an archive"},
+        {"completion", cmd_completion, "Print a shell completion script (bash, zsh, fish)"},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -44,8 +45,8 @@ static void usage(FILE *f)
                    "Large language model runner with its own inference engine.\n\n"
                    "Commands:\n");
         for (size_t i = 0; i < N_CMDS; i++)
-                fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-        fprintf(f, "  %-8s %s\n", "help", "Help about any command");
+                fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
+        fprintf(f, "  %-11s %s\n", "help", "Help about any command");
         fprintf(f,
                 "\nFlags:\n"
                 "  -h, --help      show this help\n"

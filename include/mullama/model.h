@@ -136,4 +136,10 @@ int session_shift(struct session *s, int n_keep, int n_discard);
 /* A flag checked between layers; NULL disables.  Borrowed. */
 void session_set_cancel(struct session *s, volatile int *flag);
 
+/* Embedding of tokens[0..n): final hidden states after the output norm,
+ * mean-pooled and L2-normalized, into out[n_embd].  Clears the KV cache
+ * first (embed.c). */
+int session_embed(struct session *s, const int32_t *tokens, int n, float *out,
+                  struct mu_err *err);
+
 #endif

@@ -43,7 +43,8 @@ static char *read_stdin(void)
 }
 
 int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
-              struct store_model *sm, struct runner_options *o, int verbose);
+              struct store_model *sm, struct runner_options *o, int verbose,
+              const char *system, int format_json, int wordwrap);
 
 int cmd_run(int argc, char **argv, const struct mu_config *cfg)
 {
@@ -99,6 +100,20 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 goto done;
         }
         rc = cli_resolve_model(cfg, pos[0], &path, &sm, &err);
+        if (rc == MU_ENOTFOUND && !store_is_path(pos[0])) {
+                /* not local: pull it first, as Ollama does */
+                struct mu_err perr = {0};
+                rc = cli_pull(cfg, pos[0], 0, 0, 0, &perr);
+                if (rc == MU_ENET) {
+                        struct mu_err first = err;
+                        rc = mu_fail(&err, MU_ENOTFOUND, "%s, and pulling it failed: %s",
+                                     first.msg, perr.msg);
+                }
+                else if (rc)
+                        err = perr;
+                else
+                        rc = cli_resolve_model(cfg, pos[0], &path, &sm, &err);
+        }
         if (rc) {
                 rc = cli_fail(&err);
                 goto done;
@@ -154,7 +169,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 }
         }
         if (!prompt.len && isatty(0)) {
-                rc = repl_main(cfg, pos[0], path, sm, &o, verbose);
+                rc = repl_main(cfg, pos[0], path, sm, &o, verbose, system,
+                               format && *format, !nowordwrap);
                 goto done;
         }
         rc = runner_open(&r, path, &o, 1, &err);

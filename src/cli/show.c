@@ -138,6 +138,11 @@ static void print_params(const char *json, const char *indent, const char *prefi
                 int n = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 1;
                 for (int k = 0; k < n; k++) {
                         v = cJSON_IsArray(it) ? cJSON_GetArrayItem(it, k) : it;
+                        if (*prefix && !strcmp(it->string, "flash_attention") && cJSON_IsBool(v)) {
+                                /* not an Ollama parameter: our directive sets it */
+                                printf("%sFLASH_ATTENTION %s\n", indent, cJSON_IsTrue(v) ? "on" : "off");
+                                continue;
+                        }
                         if (*prefix)
                                 printf("%s%s%s ", indent, prefix, it->string);
                         else
