@@ -142,8 +142,12 @@ static void mm_case(struct mu_vk *c, int type, int ncols, int nrows, int ntok, d
                 quant_quantize_row(type, wf + (size_t)r * ncols, w + rb * r, ncols);
         struct mu_tensor t = {.type = type, .n_dims = 2, .ne = {ncols, nrows, 1, 1}, .data = w,
                               .size = rb * nrows};
+        /* the CPU one token at a time: its prompt gemm (n_tok >= 8) rounds
+         * activations differently; the GPU follows the token path, which
+         * decoding (and the greedy checks below) use */
         struct matmul_ws *ws = matmul_ws_create();
-        matmul(NULL, ws, &t, x, ntok, yc);
+        for (int k = 0; k < ntok; k++)
+                matmul(NULL, ws, &t, x + (size_t)k * ncols, 1, yc + (size_t)k * nrows);
         matmul_ws_free(ws);
         for (int r = 0; r < nrows; r++) {
                 quant_dequantize_row(type, w + rb * r, row, ncols);
