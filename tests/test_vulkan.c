@@ -484,14 +484,26 @@ static void greedy_case(const char *path, const int32_t *prompt, int np, int n_g
         CHECK(session_create(&gs, gm, &sp, &err) == 0);
         if (!gs)
                 goto out;
-        /* final hidden states for every position, output layer on the CPU */
+        /* final hidden states for every position, output layer on the CPU.
+         * The blocks left on the CPU see the reference's batches (the prompt,
+         * then one token at a time: the CPU's batch paths round differently,
+         * e.g. its int8 prompt gemm); with every block on the device, chunks
+         * of 7 (faster on lavapipe). */
         int n = np + N_GEN - 1, E = model_n_embd(gm), V = model_n_vocab(gm);
-        CHECK_MSG(forward_batch(gs, toks, n, 0, &err) == 0, "%s", err.msg);
+        int step_tok = model_gpu_layers(gm) < L ? 1 : 7;
+        float *hid = malloc(sizeof(float) * (size_t)n * E);
+        for (int i = 0; i < n;) {
+                int nb = i == 0 ? np : n - i < step_tok ? n - i : step_tok;
+                CHECK_MSG(forward_batch(gs, toks + i, nb, 0, &err) == 0, "%s", err.msg);
+                memcpy(hid + (size_t)i * E, gs->x, sizeof(float) * (size_t)nb * E);
+                gs->n_past += nb;
+                i += nb;
+        }
         float *xn = malloc(sizeof(float) * E), *lg = malloc(sizeof(float) * V);
         int agree = 0, ties = 0, other = 0;
         for (int i = np - 1; i < n; i++) {
                 int step = i - (np - 1);
-                op_rmsnorm(xn, gs->x + (size_t)i * E, gm->output_norm.data, E, gm->hp.norm_eps);
+                op_rmsnorm(xn, hid + (size_t)i * E, gm->output_norm.data, E, gm->hp.norm_eps);
                 matmul(NULL, gs->ws, &gm->output, xn, 1, lg);
                 if (gm->hp.final_softcap > 0)
                         op_softcap(lg, V, gm->hp.final_softcap);
@@ -519,6 +531,7 @@ static void greedy_case(const char *path, const int32_t *prompt, int np, int n_g
         }
         free(xn);
         free(lg);
+        free(hid);
 out:
         session_free(cs);
         session_free(gs);

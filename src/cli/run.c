@@ -137,7 +137,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                         goto done;
                 }
         }
-        if (gpu_layers && runner_options_set(&o, "num_gpu", strcmp(gpu_layers, "all") ? gpu_layers
+        if (gpu_layers && runner_options_set(&o, "num_gpu", strcmp(gpu_layers, "all") &&
+                                             strcmp(gpu_layers, "-1") ? gpu_layers
                                              : "999", &err)) {
                 rc = opt_error(&u, "--gpu-layers: %s", err.msg);
                 goto done;

@@ -187,8 +187,12 @@ int vk_model_init(struct model *m, int n_gpu, struct mu_err *err)
          * less a margin for the session's KV cache and scratch */
         uint64_t budget = vm->c->info.mem_bytes / 10 * 9;
         const char *lim = getenv("MULLAMA_VULKAN_MEM");
-        if (lim && *lim)
-                budget = strtoull(lim, NULL, 10);
+        if (lim && *lim) {
+                char *end;
+                budget = strtoull(lim, &end, 10);
+                budget <<= *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                           : *end == 'G' || *end == 'g' ? 30 : 0;
+        }
         int ctx_guess = hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
         uint64_t used = (uint64_t)VK_CHUNK * hp->n_head * ctx_guess * 4 +
                         (uint64_t)VK_CHUNK * 16 * (hp->n_embd + 3 * hp->n_ff) + (16u << 20);
