@@ -55,6 +55,7 @@ ISA_AVX2 := -mavx2 -mfma -mf16c -mbmi2
 ISA_AVX512 := $(ISA_AVX2) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 $(BUILD)/src/kernels/cpu_avx2.o: ISA = $(ISA_AVX2)
 $(BUILD)/src/kernels/cpu_avx512.o: ISA = $(ISA_AVX512)
+$(BUILD)/src/kernels/gemm_avx2.o: ISA = $(ISA_AVX2) -O3
 
 ifeq ($(BUILD),build)
 BIN = mullama
@@ -85,6 +86,30 @@ $(BUILD)/gen/completions.h: $(COMPLETIONS) tools/embed.sh
 $(BUILD)/src/cli/completion.o: $(BUILD)/gen/completions.h
 
 -include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/src/main.d
+
+# ---- Vulkan shaders: GLSL compiled by glslc into C arrays in $(BUILD)/shaders/,
+# #included by src/kernels/vulkan.c (mul_mat and quantize once per type).
+ifeq ($(VULKAN),1)
+VK_MM := f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k
+VK_QT := q8_0 q8_1 q8_k
+VK_PLAIN := rmsnorm rope kv_store attn glu add softcap copy
+VK_SPV := $(VK_MM:%=$(BUILD)/shaders/mul_mat_%.h) $(VK_QT:%=$(BUILD)/shaders/quantize_%.h) \
+          $(VK_PLAIN:%=$(BUILD)/shaders/%.h)
+GLSLC ?= glslc
+GLSLC_FLAGS = -mfmt=c -O -fshader-stage=compute --target-env=vulkan1.1
+up = $(shell echo $(1) | tr a-z A-Z)
+$(BUILD)/shaders/mul_mat_%.h: shaders/mul_mat.comp shaders/common.glsl
+	@mkdir -p $(dir $@)
+	@echo "GLSLC $@"; $(GLSLC) $(GLSLC_FLAGS) -DTYPE_$(call up,$*) -o $@ $<
+$(BUILD)/shaders/quantize_%.h: shaders/quantize.comp shaders/common.glsl
+	@mkdir -p $(dir $@)
+	@echo "GLSLC $@"; $(GLSLC) $(GLSLC_FLAGS) -D$(call up,$*) -o $@ $<
+$(BUILD)/shaders/%.h: shaders/%.comp shaders/common.glsl
+	@mkdir -p $(dir $@)
+	@echo "GLSLC $@"; $(GLSLC) $(GLSLC_FLAGS) -o $@ $<
+$(BUILD)/src/kernels/vulkan.o: $(VK_SPV)
+$(BUILD)/src/kernels/vulkan.o: CFLAGS_ALL += -I$(BUILD)
+endif
 
 test: $(BIN) $(TESTBIN)
 	MULLAMA_BIN=$(abspath $(BIN)) MULLAMA_TESTBIN=$(abspath $(TESTBIN)) tests/run.sh

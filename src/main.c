@@ -23,6 +23,7 @@ static const struct cmd {
         {"show", cmd_show, "Show information for a model or GGUF file"},
         {"run", cmd_run, "Run a model: one-shot prompt or interactive chat"},
         {"bench", cmd_bench, "Benchmark a model (prompt and generation speed)"},
+        {"devices", cmd_devices, "List Vulkan devices (GPU offload)"},
         {"pull", cmd_pull, "Pull a model from a registry"},
         {"list", cmd_list, "List local models"},
         {"ps", cmd_ps, "List models loaded by the server"},
