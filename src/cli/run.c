@@ -149,7 +149,7 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 rc = repl_main(cfg, pos[0], path, sm, &o, verbose);
                 goto done;
         }
-        rc = runner_open(&r, path, &o, 1, &err);
+        rc = runner_open(&r, path, &o, verbose ? 2 : 1, &err);
         if (rc) {
                 rc = cli_fail(&err);
                 goto done;
