@@ -149,7 +149,11 @@ static void check_model(const char *model_file, const char *golden, const char *
         sp.n_threads = 2;
         if (m && tok)
                 CHECK(session_create(&s, m, &sp, &err) == 0);
-        for (char *line = text, *nl; s && line && *line; line = nl ? nl + 1 : NULL) {
+        /* under ASan (make asan) two prompts show memory safety; the numbers
+         * are checked by the normal build */
+        int max_prompts = getenv("MULLAMA_ASAN") ? 2 : MAX_PROMPTS;
+        for (char *line = text, *nl; s && line && *line && n_prompts < max_prompts;
+             line = nl ? nl + 1 : NULL) {
                 nl = strchr(line, '\n');
                 if (nl)
                         *nl = 0;
@@ -215,12 +219,13 @@ static void check_model(const char *model_file, const char *golden, const char *
                 free(ids);
                 cJSON_Delete(j);
         }
-        CHECK_MSG(n_prompts >= 10, "%s: %d prompts", golden, n_prompts);
+        CHECK_MSG(n_prompts >= 10 || n_prompts == max_prompts, "%s: %d prompts", golden,
+                  n_prompts);
         /* divergences are near ties, but near ties within 32 tokens are common
          * on these small 4-bit models (llama.cpp disagrees with itself on
          * 14 of 416 SmolLM2 steps); a systematic error would leave none */
-        CHECK_MSG(n_exact >= 3, "%s: only %d of %d prompts match exactly", model_file,
-                  n_exact, n_prompts);
+        CHECK_MSG(n_exact >= 3 || max_prompts < MAX_PROMPTS,
+                  "%s: only %d of %d prompts match exactly", model_file, n_exact, n_prompts);
         if (verbose)
                 fprintf(stderr, "  %s: %d of %d prompts match all greedy tokens\n", model_file,
                         n_exact, n_prompts);
