@@ -228,7 +228,7 @@ TEST(engine_tiny_random_logits_pos0)
 /* KV cache in F16 or Q8_0 (32-element blocks, one scale each) against F32 on
  * SmolLM2.  There the 8-bit activations of the Q4_1 matmuls dominate the
  * error (each cache type is 0.09-0.14 mean from a float64 forward pass) and
- * any change of the cache moves logits by ~0.1-0.2 chaotically; the greedy
+ * any change of the cache moves logits by ~0.1-0.4 chaotically; the greedy
  * continuation stays the same.  test_synth.c checks the cache types against
  * each other tightly on F32 weights. */
 TEST(engine_kv_q8_0_close_to_f16_and_f32)
@@ -266,8 +266,8 @@ TEST(engine_kv_q8_0_close_to_f16_and_f32)
                 d8 /= nv;
                 if (getenv("MULLAMA_TEST_VERBOSE"))
                         fprintf(stderr, "  mean |logit - f32 kv|: f16 %.4f, q8_0 %.4f\n", d16, d8);
-                CHECK_MSG(d16 < 0.3, "f16 kv: mean diff %g", d16);
-                CHECK_MSG(d8 < 0.3, "q8_0 kv: mean diff %g", d8);
+                CHECK_MSG(d16 < 0.6, "f16 kv: mean diff %g", d16);
+                CHECK_MSG(d8 < 0.6, "q8_0 kv: mean diff %g", d8);
                 CHECK_EQ_INT(argmax(lg[2], nv), argmax(lg[0], nv));
                 CHECK(!memcmp(gen[1], gen[0], sizeof(gen[0])));
                 CHECK(!memcmp(gen[2], gen[0], sizeof(gen[0])));
