@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "engine/attn_batch.h"
 #include "engine/engine.h"
 #include "mullama/pool.h"
 
@@ -161,7 +162,9 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
         struct att_job aj = {s, il, n, p0, 0};
-        if (mu_pool_size(s->pool) > 1)
+        if (attn_batch(s, il, n, p0) == 0)
+                ; /* prompt batches: tiled (attn_batch.c) */
+        else if (mu_pool_size(s->pool) > 1)
                 mu_pool_run_dyn(s->pool, att_task, &aj);
         else
                 att_task(&aj, 0, 1);
@@ -211,10 +214,15 @@ int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logi
                         for (int i = 0; i < E; i++)
                                 x[i] *= hp->embd_scale;
         }
-        for (int il = 0; il < hp->n_layer; il++) {
+        for (int il = 0; il < session_first_gpu(s); il++) {
                 if (s->cancel && *s->cancel)
                         return mu_fail(err, MU_ECANCELED, "evaluation canceled");
                 layer_forward(s, il, n, p0);
+        }
+        if (s->vks) {  /* the last blocks (and maybe the output) on the device */
+                int done = 0, rc = vk_forward(s, n, p0, want_logits, &done, err);
+                if (rc < 0 || done)
+                        return rc;
         }
         if (want_logits) {
                 op_rmsnorm(s->xn, s->x + (size_t)(n - 1) * E, m->output_norm.data, E,
