@@ -63,6 +63,7 @@ void bench_row_release(struct bench_row *r)
 {
         free(r->model_filename);
         free(r->model_ref);
+        free(r->gpu_name);
         free(r->model_type);
         free(r->arch);
         free(r->quant);
@@ -168,7 +169,7 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         cJSON_AddStringToObject(o, "build_commit", sys->build_commit);
         cJSON_AddNumberToObject(o, "build_number", 0);
         cJSON_AddStringToObject(o, "cpu_info", sys->cpu_model);
-        cJSON_AddStringToObject(o, "gpu_info", "");
+        cJSON_AddStringToObject(o, "gpu_info", r->gpu_name ? r->gpu_name : "");
         cJSON_AddStringToObject(o, "backends", sys->backends);
         cJSON_AddStringToObject(o, "model_filename", r->model_filename);
         cJSON_AddStringToObject(o, "model", r->model_ref ? r->model_ref : r->model_filename);
@@ -237,6 +238,7 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         cJSON_AddNumberToObject(itl, "jitter", round(st.stddev));
         cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)r->peak_rss_bytes);
         cJSON_AddNumberToObject(o, "kv_bytes", (double)r->kv_bytes);
+        cJSON_AddNumberToObject(o, "gpu_mem_bytes", (double)r->gpu_mem_bytes);
         cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
 
         sy = cJSON_AddObjectToObject(o, "system");
@@ -404,21 +406,31 @@ int bench_write(FILE *f, enum bench_format fmt, const struct bench_row *rows, in
                 break;
         case BENCH_FMT_MD:
         case BENCH_FMT_TABLE:
-                fprintf(f, "| model | size | params | backend | threads | ngl | test | t/s |\n"
-                           "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+        {
+                int gpu = 0;  /* device memory column only when something ran there */
+                for (int i = 0; i < n; i++)
+                        gpu |= rows[i].gpu_mem_bytes > 0;
+                fprintf(f, "| model | size | params | backend | threads | ngl |%s test | t/s |\n"
+                           "| --- | ---: | ---: | --- | ---: | ---: |%s ---: | ---: |\n",
+                        gpu ? " dev mem |" : "", gpu ? " ---: |" : "");
                 for (int i = 0; i < n; i++) {
                         const struct bench_row *r = &rows[i];
                         double sd, avg = row_avg_ts(r, &sd);
                         bench_row_test_name(r, name, sizeof(name));
                         human_size(size, sizeof(size), (double)r->model_size);
                         human_params(params, sizeof(params), (double)r->model_n_params);
-                        fprintf(f, "| %s | %s | %s | %s | %d | %d | %s | %.2f ± %.2f%s |\n",
+                        char dev[32] = "";
+                        if (gpu)
+                                snprintf(dev, sizeof(dev), " %.1f MiB |",
+                                         (double)r->gpu_mem_bytes / (1 << 20));
+                        fprintf(f, "| %s | %s | %s | %s | %d | %d |%s %s | %.2f ± %.2f%s |\n",
                                 r->model_type, size, params, sys->backends, r->n_threads,
-                                r->gpu_layers_offloaded, name, avg, sd,
+                                r->gpu_layers_offloaded, dev, name, avg, sd,
                                 r->incomplete ? " (incomplete)" : "");
                 }
                 if (fmt == BENCH_FMT_TABLE)
                         write_latency_table(f, rows, n);
+        }
                 break;
         }
         return ferror(f) ? MU_EIO : 0;

@@ -48,6 +48,8 @@ struct bench_row {
         double load_cold_resident; /* fraction of the file's pages in the page
                                     * cache just before the cold load */
         uint64_t peak_rss_bytes, kv_bytes;
+        uint64_t gpu_mem_bytes;  /* Vulkan device memory in use (0: none) */
+        char *gpu_name;          /* the device (NULL: CPU only) */
         char test_time[32];      /* RFC 3339 UTC */
         int incomplete;          /* interrupted before all runs finished */
 };

@@ -274,6 +274,7 @@ static int run_combo(struct model *m, const char *label, const struct combo *c,
         if (rc)
                 return rc;
         row->kv_bytes = kv_bytes(m, session_n_ctx(s), sp.kv_type);
+        row->gpu_mem_bytes = model_gpu_mem(m);  /* weights + this session's buffers */
         bench_row_test_name(row, test, sizeof(test));
         toks = mu_xcalloc((size_t)(c->depth + c->n_prompt + 1), sizeof(int32_t));
         row->samples_ns = mu_xcalloc((size_t)o->runs, sizeof(int64_t));
@@ -365,7 +366,9 @@ static void row_model_facts(struct bench_row *row, const struct model *m, const 
         row->model_n_params = model_n_params(m);
         row->n_threads = c->threads;
         row->n_gpu_layers = c->gpu;
-        row->gpu_layers_offloaded = 0;
+        row->gpu_layers_offloaded = model_gpu_layers(m);
+        if (model_gpu_name(m))
+                row->gpu_name = mu_xstrdup(model_gpu_name(m));
         row->n_batch = row->n_ubatch = c->batch;
         row->n_prompt = c->n_prompt;
         row->n_gen = c->n_gen;
@@ -485,6 +488,7 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                 char digest[65] = "";
                 int64_t cold = 0, warm_ns = 0;
                 double resident = 1;
+                int loaded_gpu = 0;
 
                 fprintf(stderr, "bench: loading %s\n", path);
                 if ((rc = model_load(&m, path, &mp, &err)))
@@ -546,6 +550,13 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                                 c.gpu = model_n_layer(m);
                         else if (c.gpu == -2)
                                 c.gpu = model_n_layer(m) / 2;
+                        if (c.gpu != loaded_gpu) {  /* offload is decided at load */
+                                model_free(m);
+                                mp.n_gpu_layers = c.gpu;
+                                if ((rc = model_load(&m, path, &mp, &err)))
+                                        break;
+                                loaded_gpu = c.gpu;
+                        }
                         rows = mu_xrealloc(rows, (size_t)(n_rows + 1) * sizeof(*rows));
                         memset(&rows[n_rows], 0, sizeof(*rows));
                         row_model_facts(&rows[n_rows], m, pos[mi], path, digest[0] ? digest : NULL,
