@@ -98,7 +98,7 @@ void matmul_vec(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct
                         nvt++;
                 }
         }
-        char *buf = total ? matmul_ws_get(ws, total) : NULL;
+        char *buf = total ? matmul_ws_reserve(ws, total) : NULL;
         for (int v = 0; v < nvt; v++)
                 if (vts[v] != MU_TYPE_F32)
                         k->q[vts[v]].from_float(x, buf + off[v], w[0]->ne[0]);

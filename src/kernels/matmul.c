@@ -221,8 +221,3 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
                 mu_pool_run(pool, mm_task, &j);
         }
 }
-
-void *matmul_ws_get(struct matmul_ws *ws, size_t n)
-{
-        return ws_reserve(ws, n);
-}

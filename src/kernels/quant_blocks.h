@@ -179,6 +179,6 @@ extern const struct cpu_kernels cpu_kernels_avx2_raw;
 extern const struct cpu_kernels cpu_kernels_avx512_raw;
 /* matmul.c: the workspace's buffer, grown to n bytes (64-byte aligned). */
 struct matmul_ws;
-void *matmul_ws_get(struct matmul_ws *ws, size_t n);
+void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
 
 #endif
