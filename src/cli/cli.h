@@ -10,8 +10,10 @@
 #include "mullama/mullama.h"
 
 int cmd_bench(int argc, char **argv, const struct mu_config *cfg);
+int cmd_completion(int argc, char **argv, const struct mu_config *cfg);
 int cmd_cp(int argc, char **argv, const struct mu_config *cfg);
 int cmd_create(int argc, char **argv, const struct mu_config *cfg);
+int cmd_devices(int argc, char **argv, const struct mu_config *cfg);
 int cmd_export(int argc, char **argv, const struct mu_config *cfg);
 int cmd_import(int argc, char **argv, const struct mu_config *cfg);
 int cmd_list(int argc, char **argv, const struct mu_config *cfg);

@@ -43,7 +43,8 @@ static char *read_stdin(void)
 }
 
 int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
-              struct store_model *sm, struct runner_options *o, int verbose);
+              struct store_model *sm, struct runner_options *o, int verbose,
+              const char *system, int format_json, int wordwrap);
 
 int cmd_run(int argc, char **argv, const struct mu_config *cfg)
 {
@@ -55,7 +56,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 "stop, ...); the flags below are shortcuts."};
         int raw = 0, verbose = 0, nowordwrap = 0, threads = 0, num_ctx = 0, predict = -2;
         float temperature = -1;
-        const char *system = NULL, *format = NULL, *seed = NULL, *keepalive = NULL;
+        const char *system = NULL, *format = NULL, *seed = NULL, *keepalive = NULL,
+                   *gpu_layers = NULL;
         char **params = NULL;
         const struct opt opts[] = {
                 {"raw", 0, OPT_BOOL, &raw, NULL, "do not apply the chat template"},
@@ -67,6 +69,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 {"num-predict", 'n', OPT_INT, &predict, "N", "maximum tokens to generate"},
                 {"ctx", 'c', OPT_INT, &num_ctx, "N", "context length (num_ctx)"},
                 {"threads", 't', OPT_INT, &threads, "N", "threads (num_thread)"},
+                {"gpu-layers", 0, OPT_STR, &gpu_layers, "N|all",
+                 "blocks to offload to a Vulkan GPU (num_gpu)"},
                 {"param", 'p', OPT_LIST, &params, "K=V", "set any parameter (repeatable)"},
                 {"nowordwrap", 0, OPT_BOOL, &nowordwrap, NULL, "do not wrap words (chat)"},
                 {"keepalive", 0, OPT_STR, &keepalive, "DUR", "accepted for Ollama compatibility"},
@@ -133,6 +137,11 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                         goto done;
                 }
         }
+        if (gpu_layers && runner_options_set(&o, "num_gpu", strcmp(gpu_layers, "all") ? gpu_layers
+                                             : "999", &err)) {
+                rc = opt_error(&u, "--gpu-layers: %s", err.msg);
+                goto done;
+        }
         if (seed && runner_options_set(&o, "seed", seed, &err)) {
                 rc = opt_error(&u, "%s", err.msg);
                 goto done;
@@ -160,7 +169,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 }
         }
         if (!prompt.len && isatty(0)) {
-                rc = repl_main(cfg, pos[0], path, sm, &o, verbose);
+                rc = repl_main(cfg, pos[0], path, sm, &o, verbose, system,
+                               format && *format, !nowordwrap);
                 goto done;
         }
         rc = runner_open(&r, path, &o, 1, &err);
