@@ -64,6 +64,8 @@ TEST(json_schema_rejects_violations)
         CHECK_EQ_INT(fits(s, "{\"name\":\"a\",\"age\":1,\"color\":\"re\"}"), 0);
         CHECK_EQ_INT(fits(s, "{\"name\":\"a\",\"age\":1,\"tags\":[1]}"), 0);
         CHECK_EQ_INT(fits(s, "{\"name\":\"a\",\"age\":1,\"ok\":null}"), 0);
+        CHECK_EQ_INT(fits(s, "{\"name\":\"a\",\"age\":1234567890123456}"), 0); /* 16 digits */
+        CHECK_EQ_INT(fits(s, "{\"name\":\"a\",\"age\":123456789012345}"), 1);
         CHECK_EQ_INT(fits(s, "[1]"), -1);
         json_schema_free(s);
 }

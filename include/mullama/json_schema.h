@@ -7,7 +7,8 @@
  * only those keys, each at most once, and closes only when every required
  * one is present), "items", string "enum" and "const".  Other keywords
  * ($ref, anyOf, pattern, min/max...) are ignored: that part of the value is
- * only checked to be JSON.
+ * only checked to be JSON.  Numbers take at most JSON_SCHEMA_MAX_DIGITS
+ * digits in a row.
  *
  * A json_schema_state is a small plain struct, fed bytes of the output as
  * they are produced; like json_prefix it can be copied to try a candidate
@@ -23,6 +24,7 @@
 
 #define JSON_SCHEMA_MAX_DEPTH 32
 #define JSON_SCHEMA_MAX_STR 128
+#define JSON_SCHEMA_MAX_DIGITS 15  /* digits in a row in a number */
 
 struct json_schema;
 

@@ -261,7 +261,7 @@ static int value_start(struct json_schema_state *st, int id, char c)
         memset(f, 0, sizeof(*f));
         f->kind = kind;
         f->node = (int16_t)(n ? id : -1);
-        f->prop = -1;
+        f->prop = (int16_t)(kind == F_NUM ? (c >= '0' && c <= '9') : -1); /* digits */
         f->phase = (uint8_t)(kind == F_NUM && !(t & T_NUM) ? 1 : 0); /* 1: integer only */
         st->slen = 0;
         st->esc = 0;
@@ -300,7 +300,12 @@ static int feed1(struct json_schema_state *st, char c)
                         return -1;
                 return value_start(st, f->node, c);
         case F_NUM:
-                if ((c >= '0' && c <= '9') || c == '-' || c == '+')
+                /* at most 15 digits in a row (llama.cpp's integral-part
+                 * limit), so a model cannot loop on digits */
+                if (c >= '0' && c <= '9')
+                        return ++f->prop > JSON_SCHEMA_MAX_DIGITS ? -1 : 0;
+                f->prop = 0;
+                if (c == '-' || c == '+')
                         return 0;
                 if (c == '.' || c == 'e' || c == 'E')
                         return f->phase == 1 ? -1 : 0;

@@ -23,7 +23,7 @@ want_chat=$("$MU" run smol --seed 3 -n 10 "What is the capital of France?" 2>/de
 if ! start_server clients --parallel 2; then fail "serve clients: server starts" "$(cat "$SRV_LOG")"; exit 1; fi
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 "$py" - "http://127.0.0.1:$PORT" "$want_gen" "$want_chat" <<'PY'
-import math, sys, traceback
+import json, math, sys, traceback
 import ollama, openai
 
 host, want_gen, want_chat = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -81,7 +81,15 @@ def missing():
         return
     raise AssertionError("no error for an unknown model")
 
-for n, f in [("ollama generate", gen), ("ollama generate stream", gen_stream), ("ollama chat", chat),
+def structured():
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+              "required": ["city", "population"]}
+    r = c.chat(model="smol", messages=[{"role": "user", "content": q + " Respond in JSON."}], format=schema,
+               options={"temperature": 0, "num_predict": 100})
+    o = json.loads(r.message.content)
+    assert set(o) == {"city", "population"} and isinstance(o["city"], str) and type(o["population"]) is int, o
+
+for n, f in [("ollama structured output (JSON schema)", structured), ("ollama generate", gen), ("ollama generate stream", gen_stream), ("ollama chat", chat),
              ("ollama chat stream", chat_stream), ("ollama list", lst), ("ollama show", show),
              ("ollama ps", ps), ("ollama embed", embed), ("ollama unknown model raises 404", missing)]:
     check(n, f)
