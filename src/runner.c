@@ -218,6 +218,12 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
         int rc;
 
         *out = NULL;
+        /* num_gpu: -1 (default) offloads everything only when a device was
+         * chosen with MULLAMA_VULKAN_DEVICE; otherwise no Vulkan instance is
+         * even created.  An explicit count (999: all) looks for a GPU. */
+        mp.n_gpu_layers = o->num_gpu;
+        if (o->num_gpu < 0)
+                mp.n_gpu_layers = getenv("MULLAMA_VULKAN_DEVICE") ? -1 : 0;
         if (show_progress)
                 mu_spinner_start(&sp, "loading model");
         rc = model_load(&r->model, model_path, &mp, err);
@@ -328,6 +334,16 @@ int runner_n_ctx(const struct runner *r) { return session_n_ctx(r->sess); }
 const char *runner_chat_template(const struct runner *r)
 {
         return gguf_get_str(model_gguf(r->model), "tokenizer.chat_template");
+}
+
+int runner_tokenize(struct runner *r, const char *text, int32_t **out, int *n,
+                    struct mu_err *err)
+{
+        size_t nt = 0;
+        int rc = tokenizer_encode(r->tok, text, strlen(text), 1, 1, out, &nt, err);
+
+        *n = rc ? 0 : (int)nt;
+        return rc;
 }
 
 void runner_reset(struct runner *r)
@@ -616,6 +632,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 if (format_json && json_prefix_done(&jf.state))
                         break;
                 if (r->n_cache + 1 >= n_ctx) {
+                        int before = r->n_cache;
                         if (!o->shift || (rc = shift_context(r, o->num_keep, err))) {
                                 if (rc == MU_ERANGE || !o->shift) {
                                         rc = 0;
@@ -623,6 +640,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                                 }
                                 break;
                         }
+                        st->ctx_shifted += before - r->n_cache;
                 }
                 rc = session_eval(r->sess, &id, 1, err);
                 if (rc) {

@@ -38,7 +38,9 @@ struct session;
 /* ---- model -------------------------------------------------------------- */
 
 struct model_params {
-        int n_gpu_layers;  /* layers to offload (0: CPU only; ignored for now) */
+        int n_gpu_layers;  /* blocks to offload to a Vulkan device: the last n;
+                            * >= n_layer or < 0: all of them and the output
+                            * layer; 0: CPU only (no Vulkan instance) */
         int use_mmap;      /* 1 (default): weights stay in the file's mmap */
 };
 
@@ -85,6 +87,13 @@ int model_n_embd(const struct model *m);
 int model_layer_is_swa(const struct model *m, int il);
 uint64_t model_size_bytes(const struct model *m);  /* bytes of tensor data */
 uint64_t model_n_params(const struct model *m);    /* elements over all tensors */
+/* Offload actually done (what fit): blocks, the output layer (0/1), device
+ * memory allocated (weights, and KV/scratch of live sessions), device name
+ * (NULL when nothing is offloaded). */
+int model_gpu_layers(const struct model *m);
+int model_gpu_output(const struct model *m);
+uint64_t model_gpu_mem(const struct model *m);
+const char *model_gpu_name(const struct model *m);
 
 /* Bytes a session would use: weights + KV cache (n_ctx positions in kv_type)
  * + scratch for n_batch tokens.  For callers to print before loading. */

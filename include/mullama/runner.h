@@ -96,6 +96,8 @@ struct runner_stats {
         int64_t eval_ns;
         int64_t total_ns;
         const char *done_reason;   /* "stop", "length", "canceled" */
+        int ctx_shifted;           /* tokens dropped by context shifts while
+                                    * generating (0: the context never filled) */
 };
 
 /* Called with each piece of generated text (complete UTF-8, stop strings
@@ -110,6 +112,11 @@ typedef int (*runner_piece_fn)(void *ud, const char *text, size_t len);
 int runner_generate(struct runner *r, const char *prompt, const struct runner_options *o,
                     int format_json, volatile int *cancel, runner_piece_fn cb, void *ud,
                     struct runner_stats *st, struct mu_err *err);
+
+/* Tokenize text as runner_generate does (BOS, special tokens parsed).
+ * Caller frees *out. */
+int runner_tokenize(struct runner *r, const char *text, int32_t **out, int *n,
+                    struct mu_err *err);
 
 /* Forget the conversation (empty KV cache). */
 void runner_reset(struct runner *r);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 #include "mullama/mullama.h"
@@ -65,7 +66,7 @@ void matmul_ws_free(struct matmul_ws *ws)
         free(ws);
 }
 
-static void *ws_reserve(struct matmul_ws *ws, size_t n)
+void *matmul_ws_reserve(struct matmul_ws *ws, size_t n)
 {
         if (n > ws->cap) {
                 free(ws->buf);
@@ -185,12 +186,18 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
         j.n_tok = n_tok;
         if (n_tok <= 0 || j.ne1 <= 0)
                 return;
+        if (n_tok == 1) { /* token generation: gemv.c */
+                matmul_vec(pool, ws, 1, &w, x, &y);
+                return;
+        }
+        if (gemm_try(pool, ws, w, x, n_tok, y)) /* prompt batches: int8 gemm (gemm.h) */
+                return;
 #ifdef MU_HAVE_BLAS
         if (n_tok >= MATMUL_BLAS_MIN_TOK) {
                 static pthread_once_t once = PTHREAD_ONCE_INIT;
                 int nth = pool ? mu_pool_size(pool) : 1;
                 pthread_once(&once, blas_init);
-                j.tiles = ws_reserve(ws, (size_t)nth * BLAS_ROWS * (size_t)j.ne0 * sizeof(float));
+                j.tiles = matmul_ws_reserve(ws, (size_t)nth * BLAS_ROWS * (size_t)j.ne0 * sizeof(float));
                 if (nth <= 1)
                         mm_blas_task(&j, 0, 1);
                 else
@@ -205,7 +212,7 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
         } else {
                 j.quant = k->q[vt].from_float;
                 j.xrow = mu_row_size(vt, j.ne0);
-                j.xq = ws_reserve(ws, j.xrow * (size_t)n_tok);
+                j.xq = matmul_ws_reserve(ws, j.xrow * (size_t)n_tok);
         }
         if (!pool || mu_pool_size(pool) <= 1) {
                 j.pool = NULL;

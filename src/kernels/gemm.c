@@ -1,0 +1,368 @@
+/* gemm.c -- the multi-token int8 matmul driver and its scalar reference
+ * kernels (see gemm.h for the format and the contract). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kernels/gemm.h"
+#include "mullama/kernels.h"
+#include "mullama/pool.h"
+
+#ifdef MU_HAVE_BLAS
+#include <cblas.h>
+#include <pthread.h>
+#endif
+
+#define GEMM_H2F(h) mu_fp16_to_fp32(h)
+#include "kernels/gemm_decode.h"
+
+static const struct gemm_type gt_q4 = {32, 32, 15, 0};
+static const struct gemm_type gt_q5 = {32, 32, 31, 0};
+static const struct gemm_type gt_q8 = {32, 32, 255, 1};
+static const struct gemm_type gt_q2k = {16, 256, 3, 0};
+static const struct gemm_type gt_q3k = {16, 256, 7, 0};
+static const struct gemm_type gt_q4k = {32, 256, 15, 0};
+static const struct gemm_type gt_q5k = {32, 256, 31, 0};
+static const struct gemm_type gt_q6k = {16, 256, 63, 0};
+
+const struct gemm_type *gemm_type_info(int type)
+{
+        switch (type) {
+        case MU_TYPE_Q4_0:
+        case MU_TYPE_Q4_1:
+                return &gt_q4;
+        case MU_TYPE_Q5_0:
+        case MU_TYPE_Q5_1:
+                return &gt_q5;
+        case MU_TYPE_Q8_0:
+                return &gt_q8;
+        case MU_TYPE_Q2_K:
+                return &gt_q2k;
+        case MU_TYPE_Q3_K:
+                return &gt_q3k;
+        case MU_TYPE_Q4_K:
+                return &gt_q4k;
+        case MU_TYPE_Q5_K:
+                return &gt_q5k;
+        case MU_TYPE_Q6_K:
+                return &gt_q6k;
+        default:
+                return NULL;
+        }
+}
+
+#define ALIGN64(n) (((n) + 63) & ~(size_t)63)
+
+size_t gemm_panel_bytes(int64_t K, int gs)
+{
+        size_t q = ALIGN64((size_t)K * GEMM_MR);
+        size_t s = ALIGN64((size_t)(K / gs) * GEMM_MR * sizeof(float));
+        return 2 * q + 2 * s;
+}
+
+void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs)
+{
+        char *b = buf;
+        size_t q = ALIGN64((size_t)K * GEMM_MR);
+        size_t s = ALIGN64((size_t)(K / gs) * GEMM_MR * sizeof(float));
+
+        p->q = (uint8_t *)b;
+        p->tmp = (uint8_t *)(b + q);
+        p->wd = (float *)(b + 2 * q);
+        p->wm = (float *)(b + 2 * q + s);
+}
+
+/* ---- scalar reference ---------------------------------------------------- */
+
+/* Byte offset of code (row r, element k) in a panel. */
+static inline size_t panel_off(int r, int64_t k)
+{
+        return (size_t)(k / 32) * 512 + (size_t)((k % 32) / 4 * 2 + r / 8) * 32 + (size_t)(r % 8) * 4 +
+               (size_t)(k % 4);
+}
+
+static void scalar_quant_act(const float *x, struct gemm_act *a, int t0, int t1)
+{
+        int64_t K = a->K;
+        int gs = a->gs;
+
+        for (int t = t0; t < t1; t++) {
+                const float *xt = x + (size_t)t * K;
+                int8_t *q = a->q + (size_t)t * K;
+                float *d = a->d + (size_t)t * (K / 32), *s = a->s + (size_t)t * (K / gs);
+                for (int64_t c = 0; c < K / 32; c++) {
+                        float amax = 0.0f;
+                        for (int i = 0; i < 32; i++)
+                                amax = fmaxf(amax, fabsf(xt[32 * c + i]));
+                        float dd = amax / 127.0f, id = dd > 0.0f ? 1.0f / dd : 0.0f;
+                        d[c] = dd;
+                        for (int i = 0; i < 32; i++)
+                                q[32 * c + i] = (int8_t)lrintf(xt[32 * c + i] * id);
+                }
+                for (int64_t g = 0; g < K / gs; g++) {
+                        int sum = 0;
+                        for (int i = 0; i < gs; i++)
+                                sum += q[g * gs + i];
+                        s[g] = (float)sum * d[g * gs / 32];
+                }
+        }
+}
+
+static void scalar_pack(int type, const char *w, size_t wrow, int nr, int64_t K, struct gemm_panel *p)
+{
+        const struct gemm_type *ti = gemm_type_info(type);
+        int64_t ng = K / ti->gs, gpb = ti->blk / ti->gs;
+        uint8_t codes[256];
+        float wd[16], wm[16];
+
+        for (int r = 0; r < GEMM_MR; r++) {
+                for (int64_t b = 0; b < K / ti->blk; b++) {
+                        if (r < nr) {
+                                gemm_decode_block(type, w + (size_t)r * wrow, b, codes, wd, wm);
+                        } else {
+                                memset(codes, 0, sizeof(codes));
+                                memset(wd, 0, sizeof(wd));
+                                memset(wm, 0, sizeof(wm));
+                        }
+                        for (int i = 0; i < ti->blk; i++)
+                                p->q[panel_off(r, b * ti->blk + i)] = codes[i];
+                        for (int g = 0; g < gpb; g++) {
+                                p->wd[(b * gpb + g) * GEMM_MR + r] = wd[g];
+                                p->wm[(b * gpb + g) * GEMM_MR + r] = wm[g];
+                        }
+                }
+        }
+        (void)ng;
+}
+
+static void scalar_kernel(int type, const struct gemm_panel *p, const struct gemm_act *a, int t0,
+                          int nt, float *y, size_t ldy, int nr)
+{
+        const struct gemm_type *ti = gemm_type_info(type);
+        int64_t K = a->K;
+        int gs = ti->gs;
+
+        for (int t = 0; t < nt; t++) {
+                const int8_t *xq = a->q + (size_t)(t0 + t) * K;
+                const float *xd = a->d + (size_t)(t0 + t) * (K / 32);
+                const float *xs = a->s + (size_t)(t0 + t) * (K / gs);
+                for (int r = 0; r < nr; r++) {
+                        float acc = 0.0f;
+                        for (int64_t g = 0; g < K / gs; g++) {
+                                int32_t isum = 0;
+                                for (int i = 0; i < gs; i++) {
+                                        int64_t k = g * gs + i;
+                                        uint8_t c = p->q[panel_off(r, k)];
+                                        int cv = ti->sgn ? (int8_t)c : c;
+                                        isum += cv * xq[k];
+                                }
+                                acc += p->wd[g * GEMM_MR + r] * xd[g * gs / 32] * (float)isum +
+                                       p->wm[g * GEMM_MR + r] * xs[g];
+                        }
+                        y[(size_t)t * ldy + r] = acc;
+                }
+        }
+}
+
+const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_quant_act, scalar_pack, scalar_kernel};
+
+/* ---- float weights: OpenBLAS ------------------------------------------------
+ *
+ * Which path per weight type, from bench/bench_gemm (GOP/s per thread, CPU
+ * time, n_tok 128, TinyLlama shapes 2048x{256,2048,5632} and 5632x2048, on
+ * the AMD EPYC (Zen 3, AVX2) dev VM; results/2026-12-02-pp.md):
+ *
+ *   type            int8 gemm   BLAS: dequant + sgemm   vec_dot (matmul.c)
+ *   Q4_0            62-97       33-49                   20-28
+ *   Q8_0            57-81       32-49                   17-29
+ *   F16 / BF16      --          27-40                   12-21
+ *
+ * So quantized weights take the int8 gemm, float weights (F16, BF16, F32)
+ * take OpenBLAS sgemm on BLAS_ROWS dequantized rows at a time -- but only
+ * when OpenBLAS runs an AVX2-or-better kernel: matmul.c measured its "Prescott"
+ * fallback (chosen on some VMs) at 15-30 GFLOP/s, no better than vec_dot. */
+#define BLAS_ROWS 64
+
+#ifdef MU_HAVE_BLAS
+static int blas_good;
+
+static void blas_once(void)
+{
+        static const char *const slow[] = {"prescott", "core2", "penryn", "dunnington", "nehalem",
+                                           "atom", "katmai", "coppermine", "northwood", "banias",
+                                           "athlon", "opteron", "barcelona", "bobcat", "unknown"};
+        const char *name = openblas_get_corename();
+
+        openblas_set_num_threads(1); /* our pool splits the rows */
+        blas_good = name != NULL;
+        for (size_t i = 0; name && i < sizeof(slow) / sizeof(slow[0]); i++)
+                if (!strcasecmp(name, slow[i]))
+                        blas_good = 0;
+}
+
+static int blas_usable(void)
+{
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+        pthread_once(&once, blas_once);
+        return blas_good;
+}
+#endif
+
+static int float_type(int type)
+{
+        return type == MU_TYPE_F32 || type == MU_TYPE_F16 || type == MU_TYPE_BF16;
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+static int off = -1; /* MULLAMA_GEMM=0: off, for A/B measurements */
+
+void gemm_enable(int on)
+{
+        off = !on;
+}
+
+const struct gemm_isa *gemm_isa_get(void)
+{
+        const struct cpu_kernels *k = cpu_kernels_get();
+
+        if (off < 0) {
+                const char *e = getenv("MULLAMA_GEMM");
+                off = e && !strcmp(e, "0");
+        }
+        if (off)
+                return NULL;
+        if (gemm_isa_avx2.name && k->name && strcmp(k->name, "scalar") != 0)
+                return &gemm_isa_avx2;
+        return NULL;
+}
+
+struct gemm_job {
+        struct mu_pool *pool;
+        const struct gemm_isa *isa;
+        int type;
+        const char *w;
+        size_t wrow;
+        const float *x;
+        float *y;
+        int64_t K, ne1;
+        int n_tok;
+        struct gemm_act act;
+        char *panels;
+        size_t panel_bytes;
+};
+
+#ifdef MU_HAVE_BLAS
+static void blas_task(void *arg, int ith, int nth)
+{
+        struct gemm_job *j = arg;
+        int64_t nb = (j->ne1 + BLAS_ROWS - 1) / BLAS_ROWS;
+        int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
+        float *tile = (float *)(j->panels + (size_t)ith * j->panel_bytes);
+
+        for (int64_t b = b0; b < b1; b++) {
+                int64_t r0 = b * BLAS_ROWS;
+                int rows = (int)(j->ne1 - r0 < BLAS_ROWS ? j->ne1 - r0 : BLAS_ROWS);
+                const float *wt = tile;
+                if (j->type == MU_TYPE_F32 && !((uintptr_t)j->w & 3))
+                        wt = (const float *)(j->w + (size_t)r0 * j->wrow);
+                else
+                        for (int r = 0; r < rows; r++)
+                                quant_dequantize_row(j->type, j->w + (size_t)(r0 + r) * j->wrow,
+                                                     tile + (size_t)r * j->K, j->K);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->n_tok, rows, (int)j->K, 1.0f, j->x,
+                            (int)j->K, wt, (int)j->K, 0.0f, j->y + r0, (int)j->ne1);
+        }
+}
+#endif
+
+static void gemm_task(void *arg, int ith, int nth)
+{
+        struct gemm_job *j = arg;
+        int t0 = (int)((int64_t)j->n_tok * ith / nth), t1 = (int)((int64_t)j->n_tok * (ith + 1) / nth);
+        struct gemm_panel p;
+
+        j->isa->quant_act(j->x, &j->act, t0, t1);
+        if (nth > 1)
+                mu_pool_barrier(j->pool);
+        gemm_panel_init(&p, j->panels + (size_t)ith * j->panel_bytes, j->K, j->act.gs);
+        int64_t nb = (j->ne1 + GEMM_MR - 1) / GEMM_MR;
+        int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
+        for (int64_t b = b0; b < b1; b++) {
+                int64_t r0 = b * GEMM_MR;
+                int nr = (int)(j->ne1 - r0 < GEMM_MR ? j->ne1 - r0 : GEMM_MR);
+                j->isa->pack(j->type, j->w + (size_t)r0 * j->wrow, j->wrow, nr, j->K, &p);
+                for (int t = 0; t < j->n_tok; t += GEMM_NR) {
+                        int nt = j->n_tok - t < GEMM_NR ? j->n_tok - t : GEMM_NR;
+                        j->isa->kernel(j->type, &p, &j->act, t, nt, j->y + (size_t)t * j->ne1 + r0,
+                                       (size_t)j->ne1, nr);
+                }
+        }
+}
+
+int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
+             const struct mu_tensor *w, const float *x, int n_tok, float *y)
+{
+        const struct gemm_type *ti = gemm_type_info(w->type);
+        struct gemm_job j;
+        int nth = pool ? mu_pool_size(pool) : 1;
+
+        if (!isa)
+                isa = gemm_isa_get();
+#ifdef MU_HAVE_BLAS
+        if (isa && float_type(w->type) && n_tok > 0 && w->ne[1] > 0 && w->ne[0] <= INT32_MAX &&
+            blas_usable()) {
+                memset(&j, 0, sizeof(j));
+                j.type = w->type;
+                j.w = w->data;
+                j.K = w->ne[0];
+                j.ne1 = w->ne[1];
+                j.wrow = mu_row_size(w->type, j.K);
+                j.x = x;
+                j.y = y;
+                j.n_tok = n_tok;
+                j.panel_bytes = ALIGN64((size_t)BLAS_ROWS * (size_t)j.K * sizeof(float));
+                j.panels = matmul_ws_reserve(ws, (size_t)nth * j.panel_bytes);
+                if (nth <= 1)
+                        blas_task(&j, 0, 1);
+                else
+                        mu_pool_run(pool, blas_task, &j);
+                return 1;
+        }
+#endif
+        (void)float_type;
+        if (!isa || !ti || n_tok <= 0 || w->ne[0] % ti->blk != 0 || w->ne[1] <= 0)
+                return 0;
+        memset(&j, 0, sizeof(j));
+        j.pool = pool;
+        j.isa = isa;
+        j.type = w->type;
+        j.w = w->data;
+        j.K = w->ne[0];
+        j.ne1 = w->ne[1];
+        j.wrow = mu_row_size(w->type, j.K);
+        j.x = x;
+        j.y = y;
+        j.n_tok = n_tok;
+        j.act.K = j.K;
+        j.act.gs = ti->gs;
+        j.panel_bytes = gemm_panel_bytes(j.K, ti->gs);
+
+        size_t qb = ALIGN64((size_t)n_tok * (size_t)j.K);
+        size_t db = ALIGN64((size_t)n_tok * (size_t)(j.K / 32) * sizeof(float));
+        size_t sb = ALIGN64((size_t)n_tok * (size_t)(j.K / ti->gs) * sizeof(float));
+        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * j.panel_bytes);
+        j.act.q = (int8_t *)buf;
+        j.act.d = (float *)(buf + qb);
+        j.act.s = (float *)(buf + qb + db);
+        j.panels = buf + qb + db + sb;
+        if (nth <= 1) {
+                j.pool = NULL;
+                gemm_task(&j, 0, 1);
+        } else {
+                mu_pool_run(pool, gemm_task, &j);
+        }
+        return 1;
+}

@@ -1,0 +1,117 @@
+/* gemm.h -- multi-token matmul (prompt processing) with int8 dot products,
+ * private to src/kernels/.
+ *
+ * y[t][r] = sum_c w[r][c] * x[t][c] for n_tok >= GEMM_MIN_TOK, for the
+ * quantized weight types (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K).
+ * How:
+ *   1. The activations are quantized once per call: per token, int8 codes
+ *      with one float scale per 32 elements ("xd") and the dequantized sum of
+ *      each weight group ("xs", per 16 or 32 elements: see below).
+ *   2. Every weight row is a sequence of groups of GS (16 or 32) elements,
+ *      each value = wd * code + wm with an unsigned code (0..qmax) and floats
+ *      wd, wm (Q4_0: wd = d, wm = -8d; Q4_K: wd = d*sc, wm = -dmin*m; ...).
+ *      Q8_0 keeps signed codes (wm = 0).  A thread unpacks GEMM_MR rows at a
+ *      time into a panel: codes interleaved so that one 32-byte vector holds
+ *      4 consecutive codes of each of 8 rows, and wd/wm per (group, row).
+ *   3. The microkernel multiplies a panel by 4 tokens: u8 x s8 byte dot
+ *      products (vpmaddubsw) summed in int16 as long as they cannot overflow,
+ *      then int32, then per group in float: acc += wd*xd * isum + wm * xs.
+ * The threads split the weight rows (panels); the result of a (row, token)
+ * pair does not depend on the thread count.  Float weights (F32, F16, BF16)
+ * go to OpenBLAS sgemm on dequantized row tiles instead, when the build has
+ * BLAS and OpenBLAS runs an AVX2-class kernel (measurements: gemm.c).
+ *
+ * The scalar C microkernel here (gemm.c) is the reference for the SIMD ones
+ * (gemm_avx2.c); tests/test_gemm.c checks each against a float matmul of the
+ * dequantized weights.  Which path runs: gemm_try() uses the SIMD kernel of
+ * the selected CPU table (avx2, or avx2 code on avx512 CPUs); under
+ * MULLAMA_CPU=scalar (or MULLAMA_GEMM=0, for A/B runs) it declines and
+ * matmul() keeps its vec_dot path. */
+#ifndef MULLAMA_GEMM_H
+#define MULLAMA_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mullama/types.h"
+
+struct mu_pool;
+struct matmul_ws;
+
+#define GEMM_MIN_TOK 8
+#define GEMM_MR 16 /* rows per panel: two groups of 8 */
+#define GEMM_NR 3  /* tokens per microkernel call */
+
+/* How a weight type maps to the panel format. */
+struct gemm_type {
+        int gs;        /* group size: 16 or 32 */
+        int blk;       /* elements per file block: 32 or 256 */
+        int qmax;      /* largest code (255 means signed int8 codes) */
+        int sgn;       /* codes are signed (Q8_0) */
+};
+
+/* NULL when the type has no int8 gemm. */
+const struct gemm_type *gemm_type_info(int type);
+
+/* Quantized activations of n_tok tokens of K elements. */
+struct gemm_act {
+        int8_t *q;     /* [n_tok][K] */
+        float *d;      /* [n_tok][K/32] */
+        float *s;      /* [n_tok][K/gs]: xd * sum of codes of the group */
+        int64_t K;
+        int gs;
+};
+
+/* One panel of GEMM_MR rows x K. */
+struct gemm_panel {
+        uint8_t *q;    /* K/32 chunks of 8 steps x 2 row groups x 32 bytes */
+        float *wd;     /* [K/gs][GEMM_MR] */
+        float *wm;     /* [K/gs][GEMM_MR] */
+        uint8_t *tmp;  /* [GEMM_MR][K] scratch for pack() */
+};
+
+/* Bytes of one panel's buffers for rows of K elements (64-byte aligned
+ * pieces); gemm_panel_init() carves them out of buf. */
+size_t gemm_panel_bytes(int64_t K, int gs);
+void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
+
+/* The kernels of one ISA. */
+struct gemm_isa {
+        const char *name;
+        /* Quantize token rows [t0, t1) of x ([n][K]) into a. */
+        void (*quant_act)(const float *x, struct gemm_act *a, int t0, int t1);
+        /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
+         * of w (row stride wrow bytes) into p. */
+        void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,
+                     struct gemm_panel *p);
+        /* y[t * ldy + r] for t < nt (<= GEMM_NR), r < nr (<= GEMM_MR):
+         * panel p times tokens [t0, t0 + nt) of a. */
+        void (*kernel)(int type, const struct gemm_panel *p, const struct gemm_act *a, int t0,
+                       int nt, float *y, size_t ldy, int nr);
+};
+
+extern const struct gemm_isa gemm_isa_scalar;
+extern const struct gemm_isa gemm_isa_avx2; /* name NULL when not built */
+
+/* The ISA gemm_try() uses now (NULL under MULLAMA_CPU=scalar or when the CPU
+ * lacks AVX2). */
+const struct gemm_isa *gemm_isa_get(void);
+
+/* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
+void gemm_enable(int on);
+
+/* Scratch space from matmul's workspace (matmul.c). */
+void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
+
+/* Run y = W x with isa (NULL: gemm_isa_get()) if the type and batch suit
+ * it; returns 1 when done, 0 when the caller must do it.  Float weight types
+ * use BLAS whatever the (non-NULL) isa. */
+int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
+             const struct mu_tensor *w, const float *x, int n_tok, float *y);
+static inline int gemm_try(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *w,
+                           const float *x, int n_tok, float *y)
+{
+        return n_tok >= GEMM_MIN_TOK && gemm_run(NULL, pool, ws, w, x, n_tok, y);
+}
+
+#endif
