@@ -7,6 +7,7 @@
 
 #include "mullama/gguf.h"
 #include "mullama/json_prefix.h"
+#include "mullama/json_schema.h"
 #include "mullama/model.h"
 #include "mullama/modelfile.h"
 #include "mullama/runner.h"
@@ -28,6 +29,7 @@ struct runner {
         size_t *piece_len;
         int64_t load_ns;
         int shared;            /* model and tokenizer borrowed from another runner */
+        const struct json_schema *schema;  /* JSON mode: also this schema (borrowed) */
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -433,7 +435,17 @@ static int build_pieces(struct runner *r)
 struct json_filter {
         struct runner *r;
         struct json_prefix state;
+        struct json_schema_state ss;  /* when r->schema */
 };
+
+static int schema_fits(const struct json_filter *f, int tok)
+{
+        struct json_schema_state t = f->ss;
+
+        return json_schema_feed(&t, f->r->pieces[tok], f->r->piece_len[tok]) == 0;
+}
+
+void runner_set_json_schema(struct runner *r, const struct json_schema *s) { r->schema = s; }
 
 /* Mask every token whose bytes would break the JSON prefix; end-of-generation
  * tokens stay allowed only once the object is complete. */
@@ -448,7 +460,8 @@ static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *e
                 if (logits[i] == ninf)
                         continue;
                 if (tokenizer_is_eog(f->r->tok, i)) {
-                        if (!json_prefix_done(&f->state))
+                        if (!json_prefix_done(&f->state) ||
+                            (f->r->schema && !json_schema_done(&f->ss)))
                                 logits[i] = ninf;
                         else
                                 any = 1;
@@ -457,6 +470,8 @@ static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *e
                 struct json_prefix t = f->state;
                 if (f->r->piece_len[i] == 0 ||
                     json_prefix_feed(&t, f->r->pieces[i], f->r->piece_len[i]) != 0)
+                        logits[i] = ninf;
+                else if (f->r->schema && !schema_fits(f, i))
                         logits[i] = ninf;
                 else
                         any = 1;
@@ -586,6 +601,8 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 build_pieces(r);
                 jf.r = r;
                 json_prefix_init(&jf.state);
+                if (r->schema)
+                        json_schema_state_init(&jf.ss, r->schema);
                 sampler_set_logit_filter(smp, json_filter_fn, &jf);
         }
         stop = stop_matcher_create((const char *const *)o->stop, o->n_stop);
@@ -614,8 +631,11 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                         mu_buf_reset(&piece);
                         mu_buf_add(&piece, p, plen);
                 }
-                if (format_json && r->pieces)
+                if (format_json && r->pieces) {
                         json_prefix_feed(&jf.state, r->pieces[id], r->piece_len[id]);
+                        if (r->schema)
+                                json_schema_feed(&jf.ss, r->pieces[id], r->piece_len[id]);
+                }
                 mu_buf_reset(&safe);
                 stopped = stop_matcher_feed(stop, piece.data ? piece.data : "", piece.len,
                                             &safe);

@@ -137,4 +137,9 @@ int runner_embed(struct runner *r, const char *text, const struct runner_options
                  int truncate, float *out, int *n_tokens, volatile int *cancel,
                  struct mu_err *err);
 
+/* JSON mode (format_json) also follows this schema (json_schema.h); NULL
+ * for plain JSON.  Borrowed until cleared. */
+struct json_schema;
+void runner_set_json_schema(struct runner *r, const struct json_schema *s);
+
 #endif
