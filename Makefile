@@ -6,7 +6,8 @@
 #                  (FUZZ_ONLY=gguf runs one target)
 #   models         fetch the test models into tests/models/ (see tests/models.sh)
 #   deps           apt-get install every Debian package the build and tests need
-#   install        PREFIX=/usr/local DESTDIR=
+#   install        PREFIX=/usr/local DESTDIR= (binary, man page, bash/zsh/fish completions)
+#   uninstall      removes what install put there
 # Toggles: VULKAN=0 disables the Vulkan backend, BLAS=0 disables OpenBLAS.
 
 CC ?= cc
@@ -39,6 +40,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 OPT = -O1 -g
 endif
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) $(OPT) -g $(SAN) $(CFLAGS)
+CFLAGS_ALL += -I$(BUILD)/gen
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # Sources: every .c under src/ (main.c only in the binary).  Per-ISA files
@@ -63,7 +65,7 @@ BIN = $(BUILD)/mullama
 TESTBIN = $(BUILD)/mullama-test
 endif
 
-.PHONY: all test asan fuzz fuzz-targets fuzz-run models deps install clean check
+.PHONY: all test asan fuzz fuzz-targets fuzz-run models deps install uninstall clean check
 all: $(BIN)
 
 $(BIN): $(BUILD)/src/main.o $(OBJ)
@@ -76,7 +78,38 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "CC $<"; $(CC) $(CFLAGS_ALL) $(ISA) -c -o $@ $<
 
+# `mullama completion SHELL` prints completions/mullama.*, embedded here.
+COMPLETIONS := completions/mullama.bash completions/mullama.zsh completions/mullama.fish
+$(BUILD)/gen/completions.h: $(COMPLETIONS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh $(foreach f,$(COMPLETIONS),mu_completion_$(subst .,,$(suffix $(f)))=$(f)) >$@.tmp && mv $@.tmp $@
+$(BUILD)/src/cli/completion.o: $(BUILD)/gen/completions.h
+
 -include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/src/main.d
+
+# ---- Vulkan shaders: GLSL compiled by glslc into C arrays in $(BUILD)/shaders/,
+# #included by src/kernels/vulkan.c (mul_mat and quantize once per type).
+ifeq ($(VULKAN),1)
+VK_MM := f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k
+VK_QT := q8_0 q8_1 q8_k
+VK_PLAIN := rmsnorm rope kv_store attn glu add softcap copy
+VK_SPV := $(VK_MM:%=$(BUILD)/shaders/mul_mat_%.h) $(VK_QT:%=$(BUILD)/shaders/quantize_%.h) \
+          $(VK_PLAIN:%=$(BUILD)/shaders/%.h)
+GLSLC ?= glslc
+GLSLC_FLAGS = -mfmt=c -O -fshader-stage=compute --target-env=vulkan1.1
+up = $(shell echo $(1) | tr a-z A-Z)
+$(BUILD)/shaders/mul_mat_%.h: shaders/mul_mat.comp shaders/common.glsl
+	@mkdir -p $(dir $@)
+	@echo "GLSLC $@"; $(GLSLC) $(GLSLC_FLAGS) -DTYPE_$(call up,$*) -o $@ $<
+$(BUILD)/shaders/quantize_%.h: shaders/quantize.comp shaders/common.glsl
+	@mkdir -p $(dir $@)
+	@echo "GLSLC $@"; $(GLSLC) $(GLSLC_FLAGS) -D$(call up,$*) -o $@ $<
+$(BUILD)/shaders/%.h: shaders/%.comp shaders/common.glsl
+	@mkdir -p $(dir $@)
+	@echo "GLSLC $@"; $(GLSLC) $(GLSLC_FLAGS) -o $@ $<
+$(BUILD)/src/kernels/vulkan.o: $(VK_SPV)
+$(BUILD)/src/kernels/vulkan.o: CFLAGS_ALL += -I$(BUILD)
+endif
 
 test: $(BIN) $(TESTBIN)
 	MULLAMA_BIN=$(abspath $(BIN)) MULLAMA_TESTBIN=$(abspath $(TESTBIN)) tests/run.sh
@@ -122,13 +155,24 @@ models:
 deps:
 	tests/deps.sh
 
+# Completion directories are where Debian's shells look under /usr/local
+# and /usr (override for other systems).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mullama
-	if [ -f man/mullama.1 ]; then install -m 644 man/mullama.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	if [ -f completions/mullama.bash ]; then install -m 644 completions/mullama.bash \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mullama; fi
+	install -m 644 man/mullama.1 $(DESTDIR)$(PREFIX)/share/man/man1/mullama.1
+	install -m 644 completions/mullama.bash $(DESTDIR)$(BASHCOMPDIR)/mullama
+	install -m 644 completions/mullama.zsh $(DESTDIR)$(ZSHCOMPDIR)/_mullama
+	install -m 644 completions/mullama.fish $(DESTDIR)$(FISHCOMPDIR)/mullama.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mullama $(DESTDIR)$(PREFIX)/share/man/man1/mullama.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/mullama $(DESTDIR)$(ZSHCOMPDIR)/_mullama \
+	    $(DESTDIR)$(FISHCOMPDIR)/mullama.fish
 
 clean:
 	rm -rf build build-asan build-fuzz mullama tests/mullama-test

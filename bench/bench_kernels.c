@@ -11,8 +11,10 @@
  *      bench/bench_kernels.c build/src/kernels/[a-z]*.o build/src/base/pool.o \
  *      build/src/base/err.o build/src/base/buf.o build/src/types.o -lopenblas -lm -pthread
  * Run:
- *   build/bench_kernels [-t THREADS] [-m MIB] [-r REPS] [TYPE...]   (default: all types)
- * Output: one line per (type, table, threads): gen GB/s and pp GOP/s, best of REPS.
+ *   build/bench_kernels [-t THREADS] [-m MIB] [-r REPS] [-g] [TYPE...]   (default: all types)
+ * Output: one line per (type, table, threads): gen GB/s, dot GB/s (one thread,
+ * one vec_dot per row: the kernel gen used before gemv) and pp GOP/s (-g:
+ * gen only), best of REPS.
  *
  * Measured on the dev VM (2 vCPUs, AVX-512 VNNI, shared with other jobs:
  * noisy) with -i avx512 -t 1 -m 16 (weights in L3, compute bound):
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
         static const int all[] = {MU_TYPE_F32, MU_TYPE_F16, MU_TYPE_BF16, MU_TYPE_Q4_0, MU_TYPE_Q4_1,
                                   MU_TYPE_Q5_0, MU_TYPE_Q5_1, MU_TYPE_Q8_0, MU_TYPE_Q2_K, MU_TYPE_Q3_K,
                                   MU_TYPE_Q4_K, MU_TYPE_Q5_K, MU_TYPE_Q6_K};
-        int types[64], n_types = 0, threads = 2, mib = 512, reps = 3;
+        int types[64], n_types = 0, threads = 2, mib = 512, reps = 3, gen_only = 0;
         const char *only_isa = NULL;
 
         for (int i = 1; i < argc; i++) {
@@ -81,12 +83,14 @@ int main(int argc, char **argv)
                         mib = atoi(argv[++i]);
                 else if (!strcmp(argv[i], "-r") && i + 1 < argc)
                         reps = atoi(argv[++i]);
+                else if (!strcmp(argv[i], "-g"))
+                        gen_only = 1;
                 else if (!strcmp(argv[i], "-i") && i + 1 < argc)
                         only_isa = argv[++i];
                 else if (mu_type_from_name(argv[i]) >= 0 && n_types < 64)
                         types[n_types++] = mu_type_from_name(argv[i]);
                 else {
-                        fprintf(stderr, "usage: %s [-t THREADS] [-m MIB] [-r REPS] [-i ISA] [TYPE...]\n", argv[0]);
+                        fprintf(stderr, "usage: %s [-t THREADS] [-m MIB] [-r REPS] [-i ISA] [-g] [TYPE...]\n", argv[0]);
                         return 2;
                 }
         }
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
 
         for (int i = 0; i < pp_tok * ne0; i++)
                 x[i] = frand() * 20;
-        printf("%-6s %-7s %3s %10s %10s\n", "type", "isa", "thr", "gen GB/s", "pp GOP/s");
+        printf("%-6s %-7s %3s %10s %10s %10s\n", "type", "isa", "thr", "gen GB/s", "dot GB/s", "pp GOP/s");
         for (int ti = 0; ti < n_types; ti++) {
                 int t = types[ti];
                 size_t rs = mu_row_size(t, ne0);
@@ -119,26 +123,42 @@ int main(int argc, char **argv)
                         if (only_isa && strcmp(only_isa, avail[a]))
                                 continue;
                         cpu_kernels_force(avail[a]);
-                        double best_g = 1e30, best_p = 1e30;
+                        double best_g = 1e30, best_p = 1e30, best_d = 1e30;
+                        /* "dot": one thread, one vec_dot per row (what gen
+                         * did before the gemv kernels), reps interleaved
+                         * with gen so load changes hit both alike */
+                        const struct quant_fns *qf = &cpu_kernels_get()->q[t];
+                        int vt = qf->vec_dot_type;
+                        void *xq = vt == MU_TYPE_F32 ? (void *)x : malloc(mu_row_size(vt, ne0));
+                        if (vt != MU_TYPE_F32)
+                                cpu_kernels_get()->q[vt].from_float(x, xq, ne0);
                         matmul(pool, ws, &tg, x, 1, y); /* warm-up */
                         for (int r = 0; r < reps; r++) {
                                 double t0 = now();
                                 matmul(pool, ws, &tg, x, 1, y);
                                 double t1 = now();
                                 best_g = t1 - t0 < best_g ? t1 - t0 : best_g;
+                                t0 = now();
+                                for (int64_t row = 0; row < gen_rows; row++)
+                                        qf->vec_dot(ne0, &y[row & 4095], (const char *)wg + (size_t)row * rs, xq);
+                                t1 = now();
+                                best_d = t1 - t0 < best_d ? t1 - t0 : best_d;
                         }
+                        if (xq != (void *)x)
+                                free(xq);
                         /* scalar pp is slow: one rep */
-                        int preps = strcmp(avail[a], "scalar") ? reps : 1;
-                        matmul(pool, ws, &tp, x, pp_tok, y);
+                        int preps = gen_only ? 0 : strcmp(avail[a], "scalar") ? reps : 1;
+                        if (preps)
+                                matmul(pool, ws, &tp, x, pp_tok, y);
                         for (int r = 0; r < preps; r++) {
                                 double t0 = now();
                                 matmul(pool, ws, &tp, x, pp_tok, y);
                                 double t1 = now();
                                 best_p = t1 - t0 < best_p ? t1 - t0 : best_p;
                         }
-                        printf("%-6s %-7s %3d %10.2f %10.1f\n", mu_type_name(t), avail[a], threads,
-                               (double)tg.size / best_g * 1e-9,
-                               2.0 * ne0 * pp_rows * pp_tok / best_p * 1e-9);
+                        printf("%-6s %-7s %3d %10.2f %10.2f %10.1f\n", mu_type_name(t), avail[a], threads,
+                               (double)tg.size / best_g * 1e-9, (double)tg.size / best_d * 1e-9,
+                               gen_only ? 0.0 : 2.0 * ne0 * pp_rows * pp_tok / best_p * 1e-9);
                         fflush(stdout);
                 }
                 free(wg);

@@ -62,6 +62,8 @@ void bench_stats_compute(struct bench_stats *st, const double *v, int n)
 void bench_row_release(struct bench_row *r)
 {
         free(r->model_filename);
+        free(r->model_ref);
+        free(r->gpu_name);
         free(r->model_type);
         free(r->arch);
         free(r->quant);
@@ -167,9 +169,10 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         cJSON_AddStringToObject(o, "build_commit", sys->build_commit);
         cJSON_AddNumberToObject(o, "build_number", 0);
         cJSON_AddStringToObject(o, "cpu_info", sys->cpu_model);
-        cJSON_AddStringToObject(o, "gpu_info", "");
+        cJSON_AddStringToObject(o, "gpu_info", r->gpu_name ? r->gpu_name : "");
         cJSON_AddStringToObject(o, "backends", sys->backends);
         cJSON_AddStringToObject(o, "model_filename", r->model_filename);
+        cJSON_AddStringToObject(o, "model", r->model_ref ? r->model_ref : r->model_filename);
         cJSON_AddStringToObject(o, "model_type", r->model_type);
         cJSON_AddNumberToObject(o, "model_size", (double)r->model_size);
         cJSON_AddNumberToObject(o, "model_n_params", (double)r->model_n_params);
@@ -199,6 +202,9 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         free(v);
         cJSON_AddNumberToObject(o, "avg_ns", round(st.mean));
         cJSON_AddNumberToObject(o, "stddev_ns", round(st.stddev));
+        cJSON_AddNumberToObject(o, "median_ns", round(st.median));
+        cJSON_AddNumberToObject(o, "min_ns", round(st.min));
+        cJSON_AddNumberToObject(o, "max_ns", round(st.max));
         cJSON_AddNumberToObject(o, "avg_ts", ts.mean);
         cJSON_AddNumberToObject(o, "stddev_ts", ts.stddev);
         cJSON_AddNumberToObject(o, "median_ts", ts.median);
@@ -213,6 +219,7 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
 
         cJSON_AddNumberToObject(o, "load_cold_ns", (double)r->load_cold_ns);
         cJSON_AddBoolToObject(o, "load_cold_cache_dropped", r->load_cold_dropped);
+        cJSON_AddNumberToObject(o, "load_cold_resident", r->load_cold_resident);
         cJSON_AddNumberToObject(o, "load_warm_ns", (double)r->load_warm_ns);
         cJSON_AddNumberToObject(o, "ttft_ns", (double)r->ttft_ns);
         itl = cJSON_AddObjectToObject(o, "itl_ns");
@@ -231,6 +238,7 @@ static cJSON *row_json(const struct bench_row *r, const struct bench_system *sys
         cJSON_AddNumberToObject(itl, "jitter", round(st.stddev));
         cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)r->peak_rss_bytes);
         cJSON_AddNumberToObject(o, "kv_bytes", (double)r->kv_bytes);
+        cJSON_AddNumberToObject(o, "gpu_mem_bytes", (double)r->gpu_mem_bytes);
         cJSON_AddBoolToObject(o, "incomplete", r->incomplete);
 
         sy = cJSON_AddObjectToObject(o, "system");
@@ -255,12 +263,21 @@ static double row_avg_ts(const struct bench_row *r, double *stddev)
         return ts.mean;
 }
 
+static const char *base_name(const char *p)
+{
+        const char *s = strrchr(p, '/');
+
+        return s ? s + 1 : p;
+}
+
 static void human_size(char *buf, size_t n, double bytes)
 {
         if (bytes >= 1024.0 * 1024 * 1024)
                 snprintf(buf, n, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
-        else
+        else if (bytes >= 1024.0 * 1024)
                 snprintf(buf, n, "%.2f MiB", bytes / (1024.0 * 1024));
+        else
+                snprintf(buf, n, "%.2f KiB", bytes / 1024.0);
 }
 
 static void human_params(char *buf, size_t n, double p)
@@ -282,6 +299,56 @@ static void write_csv_field(FILE *f, const char *s)
                 fputc(*s, f);
         }
         fputc('"', f);
+}
+
+static void ms(char *buf, size_t n, int64_t ns)
+{
+        snprintf(buf, n, "%.2f", (double)ns / 1e6);
+}
+
+/* The human table's second part: load, latency and memory per row. */
+static void write_latency_table(FILE *f, const struct bench_row *rows, int n)
+{
+        char name[64], a[32], b[32], c[32], d[32], e[32], g[32], h[32], k[32];
+
+        fprintf(f, "\n| model | test | load cold ms | load warm ms | ttft ms | itl p50 ms "
+                   "| itl p95 ms | itl p99 ms | peak RSS | KV |\n"
+                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (int i = 0; i < n; i++) {
+                const struct bench_row *r = &rows[i];
+                struct bench_stats st;
+                double *v = mu_xcalloc((size_t)r->n_itl + 1, sizeof(double));
+                for (int j = 0; j < r->n_itl; j++)
+                        v[j] = (double)r->itl_ns[j];
+                bench_stats_compute(&st, v, r->n_itl);
+                free(v);
+                bench_row_test_name(r, name, sizeof(name));
+                ms(a, sizeof(a), r->load_cold_ns);
+                if (!r->load_cold_dropped)
+                        snprintf(a + strlen(a), sizeof(a) - strlen(a), " (warm)");
+                ms(b, sizeof(b), r->load_warm_ns);
+                if (r->n_prompt)
+                        ms(c, sizeof(c), r->ttft_ns);
+                else
+                        snprintf(c, sizeof(c), "-");
+                if (st.n) {
+                        ms(d, sizeof(d), (int64_t)st.median);
+                        ms(e, sizeof(e), (int64_t)st.p95);
+                        ms(g, sizeof(g), (int64_t)st.p99);
+                } else {
+                        snprintf(d, sizeof(d), "-");
+                        snprintf(e, sizeof(e), "-");
+                        snprintf(g, sizeof(g), "-");
+                }
+                human_size(h, sizeof(h), (double)r->peak_rss_bytes);
+                human_size(k, sizeof(k), (double)r->kv_bytes);
+                fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                        r->model_ref ? r->model_ref : base_name(r->model_filename), name, a, b,
+                        c, d, e, g, h, k);
+        }
+        if (n && !rows[0].load_cold_dropped)
+                fprintf(f, "(warm: the page cache could not be dropped, so the cold load "
+                           "was not cold)\n");
 }
 
 int bench_write(FILE *f, enum bench_format fmt, const struct bench_row *rows, int n,
@@ -339,19 +406,31 @@ int bench_write(FILE *f, enum bench_format fmt, const struct bench_row *rows, in
                 break;
         case BENCH_FMT_MD:
         case BENCH_FMT_TABLE:
-                fprintf(f, "| model | size | params | backend | threads | ngl | test | t/s |\n"
-                           "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+        {
+                int gpu = 0;  /* device memory column only when something ran there */
+                for (int i = 0; i < n; i++)
+                        gpu |= rows[i].gpu_mem_bytes > 0;
+                fprintf(f, "| model | size | params | backend | threads | ngl |%s test | t/s |\n"
+                           "| --- | ---: | ---: | --- | ---: | ---: |%s ---: | ---: |\n",
+                        gpu ? " dev mem |" : "", gpu ? " ---: |" : "");
                 for (int i = 0; i < n; i++) {
                         const struct bench_row *r = &rows[i];
                         double sd, avg = row_avg_ts(r, &sd);
                         bench_row_test_name(r, name, sizeof(name));
                         human_size(size, sizeof(size), (double)r->model_size);
                         human_params(params, sizeof(params), (double)r->model_n_params);
-                        fprintf(f, "| %s | %s | %s | %s | %d | %d | %s | %.2f ± %.2f%s |\n",
+                        char dev[32] = "";
+                        if (gpu)
+                                snprintf(dev, sizeof(dev), " %.1f MiB |",
+                                         (double)r->gpu_mem_bytes / (1 << 20));
+                        fprintf(f, "| %s | %s | %s | %s | %d | %d |%s %s | %.2f ± %.2f%s |\n",
                                 r->model_type, size, params, sys->backends, r->n_threads,
-                                r->gpu_layers_offloaded, name, avg, sd,
+                                r->gpu_layers_offloaded, dev, name, avg, sd,
                                 r->incomplete ? " (incomplete)" : "");
                 }
+                if (fmt == BENCH_FMT_TABLE)
+                        write_latency_table(f, rows, n);
+        }
                 break;
         }
         return ferror(f) ? MU_EIO : 0;
@@ -359,30 +438,49 @@ int bench_write(FILE *f, enum bench_format fmt, const struct bench_row *rows, in
 
 /* ---- compare ------------------------------------------------------------ */
 
-static const char *base_name(const char *p)
-{
-        const char *s = strrchr(p, '/');
 
-        return s ? s + 1 : p;
+/* Read and parse an earlier result: a JSON array (of row objects). */
+static int load_old(const char *old_json, cJSON **out, struct mu_err *err)
+{
+        char *text = NULL;
+        size_t len;
+        cJSON *root;
+        int rc;
+
+        *out = NULL;
+        rc = mu_read_file(old_json, 256u << 20, &text, &len, err);
+        if (rc)
+                return rc;
+        root = cJSON_ParseWithLength(text, len);
+        free(text);
+        if (!root || !cJSON_IsArray(root)) {
+                cJSON_Delete(root);
+                return mu_fail(err, MU_EFORMAT, "'%s' is not a bench JSON array (write one "
+                               "with --output FILE)", old_json);
+        }
+        *out = root;
+        return 0;
+}
+
+int bench_compare_check(const char *old_json, struct mu_err *err)
+{
+        cJSON *root;
+        int rc = load_old(old_json, &root, err);
+
+        cJSON_Delete(root);
+        return rc;
 }
 
 int bench_compare(FILE *f, const char *old_json, const struct bench_row *rows, int n,
                   struct mu_err *err)
 {
-        char *text = NULL, name[64];
-        size_t len;
+        char name[64];
         cJSON *root, *it;
         int rc, matched = 0;
 
-        rc = mu_read_file(old_json, 256u << 20, &text, &len, err);
+        rc = load_old(old_json, &root, err);
         if (rc)
                 return rc;
-        root = cJSON_Parse(text);
-        free(text);
-        if (!root || !cJSON_IsArray(root)) {
-                cJSON_Delete(root);
-                return mu_fail(err, MU_EFORMAT, "'%s' is not a bench JSON array", old_json);
-        }
         fprintf(f, "\n| model | threads | test | old t/s | new t/s | ratio |\n"
                    "| --- | ---: | ---: | ---: | ---: | ---: |\n");
         for (int i = 0; i < n; i++) {

@@ -23,6 +23,7 @@ static const struct cmd {
         {"show", cmd_show, "Show information for a model or GGUF file"},
         {"run", cmd_run, "Run a model: one-shot prompt or interactive chat"},
         {"bench", cmd_bench, "Benchmark a model (prompt and generation speed)"},
+        {"devices", cmd_devices, "List Vulkan devices (GPU offload)"},
         {"pull", cmd_pull, "Pull a model from a registry"},
         {"list", cmd_list, "List local models"},
         {"ps", cmd_ps, "List models loaded by the server"},
@@ -30,6 +31,7 @@ static const struct cmd {
         {"rm", cmd_rm, "Remove one or more models"},
         {"import", cmd_import, "Import a model from an archive"},
         {"export", cmd_export, "Export a model to an archive"},
+        {"completion", cmd_completion, "Print a shell completion script (bash, zsh, fish)"},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -43,8 +45,8 @@ static void usage(FILE *f)
                    "Large language model runner with its own inference engine.\n\n"
                    "Commands:\n");
         for (size_t i = 0; i < N_CMDS; i++)
-                fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-        fprintf(f, "  %-8s %s\n", "help", "Help about any command");
+                fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
+        fprintf(f, "  %-11s %s\n", "help", "Help about any command");
         fprintf(f,
                 "\nFlags:\n"
                 "  -h, --help      show this help\n"

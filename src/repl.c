@@ -6,10 +6,16 @@
  * answer, which stays in the conversation.  Multi-line input goes between
  * """ and """; bracketed paste is readline's.  The conversation is a list of
  * messages re-rendered each turn; the runner reuses the KV cache of the
- * common prefix, so a turn costs only its new tokens.  When the context
- * fills, the oldest turns (after the system prompt) are dropped, and the
- * user is told. */
+ * common prefix, so a turn costs only its new tokens.  Before each answer
+ * the conversation is fitted into the context with room for the answer:
+ * the oldest turns go (system messages and the system prompt stay), and the
+ * user is told; when an answer itself fills the context the runner shifts
+ * it, keeping at least the system prompt's tokens, and the user is told.
+ * History: each line is appended to ~/.mullama/history as it is entered
+ * (not after /set nohistory; never with MULLAMA_NOHISTORY). */
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,8 @@
 
 #include "cli/cli.h"
 #include "mullama/fs.h"
+#include "mullama/gguf.h"
+#include "mullama/model_info.h"
 #include "mullama/modelfile.h"
 #include "mullama/runner.h"
 #include "mullama/spinner.h"
@@ -39,13 +47,15 @@ struct repl {
         int n_msgs;
         int verbose, wordwrap, format_json, history;
         char *history_path;
+        int wrote_history;
         /* readline callback state */
         char *line;
         int got_line, eof;
         struct mu_buf multi;        /* """ block being read */
         int in_multi;
-        /* word wrap state */
-        int col, width;
+        /* word wrap state: the cursor's column, the usable width, and the
+         * current word (already on screen, so it can be moved down whole) */
+        int col, width, word_cols;
         struct mu_buf word;
         struct mu_buf reply;        /* the answer being generated */
         struct mu_spinner spin;     /* while the prompt is processed */
@@ -121,21 +131,57 @@ static int term_width(void)
 
 /* ---- output with word wrap -------------------------------------------------- */
 
-static void flush_word(struct repl *re)
+static void word_reset(struct repl *re)
 {
-        if (!re->word.len)
-                return;
-        /* count UTF-8 code points, roughly the columns */
-        int w = 0;
-        for (size_t i = 0; i < re->word.len; i++)
-                w += ((unsigned char)re->word.data[i] & 0xc0) != 0x80;
-        if (re->col > 0 && re->col + w > re->width) {
-                fputc('\n', stdout);
-                re->col = 0;
-        }
-        fwrite(re->word.data, 1, re->word.len, stdout);
-        re->col += w;
+        re->word_cols = 0;
         mu_buf_reset(&re->word);
+}
+
+/* Print text, wrapping at word boundaries: characters go out as they come;
+ * when a word reaches the right edge it is erased and reprinted at the start
+ * of the next line (a word wider than the line is broken).  The last column
+ * is never used, so the cursor never sits in the terminal's pending-wrap
+ * state and moving back over the word is exact.  Columns are UTF-8 code
+ * points. */
+static void put_wrapped(struct repl *re, const char *text, size_t len)
+{
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)text[i];
+                if (c == '\n') {
+                        fputc('\n', stdout);
+                        re->col = 0;
+                        word_reset(re);
+                } else if (c == ' ' || c == '\t') {
+                        int next = c == '\t' ? (re->col / 8 + 1) * 8 : re->col + 1;
+                        word_reset(re);
+                        if (next > re->width) {
+                                fputc('\n', stdout);
+                                re->col = 0;
+                        } else {
+                                fputc(c, stdout);
+                                re->col = next;
+                        }
+                } else {
+                        int lead = (c & 0xc0) != 0x80;
+                        if (lead && re->col + 1 > re->width) {
+                                if (re->word_cols > 0 && re->word_cols < re->width) {
+                                        printf("\033[%dD\033[K\n", re->word_cols);
+                                        fwrite(re->word.data, 1, re->word.len, stdout);
+                                        re->col = re->word_cols;
+                                } else {
+                                        fputc('\n', stdout);
+                                        re->col = 0;
+                                        word_reset(re);
+                                }
+                        }
+                        fputc(c, stdout);
+                        mu_buf_addc(&re->word, (char)c);
+                        if (lead) {
+                                re->col++;
+                                re->word_cols++;
+                        }
+                }
+        }
 }
 
 static int on_piece(void *ud, const char *text, size_t len)
@@ -144,34 +190,12 @@ static int on_piece(void *ud, const char *text, size_t len)
 
         mu_spinner_stop(&re->spin);
         mu_buf_add(&re->reply, text, len);
-        if (!re->wordwrap) {
+        if (re->wordwrap) {
+                put_wrapped(re, text, len);
+        } else {
                 fwrite(text, 1, len, stdout);
                 if (len)
                         re->col = text[len - 1] == '\n' ? 0 : re->col + 1;
-                fflush(stdout);
-                return 0;
-        }
-        for (size_t i = 0; i < len; i++) {
-                char c = text[i];
-                if (c == '\n') {
-                        flush_word(re);
-                        fputc('\n', stdout);
-                        re->col = 0;
-                } else if (c == ' ') {
-                        flush_word(re);
-                        if (re->col > 0 && re->col + 1 <= re->width) {
-                                fputc(' ', stdout);
-                                re->col++;
-                        }
-                } else {
-                        mu_buf_addc(&re->word, c);
-                }
-        }
-        /* show partial words as they come unless they might need wrapping */
-        if (re->word.len && re->col + (int)re->word.len < re->width - 1) {
-                fwrite(re->word.data, 1, re->word.len, stdout);
-                re->col += (int)re->word.len;
-                mu_buf_reset(&re->word);
         }
         fflush(stdout);
         return 0;
@@ -254,44 +278,156 @@ fail:
         return rc;
 }
 
-/* Generate the assistant's reply to the conversation so far; on a full
- * context drop the oldest turns (keeping a system message) and retry. */
+/* Drop the oldest turn: the first non-system message and what follows it
+ * up to the next user message (system messages stay, and so does the last
+ * message).  Returns the number of messages dropped. */
+static int drop_oldest_turn(struct repl *re)
+{
+        int i = 0, n = 0;
+
+        while (i < re->n_msgs && !strcmp(re->msgs[i].role, "system"))
+                i++;
+        if (i >= re->n_msgs - 1)
+                return 0;
+        drop_msgs(re, i, 1);
+        n++;
+        while (i < re->n_msgs - 1 && strcmp(re->msgs[i].role, "user")) {
+                if (!strcmp(re->msgs[i].role, "system")) {
+                        i++;
+                        continue;
+                }
+                drop_msgs(re, i, 1);
+                n++;
+        }
+        return n;
+}
+
+static int count_tokens(struct repl *re, const char *text, int32_t **toks, int *n,
+                        struct mu_err *err)
+{
+        free(*toks);
+        *toks = NULL;
+        return runner_tokenize(re->r, text, toks, n, err);
+}
+
+/* Tokens the system prompt takes at the start of every rendered prompt: the
+ * common prefix of two one-message conversations.  Context shifts while
+ * generating keep at least these. */
+static int system_tokens(struct repl *re)
+{
+        struct chat_msg m[64];
+        char *pa = NULL, *pb = NULL;
+        int32_t *ta = NULL, *tb = NULL;
+        int na = 0, nb = 0, n = 0, common = 0;
+        struct mu_err err = {0};
+
+        while (n < re->n_msgs && n < 63 && !strcmp(re->msgs[n].role, "system")) {
+                m[n] = re->msgs[n];
+                n++;
+        }
+        if (!re->system && !n)
+                return 0;
+        m[n].role = "user";
+        m[n].content = "a";
+        if (!runner_render(re->r, re->sm ? re->sm->tmpl : NULL, re->system, m, n + 1, 0, &pa,
+                           &err)) {
+                m[n].content = "b";
+                if (!runner_render(re->r, re->sm ? re->sm->tmpl : NULL, re->system, m, n + 1,
+                                   0, &pb, &err) &&
+                    !runner_tokenize(re->r, pa, &ta, &na, &err) &&
+                    !runner_tokenize(re->r, pb, &tb, &nb, &err))
+                        while (common < na && common < nb && ta[common] == tb[common])
+                                common++;
+        }
+        free(pa);
+        free(pb);
+        free(ta);
+        free(tb);
+        return common;
+}
+
+static void say_dropped(int n)
+{
+        fflush(stdout);
+        fprintf(stderr, "(context full: dropped the oldest %d message%s; system prompt "
+                        "kept)\n", n, n == 1 ? "" : "s");
+}
+
+/* Render the conversation so that it fits the context with room for an
+ * answer (num_predict, at most half the context; a quarter when unlimited),
+ * dropping the oldest turns, and saying so.  *prompt: the rendered text. */
+static int render_fitting(struct repl *re, char **prompt, struct mu_err *err)
+{
+        int32_t *toks = NULL;
+        int rc, n_ctx, room, n = 0, dropped = 0;
+
+        rc = runner_configure(re->r, &re->o, err);
+        if (rc)
+                return rc;
+        n_ctx = runner_n_ctx(re->r);
+        room = re->o.num_predict >= 0 && re->o.num_predict < n_ctx / 2 ? re->o.num_predict
+                                                                        : n_ctx / 4;
+        for (;;) {
+                rc = runner_render(re->r, re->sm ? re->sm->tmpl : NULL, re->system, re->msgs,
+                                   re->n_msgs, 0, prompt, err);
+                if (rc || (rc = count_tokens(re, *prompt, &toks, &n, err)))
+                        break;
+                if (n + room <= n_ctx)
+                        break;
+                int d = drop_oldest_turn(re);
+                if (!d)
+                        break;  /* the last message alone: runner_generate decides */
+                dropped += d;
+                free(*prompt);
+                *prompt = NULL;
+        }
+        free(toks);
+        if (dropped)
+                say_dropped(dropped);
+        return rc;
+}
+
+/* Generate the assistant's reply to the conversation so far. */
 static int answer(struct repl *re, struct mu_err *err)
 {
         struct runner_stats st;
+        struct runner_options o;
         char *prompt = NULL;
         int rc;
 
         for (;;) {
-                rc = runner_render(re->r, re->sm ? re->sm->tmpl : NULL, re->system, re->msgs,
-                                   re->n_msgs, 0, &prompt, err);
-                if (rc)
+                rc = render_fitting(re, &prompt, err);
+                if (rc) {
+                        free(prompt);
                         return rc;
+                }
                 re->col = 0;
-                re->width = term_width();
-                mu_buf_reset(&re->word);
+                re->width = term_width() - 1;
+                if (re->width < 10)
+                        re->width = 10;
+                word_reset(re);
                 mu_buf_reset(&re->reply);
                 mu_interrupted = 0;
+                runner_options_copy(&o, &re->o);
+                int keep = system_tokens(re);
+                if (keep > o.num_keep)
+                        o.num_keep = keep;
+                MU_LOG_DEBUG("context shifts keep the first %d tokens", o.num_keep);
                 mu_spinner_start(&re->spin, "");
-                rc = runner_generate(re->r, prompt, &re->o, re->format_json, &mu_interrupted,
+                rc = runner_generate(re->r, prompt, &o, re->format_json, &mu_interrupted,
                                      on_piece, re, &st, err);
                 mu_spinner_stop(&re->spin);
+                runner_options_release(&o);
                 free(prompt);
                 prompt = NULL;
                 if (rc != MU_ERANGE)
                         break;
-                /* the conversation no longer fits: drop the oldest turn */
-                int first = re->n_msgs > 0 && !strcmp(re->msgs[0].role, "system") ? 1 : 0;
-                if (re->n_msgs - first <= 1)
+                /* still too long (the answer's room was a guess): drop more */
+                int d = drop_oldest_turn(re);
+                if (!d)
                         return rc;
-                int n = 1;
-                while (first + n < re->n_msgs - 1 && strcmp(re->msgs[first + n].role, "user"))
-                        n++;
-                drop_msgs(re, first, n);
-                fprintf(stderr, "(context full: dropped the oldest %d message%s)\n", n,
-                        n == 1 ? "" : "s");
+                say_dropped(d);
         }
-        flush_word(re);
         if (rc)
                 return rc;
         /* the answer, partial when interrupted, stays in the conversation */
@@ -300,6 +436,9 @@ static int answer(struct repl *re, struct mu_err *err)
                 fputc('\n', stdout);
         fputc('\n', stdout);
         fflush(stdout);
+        if (st.ctx_shifted)
+                fprintf(stderr, "(context full: dropped %d old tokens to go on; system "
+                                "prompt kept)\n", st.ctx_shifted);
         if (re->verbose)
                 runner_stats_print(stderr, &st);
         return 0;
@@ -336,13 +475,71 @@ static void help_set(void)
                "  /set quiet             Disable LLM stats\n\n");
 }
 
+/* Ollama's /show info: the model's facts, then its parameters and system. */
+static void show_info(struct repl *re)
+{
+        struct gguf *g = NULL;
+        struct model_info mi;
+        struct mu_err err = {0};
+        char params[32];
+
+        if (gguf_open(&g, re->path, &err)) {
+                printf("error: %s\n", err.msg);
+                return;
+        }
+        model_info_get(&mi, g);
+        model_info_human_count(mi.n_params, params, sizeof(params));
+        printf("  Model\n    %-20s%s\n    %-20s%s\n    %-20s%lld\n    %-20s%lld\n"
+               "    %-20s%s\n\n",
+               "architecture", mi.arch ? mi.arch : runner_arch(re->r), "parameters", params,
+               "context length", (long long)mi.ctx_len, "embedding length",
+               (long long)mi.embd_len, "quantization", mi.quant ? mi.quant : "unknown");
+        if (re->system)
+                printf("  System\n    %s\n\n", re->system);
+        if (re->sm && re->sm->n_licenses)
+                printf("  License\n    %.*s\n\n", (int)strcspn(re->sm->licenses[0], "\n"),
+                       re->sm->licenses[0]);
+        model_info_release(&mi);
+        gguf_close(g);
+}
+
+static void show_parameters(struct repl *re)
+{
+        const struct runner_options *o = &re->o;
+        cJSON *p = re->sm && re->sm->params_json ? cJSON_Parse(re->sm->params_json) : NULL;
+        cJSON *it;
+
+        printf("Model defined parameters:\n");
+        if (!p || !cJSON_GetArraySize(p))
+                printf("  (none)\n");
+        cJSON_ArrayForEach(it, p)
+        {
+                char *v = cJSON_PrintUnformatted(it);
+                printf("  %-20s %s\n", it->string, v);
+                cJSON_free(v);
+        }
+        cJSON_Delete(p);
+        printf("\nIn effect:\n"
+               "  %-20s %d\n  %-20s %d\n  %-20s %d\n  %-20s %g\n  %-20s %d\n"
+               "  %-20s %g\n  %-20s %g\n  %-20s %g\n  %-20s %g\n  %-20s %d\n"
+               "  %-20s %g\n  %-20s %g\n  %-20s %lld\n",
+               "num_ctx", o->num_ctx ? o->num_ctx : runner_n_ctx(re->r), "num_predict", o->num_predict, "num_keep",
+               o->num_keep, "temperature", o->temperature, "top_k", o->top_k, "top_p",
+               o->top_p, "min_p", o->min_p, "typical_p", o->typical_p, "repeat_penalty",
+               o->repeat_penalty, "repeat_last_n", o->repeat_last_n, "presence_penalty",
+               o->presence_penalty, "frequency_penalty", o->frequency_penalty, "seed",
+               (long long)o->seed);
+        for (int i = 0; i < o->n_stop; i++)
+                printf("  %-20s \"%s\"\n", "stop", o->stop[i]);
+        printf("\n");
+}
+
 static void show(struct repl *re, const char *what)
 {
         const struct store_model *sm = re->sm;
 
         if (!strcmp(what, "info")) {
-                printf("  Model\n    %-20s%s\n    %-20s%d\n\n", "architecture",
-                       runner_arch(re->r), "context length", runner_n_ctx(re->r));
+                show_info(re);
         } else if (!strcmp(what, "license")) {
                 if (sm && sm->n_licenses)
                         for (int i = 0; i < sm->n_licenses; i++)
@@ -356,11 +553,7 @@ static void show(struct repl *re, const char *what)
                 const char *t = sm && sm->tmpl ? sm->tmpl : runner_chat_template(re->r);
                 printf("%s\n", t ? t : "No prompt template was specified for this model.");
         } else if (!strcmp(what, "parameters")) {
-                printf("%-20s%s\n", "Model defined parameters:",
-                       sm && sm->params_json ? sm->params_json : "none");
-                printf("User defined parameters:\n  temperature %g\n  top_k %d\n  top_p %g\n"
-                       "  num_ctx %d\n  seed %lld\n", re->o.temperature, re->o.top_k,
-                       re->o.top_p, runner_n_ctx(re->r), (long long)re->o.seed);
+                show_parameters(re);
         } else if (!strcmp(what, "modelfile")) {
                 printf("# Modelfile generated by \"mullama show\"\nFROM %s\n", re->path);
                 if (sm && sm->tmpl)
@@ -502,8 +695,36 @@ static int command(struct repl *re, char *line)
         return 0;
 }
 
+#define HISTORY_MAX 1000
+
+/* Add a line to the history and append it to ~/.mullama/history at once
+ * (so lines typed before /set nohistory are kept, lines typed after it are
+ * neither recalled nor saved, and a crash loses nothing). */
+static void remember(struct repl *re, const char *line)
+{
+        /* the history file holds one entry a line: a multi-line message is
+         * kept as one line */
+        char *one = mu_xstrdup(line);
+        for (char *p = one; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        add_history(one);
+        free(one);
+        if (!re->wrote_history) {
+                char *dir = mu_xasprintf("%s/.mullama", mu_home_dir());
+                mu_mkdir_p(dir, NULL);
+                free(dir);
+                int fd = open(re->history_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+                if (fd >= 0)
+                        close(fd);
+        }
+        if (append_history(1, re->history_path) == 0)
+                re->wrote_history = 1;
+}
+
 int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
-              struct store_model *sm, struct runner_options *o, int verbose)
+              struct store_model *sm, struct runner_options *o, int verbose,
+              const char *system, int format_json, int wordwrap)
 {
         struct repl re = {0};
         struct sigaction sa, old;
@@ -515,7 +736,8 @@ int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
         (void)sm;
         re.cfg = cfg;
         re.verbose = verbose;
-        re.wordwrap = 1;
+        re.wordwrap = wordwrap;
+        re.format_json = format_json;
         re.history = !(nohist && *nohist && strcmp(nohist, "0"));
         rc = load_model(&re, ref, &err);
         if (rc) {
@@ -525,13 +747,13 @@ int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
         /* command-line options win over the model's */
         runner_options_release(&re.o);
         runner_options_copy(&re.o, o);
-        re.history_path = mu_xasprintf("%s/.mullama/history", mu_home_dir());
-        if (re.history) {
-                char *dir = mu_xasprintf("%s/.mullama", mu_home_dir());
-                mu_mkdir_p(dir, NULL);
-                free(dir);
-                read_history(re.history_path);
+        if (system) {
+                free(re.system);
+                re.system = mu_xstrdup(system);
         }
+        re.history_path = mu_xasprintf("%s/.mullama/history", mu_home_dir());
+        if (re.history)
+                read_history(re.history_path);
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_sigint;
         sigemptyset(&sa.sa_mask);
@@ -581,7 +803,7 @@ int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
                         continue;
                 }
                 if (re.history)
-                        add_history(line);
+                        remember(&re, line);
                 if (line[0] == '/') {
                         int quit = command(&re, line);
                         free(line);
@@ -597,8 +819,8 @@ int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
                         rc = 0;
                 }
         }
-        if (re.history)
-                write_history(re.history_path);
+        if (re.wrote_history)
+                history_truncate_file(re.history_path, HISTORY_MAX);
         sigaction(SIGINT, &old, NULL);
         runner_close(re.r);
         runner_options_release(&re.o);

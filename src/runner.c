@@ -26,6 +26,7 @@ struct runner {
         char **pieces;         /* token bytes, built on first JSON-mode use */
         size_t *piece_len;
         int64_t load_ns;
+        int shared;            /* model and tokenizer borrowed from another runner */
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -215,6 +216,12 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
         int rc;
 
         *out = NULL;
+        /* num_gpu: -1 (default) offloads everything only when a device was
+         * chosen with MULLAMA_VULKAN_DEVICE; otherwise no Vulkan instance is
+         * even created.  An explicit count (999: all) looks for a GPU. */
+        mp.n_gpu_layers = o->num_gpu;
+        if (o->num_gpu < 0)
+                mp.n_gpu_layers = getenv("MULLAMA_VULKAN_DEVICE") ? -1 : 0;
         if (show_progress)
                 mu_spinner_start(&sp, "loading model");
         rc = model_load(&r->model, model_path, &mp, err);
@@ -246,13 +253,49 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
         return 0;
 }
 
+int runner_open_shared(struct runner **out, struct runner *base,
+                       const struct runner_options *o, struct mu_err *err)
+{
+        struct runner *r = mu_xcalloc(1, sizeof(*r));
+        int rc;
+
+        *out = NULL;
+        r->model = base->model;
+        r->tok = base->tok;
+        r->shared = 1;
+        r->n_vocab = base->n_vocab;
+        r->load_ns = base->load_ns;
+        session_params_from(&r->sp, o);
+        rc = session_create(&r->sess, r->model, &r->sp, err);
+        if (rc) {
+                runner_close(r);
+                return rc;
+        }
+        r->cache = mu_xcalloc((size_t)session_n_ctx(r->sess) + 1, sizeof(int32_t));
+        *out = r;
+        return 0;
+}
+
+uint64_t runner_memory_bytes(const struct runner *r)
+{
+        uint64_t total = model_estimate_memory(r->model, session_n_ctx(r->sess),
+                                               r->sp.kv_type, r->sp.n_batch);
+
+        /* a shared runner adds only its session (KV cache and scratch) */
+        return r->shared ? total - model_size_bytes(r->model) : total;
+}
+
+uint64_t runner_weights_bytes(const struct runner *r) { return model_size_bytes(r->model); }
+
 void runner_close(struct runner *r)
 {
         if (!r)
                 return;
         session_free(r->sess);
-        tokenizer_free(r->tok);
-        model_free(r->model);
+        if (!r->shared) {
+                tokenizer_free(r->tok);
+                model_free(r->model);
+        }
         if (r->pieces)
                 for (int i = 0; i < r->n_vocab; i++)
                         free(r->pieces[i]);
@@ -289,6 +332,16 @@ int runner_n_ctx(const struct runner *r) { return session_n_ctx(r->sess); }
 const char *runner_chat_template(const struct runner *r)
 {
         return gguf_get_str(model_gguf(r->model), "tokenizer.chat_template");
+}
+
+int runner_tokenize(struct runner *r, const char *text, int32_t **out, int *n,
+                    struct mu_err *err)
+{
+        size_t nt = 0;
+        int rc = tokenizer_encode(r->tok, text, strlen(text), 1, 1, out, &nt, err);
+
+        *n = rc ? 0 : (int)nt;
+        return rc;
 }
 
 void runner_reset(struct runner *r)
@@ -559,6 +612,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 if (format_json && json_prefix_done(&jf.state))
                         break;
                 if (r->n_cache + 1 >= n_ctx) {
+                        int before = r->n_cache;
                         if (!o->shift || (rc = shift_context(r, o->num_keep, err))) {
                                 if (rc == MU_ERANGE || !o->shift) {
                                         rc = 0;
@@ -566,6 +620,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                                 }
                                 break;
                         }
+                        st->ctx_shifted += before - r->n_cache;
                 }
                 rc = session_eval(r->sess, &id, 1, err);
                 if (rc) {
@@ -599,6 +654,47 @@ out:
         mu_buf_release(&piece);
         mu_buf_release(&safe);
         free(toks);
+        return rc;
+}
+
+int runner_n_embd(const struct runner *r) { return model_n_embd(r->model); }
+
+int runner_embed(struct runner *r, const char *text, const struct runner_options *o,
+                 int truncate, float *out, int *n_tokens, volatile int *cancel,
+                 struct mu_err *err)
+{
+        int32_t *toks = NULL;
+        size_t n = 0;
+        int rc, n_ctx;
+
+        *n_tokens = 0;
+        rc = runner_configure(r, o, err);
+        if (rc)
+                return rc;
+        n_ctx = session_n_ctx(r->sess);
+        rc = tokenizer_encode(r->tok, text, strlen(text), 1, 0, &toks, &n, err);
+        if (rc)
+                return rc;
+        if (n == 0) {
+                free(toks);
+                return mu_fail(err, MU_EINVAL, "empty input");
+        }
+        if ((int)n > n_ctx) {
+                if (!truncate) {
+                        free(toks);
+                        return mu_fail(err, MU_ERANGE, "input of %zu tokens exceeds the "
+                                       "context length of %d", n, n_ctx);
+                }
+                n = (size_t)n_ctx;
+        }
+        r->n_cache = 0;
+        session_set_cancel(r->sess, cancel);
+        rc = session_embed(r->sess, toks, (int)n, out, err);
+        session_set_cancel(r->sess, NULL);
+        runner_reset(r);
+        free(toks);
+        if (!rc)
+                *n_tokens = (int)n;
         return rc;
 }
 

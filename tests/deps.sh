@@ -3,10 +3,12 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 pkgs="build-essential pkg-config git clang libclang-rt-14-dev
+python3-venv
 libssl-dev libpcre2-dev libcjson-dev libcurl4-openssl-dev libarchive-dev
 libreadline-dev libmicrohttpd-dev zlib1g-dev libopenblas-dev
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
-python3 python3-pip python3-numpy tmux groff-base curl ca-certificates"
+python3 python3-pip python3-numpy tmux groff-base curl ca-certificates zstd
+zsh fish man-db"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

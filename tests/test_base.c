@@ -117,6 +117,40 @@ TEST(pool_matches_serial_sum_with_barrier)
         CHECK(mu_cpu_physical_cores() <= mu_cpu_logical_cores());
 }
 
+/* Jobs separated by pauses longer than the pool's spin time: the workers
+ * go to sleep (futex) between them and must wake for every job; barriers
+ * in the same job sleep too when a thread is late. */
+static void late_task(void *arg, int ith, int nth)
+{
+        struct sum_job *j = arg;
+
+        if (ith == nth - 1)
+                usleep(300); /* longer than the spin: the others sleep at the barrier */
+        j->part[ith] = ith + 1;
+        mu_pool_barrier(j->pool);
+        long long t = 0;
+        for (int k = 0; k < nth; k++)
+                t += j->part[k];
+        j->total_after_barrier[ith] = t;
+}
+
+TEST(pool_wakes_sleeping_workers)
+{
+        for (int nt = 2; nt <= 3; nt++) {
+                struct sum_job j = {.n = 0};
+                j.pool = mu_pool_create(nt);
+                for (int rep = 0; rep < 40; rep++) {
+                        memset(j.total_after_barrier, 0, sizeof(j.total_after_barrier));
+                        mu_pool_run(j.pool, late_task, &j);
+                        for (int k = 0; k < nt; k++)
+                                CHECK_EQ_INT(j.total_after_barrier[k], nt * (nt + 1) / 2);
+                        if (rep % 4 == 0)
+                                usleep(2000); /* workers fall asleep between jobs */
+                }
+                mu_pool_free(j.pool);
+        }
+}
+
 TEST(fs_atomic_write_and_mkdir)
 {
         char *dir = test_tmpdir(), *sub, *path, *data = NULL;

@@ -365,6 +365,125 @@ TEST(quant_simd_tables_match_scalar)
         CHECK(ran > 0);
 }
 
+/* Every table's gemv (several rows against one activation row) against the
+ * scalar vec_dot of each row; a row's bits must not depend on how many rows
+ * the call had or where the row sat in it (thread splits rely on that). */
+TEST(quant_gemv_matches_scalar)
+{
+        const char *const *avail = cpu_kernels_available();
+        const char *orig = cpu_kernels_get()->name;
+        static const int nrs[] = {1, 2, 3, 4, 5, 7, 9, 13};
+        int ran = 0;
+
+        for (int a = 0; avail[a]; a++) {
+                CHECK_EQ_INT(cpu_kernels_force(avail[a]), 0);
+                const struct cpu_kernels *k = cpu_kernels_get();
+                for (int i = 0; i < N_TYPES; i++) {
+                        int t = types[i].type, vt = cpu_kernels_scalar.q[t].vec_dot_type;
+                        if (!k->q[t].gemv)
+                                continue;
+                        int bs = mu_type_info(t)->blck_size < 32 ? 32 : mu_type_info(t)->blck_size;
+                        int lens[] = {bs, 3 * bs, 2048 + bs};
+                        for (int li = 0; li < 3; li++) {
+                                int n = lens[li], nrmax = 13;
+                                size_t rs = mu_row_size(t, n);
+                                char *wq = calloc((size_t)nrmax, rs);
+                                float *w = malloc((size_t)n * nrmax * sizeof(float));
+                                float *src = malloc((size_t)n * sizeof(float));
+                                void *xq = calloc(1, mu_row_size(vt, n));
+                                float want[13], mag[13], got[13], one;
+                                rng_seed(900 + (uint64_t)(t * 5 + li));
+                                fill_normal(w, (int64_t)n * nrmax, 0.05f);
+                                for (int r = 0; r < nrmax; r++)
+                                        cpu_kernels_scalar.q[t].from_float(w + (size_t)r * n, wq + r * rs, n);
+                                fill_normal(src, n, 1.0f);
+                                cpu_kernels_scalar.q[vt].from_float(src, xq, n);
+                                for (int r = 0; r < nrmax; r++) {
+                                        cpu_kernels_scalar.q[t].vec_dot(n, &want[r], wq + r * rs, xq);
+                                        cpu_kernels_scalar.q[t].to_float(wq + r * rs, w, n);
+                                        if (vt != MU_TYPE_F32)
+                                                cpu_kernels_scalar.q[vt].to_float(xq, src, n);
+                                        mag[r] = 0;
+                                        for (int j = 0; j < n; j++)
+                                                mag[r] += fabsf(w[j] * src[j]);
+                                }
+                                for (int ni = 0; ni < 8; ni++) {
+                                        int nr = nrs[ni];
+                                        k->q[t].gemv(n, nr, got, wq, rs, xq);
+                                        for (int r = 0; r < nr; r++) {
+                                                double tol = (vt == MU_TYPE_Q8_1 ? 2e-3 : 1e-5) * mag[r] + 1e-30;
+                                                CHECK_MSG(fabs(got[r] - want[r]) <= tol,
+                                                          "%s %s n=%d nr=%d row %d: gemv %.9g vs scalar %.9g",
+                                                          avail[a], mu_type_name(t), n, nr, r, got[r], want[r]);
+                                                k->q[t].gemv(n, 1, &one, wq + r * rs, rs, xq);
+                                                CHECK_MSG(!memcmp(&one, &got[r], sizeof(float)),
+                                                          "%s %s n=%d nr=%d row %d: depends on nr", avail[a],
+                                                          mu_type_name(t), n, nr, r);
+                                        }
+                                }
+                                ran++;
+                                free(wq);
+                                free(w);
+                                free(src);
+                                free(xq);
+                        }
+                }
+        }
+        cpu_kernels_force(orig);
+        if (!avail[1])
+                TEST_SKIP("no SIMD table runs on this CPU");
+        CHECK(ran > 0);
+}
+
+/* matmul_multi() (several weights, one input) gives the bits of one
+ * matmul() per weight, for one token and for a batch, on 1 and 2 threads. */
+TEST(quant_matmul_multi_matches_matmul)
+{
+        static const int types3[] = {MU_TYPE_Q4_K, MU_TYPE_Q6_K, MU_TYPE_Q8_0};
+        const int ne0 = 512, ne1[3] = {96, 33, 64};
+        struct mu_pool *pool2 = mu_pool_create(2);
+        struct matmul_ws *ws = matmul_ws_create();
+        struct mu_tensor w[3];
+        const struct mu_tensor *wp[3];
+        float *y[3], *yr[3], *x = malloc(3 * ne0 * sizeof(float)), *src = malloc(ne0 * 96 * sizeof(float));
+
+        rng_seed(77);
+        fill_normal(x, 3 * ne0, 1.0f);
+        for (int i = 0; i < 3; i++) {
+                size_t rs = mu_row_size(types3[i], ne0);
+                char *wq = malloc(rs * (size_t)ne1[i]);
+                fill_normal(src, (int64_t)ne0 * ne1[i], 0.05f);
+                for (int r = 0; r < ne1[i]; r++)
+                        quant_quantize_row(types3[i], src + (size_t)r * ne0, wq + r * rs, ne0);
+                w[i] = (struct mu_tensor){.name = "w", .type = types3[i], .n_dims = 2,
+                                          .ne = {ne0, ne1[i], 1, 1}, .data = wq, .size = rs * (size_t)ne1[i]};
+                wp[i] = &w[i];
+                y[i] = malloc(3 * (size_t)ne1[i] * sizeof(float));
+                yr[i] = malloc(3 * (size_t)ne1[i] * sizeof(float));
+        }
+        for (int nt = 1; nt <= 3; nt += 2) {
+                for (int p = 0; p < 2; p++) {
+                        struct mu_pool *pool = p ? pool2 : NULL;
+                        for (int i = 0; i < 3; i++)
+                                matmul(NULL, ws, &w[i], x, nt, yr[i]);
+                        matmul_multi(pool, ws, 3, wp, x, nt, y);
+                        for (int i = 0; i < 3; i++)
+                                CHECK_MSG(!memcmp(y[i], yr[i], (size_t)nt * ne1[i] * sizeof(float)),
+                                          "%s n_tok=%d threads=%d: differs from matmul", mu_type_name(types3[i]),
+                                          nt, p + 1);
+                }
+        }
+        for (int i = 0; i < 3; i++) {
+                free((void *)w[i].data);
+                free(y[i]);
+                free(yr[i]);
+        }
+        free(x);
+        free(src);
+        matmul_ws_free(ws);
+        mu_pool_free(pool2);
+}
+
 /* ---- matmul ---------------------------------------------------------------- */
 
 /* matmul() on every table and type against a float64 product of the

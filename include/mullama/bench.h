@@ -2,8 +2,9 @@
  * `mullama bench` prints as a table or writes as JSON / JSONL / CSV /
  * Markdown.  The JSON keeps llama-bench's field names where they exist and
  * adds ours; BENCH_SCHEMA_VERSION changes whenever a field changes meaning or
- * goes away (adding fields does not bump it).  Documented in man/mullama.1
- * and README.md ("Benchmark JSON").
+ * goes away (adding fields does not bump it).  Documented in README.md
+ * ("Benchmark JSON"); tests/data/bench/schema.json is its machine-readable
+ * form.
  *
  * This module does no timing and knows nothing of the engine: cli/bench.c
  * measures and fills struct bench_row; bench.c formats and compares. */
@@ -28,6 +29,7 @@ void bench_stats_compute(struct bench_stats *st, const double *v, int n);
 struct bench_row {
         /* model */
         char *model_filename, *model_type, *arch, *quant, *model_digest;
+        char *model_ref;         /* the model as given: store name or path */
         uint64_t model_size, model_n_params;
         /* config */
         int n_threads, n_gpu_layers, gpu_layers_offloaded, n_batch, n_ubatch;
@@ -43,7 +45,11 @@ struct bench_row {
         int n_itl;
         int64_t load_cold_ns, load_warm_ns;
         int load_cold_dropped;   /* 1: page cache dropped for the cold load */
+        double load_cold_resident; /* fraction of the file's pages in the page
+                                    * cache just before the cold load */
         uint64_t peak_rss_bytes, kv_bytes;
+        uint64_t gpu_mem_bytes;  /* Vulkan device memory in use (0: none) */
+        char *gpu_name;          /* the device (NULL: CPU only) */
         char test_time[32];      /* RFC 3339 UTC */
         int incomplete;          /* interrupted before all runs finished */
 };
@@ -75,6 +81,10 @@ int bench_format_parse(const char *s);  /* -1 if unknown */
 /* Write rows in a format.  The human table and md print header + rows. */
 int bench_write(FILE *f, enum bench_format fmt, const struct bench_row *rows,
                 int n, const struct bench_system *sys);
+
+/* Check before any work that old_json is a readable bench JSON array.
+ * Returns 0, or MU_E* with err. */
+int bench_compare_check(const char *old_json, struct mu_err *err);
 
 /* Compare rows with an earlier JSON result file: print, per test present in
  * both (matched on model file name, test name and threads), old t/s, new t/s

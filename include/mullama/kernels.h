@@ -34,12 +34,21 @@ typedef void (*quant_vec_dot_fn)(int n, float *s, const void *x, const void *y);
 typedef void (*quant_vec_dot4_fn)(int n, float *s, size_t s_stride, const void *x, const void *y,
                                   size_t y_stride);
 
+/* Optional: nr consecutive weight rows (x_stride bytes apart) against one
+ * activation row: s[r] = (x + r * x_stride) . y for r < nr.  Token
+ * generation: each activation block is loaded once for several rows.  A row's
+ * result must not depend on nr or on its place in the call (1 and 2 threads
+ * give the same bits). */
+typedef void (*quant_gemv_fn)(int n, int nr, float *s, const void *x, size_t x_stride,
+                              const void *y);
+
 struct quant_fns {
         quant_to_float_fn to_float;
         quant_from_float_fn from_float;
         quant_vec_dot_fn vec_dot;
         int vec_dot_type;  /* type y must be in for vec_dot */
         quant_vec_dot4_fn vec_dot4;  /* may be NULL (matmul loops vec_dot) */
+        quant_gemv_fn gemv;          /* may be NULL (matmul loops vec_dot) */
 };
 
 struct cpu_kernels {
@@ -82,6 +91,14 @@ void matmul_ws_free(struct matmul_ws *ws);
  * The type of w must be quant_supported().  Runs on pool (NULL: 1 thread). */
 void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *w,
             const float *x, int n_tok, float *y);
+/* y[i] = w[i] x for nw weights with the same ne[0] sharing one input (Q/K/V,
+ * gate/up).  For one token: x is quantized once per vec_dot type and all
+ * rows run in one pool job (gemv.c); for more, one matmul() per weight. */
+void matmul_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct mu_tensor *const *w,
+                  const float *x, int n_tok, float *const *y);
+/* matmul() for n_tok == 1 (what matmul_multi() and matmul() call). */
+void matmul_vec(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct mu_tensor *const *w,
+                const float *x, float *const *y);
 
 /* ---- half precision ---------------------------------------------------- */
 

@@ -38,7 +38,9 @@ struct session;
 /* ---- model -------------------------------------------------------------- */
 
 struct model_params {
-        int n_gpu_layers;  /* layers to offload (0: CPU only; ignored for now) */
+        int n_gpu_layers;  /* blocks to offload to a Vulkan device: the last n;
+                            * >= n_layer or < 0: all of them and the output
+                            * layer; 0: CPU only (no Vulkan instance) */
         int use_mmap;      /* 1 (default): weights stay in the file's mmap */
 };
 
@@ -85,6 +87,13 @@ int model_n_embd(const struct model *m);
 int model_layer_is_swa(const struct model *m, int il);
 uint64_t model_size_bytes(const struct model *m);  /* bytes of tensor data */
 uint64_t model_n_params(const struct model *m);    /* elements over all tensors */
+/* Offload actually done (what fit): blocks, the output layer (0/1), device
+ * memory allocated (weights, and KV/scratch of live sessions), device name
+ * (NULL when nothing is offloaded). */
+int model_gpu_layers(const struct model *m);
+int model_gpu_output(const struct model *m);
+uint64_t model_gpu_mem(const struct model *m);
+const char *model_gpu_name(const struct model *m);
 
 /* Bytes a session would use: weights + KV cache (n_ctx positions in kv_type)
  * + scratch for n_batch tokens.  For callers to print before loading. */
@@ -126,5 +135,11 @@ int session_shift(struct session *s, int n_keep, int n_discard);
 
 /* A flag checked between layers; NULL disables.  Borrowed. */
 void session_set_cancel(struct session *s, volatile int *flag);
+
+/* Embedding of tokens[0..n): final hidden states after the output norm,
+ * mean-pooled and L2-normalized, into out[n_embd].  Clears the KV cache
+ * first (embed.c). */
+int session_embed(struct session *s, const int32_t *tokens, int n, float *out,
+                  struct mu_err *err);
 
 #endif

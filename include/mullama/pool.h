@@ -19,6 +19,12 @@ void mu_pool_free(struct mu_pool *p);
 int mu_pool_size(const struct mu_pool *p);
 void mu_pool_run(struct mu_pool *p, mu_pool_fn fn, void *arg);
 void mu_pool_barrier(struct mu_pool *p);
+/* Like mu_pool_run for jobs that share out their work dynamically (each call
+ * takes pieces from a shared counter until none are left): a worker that has
+ * not started by the time the calling thread's own call returns is not
+ * waited for and does not run.  So fn may run for only some ith (always 0),
+ * and must not call mu_pool_barrier. */
+void mu_pool_run_dyn(struct mu_pool *p, mu_pool_fn fn, void *arg);
 
 int mu_cpu_physical_cores(void);
 int mu_cpu_logical_cores(void);

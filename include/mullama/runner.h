@@ -61,6 +61,16 @@ int runner_open(struct runner **out, const char *model_path,
                 const struct runner_options *o, int show_progress, struct mu_err *err);
 void runner_close(struct runner *r);  /* NULL is a no-op */
 
+/* A second runner on base's model and tokenizer (weights shared, its own
+ * session and KV cache), for parallel slots of a server.  base must outlive
+ * it; the two may generate at the same time from different threads. */
+int runner_open_shared(struct runner **out, struct runner *base,
+                       const struct runner_options *o, struct mu_err *err);
+/* Estimated bytes: weights + this runner's session (a shared runner counts
+ * only its session).  runner_weights_bytes: the weights alone. */
+uint64_t runner_memory_bytes(const struct runner *r);
+uint64_t runner_weights_bytes(const struct runner *r);
+
 /* Re-create the session if o changes num_ctx / threads / batch / kv type. */
 int runner_configure(struct runner *r, const struct runner_options *o,
                      struct mu_err *err);
@@ -86,6 +96,8 @@ struct runner_stats {
         int64_t eval_ns;
         int64_t total_ns;
         const char *done_reason;   /* "stop", "length", "canceled" */
+        int ctx_shifted;           /* tokens dropped by context shifts while
+                                    * generating (0: the context never filled) */
 };
 
 /* Called with each piece of generated text (complete UTF-8, stop strings
@@ -101,10 +113,24 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                     int format_json, volatile int *cancel, runner_piece_fn cb, void *ud,
                     struct runner_stats *st, struct mu_err *err);
 
+/* Tokenize text as runner_generate does (BOS, special tokens parsed).
+ * Caller frees *out. */
+int runner_tokenize(struct runner *r, const char *text, int32_t **out, int *n,
+                    struct mu_err *err);
+
 /* Forget the conversation (empty KV cache). */
 void runner_reset(struct runner *r);
 
 /* Print Ollama's --verbose timing lines to f. */
 void runner_stats_print(FILE *f, const struct runner_stats *st);
+
+/* Embed text (tokenized with BOS, no chat template): a vector of
+ * runner_n_embd() floats, mean-pooled and normalized.  truncate: cut input
+ * longer than the context instead of failing with MU_ERANGE.  *n_tokens gets
+ * the tokens evaluated.  Clears the conversation. */
+int runner_n_embd(const struct runner *r);
+int runner_embed(struct runner *r, const char *text, const struct runner_options *o,
+                 int truncate, float *out, int *n_tokens, volatile int *cancel,
+                 struct mu_err *err);
 
 #endif

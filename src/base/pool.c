@@ -1,9 +1,24 @@
 /* pool.c -- see pool.h.
  *
- * Job hand-off: the driver bumps an atomic generation counter; workers spin
- * on it (with a pause hint) for a while, then sleep on a condition variable.
- * Completion: an atomic count of finished workers that the driver spins on.
- * The barrier is a sense-reversing counter barrier over all nth threads. */
+ * Every wait (a worker for the next job, the driver for the job's end, a
+ * thread at a barrier) spins on an atomic word for up to SPIN_NS, then sleeps
+ * on it with a futex (Linux; elsewhere it yields the core instead).  The
+ * side that changes the word wakes sleepers only when a sleeper count says
+ * there are any, so back-to-back jobs (a few hundred per generated token)
+ * cost two cache-line transfers each while the threads spin, and an idle or
+ * oversubscribed pool gives its cores away instead of burning them.
+ *
+ *   word      job generation, a closed flag and how many workers are inside
+ *             the job: the driver starts a job with a new generation;
+ *             workers wait for that and join while the job is open
+ *   finished  workers done with the current job (mu_pool_run waits for n-1)
+ *   sense     barrier generation: the last thread to arrive bumps it
+ *
+ * mu_pool_run_dyn() closes the job once the driver's own call returns and
+ * waits only for the workers that joined before that: with more runnable
+ * threads than cores (a shared machine), a descheduled worker then no longer
+ * holds every job up. */
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -11,15 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include "mullama/mullama.h"
 #include "mullama/pool.h"
 
-#define SPIN_WAIT_NS 1000000
-/* Waits inside a job (barrier, completion) spin this many times, then yield
- * the core: with more runnable threads than cores (other processes), pure
- * spinning can burn a whole time slice waiting for a descheduled peer. */
-#define SPIN_BEFORE_YIELD 4096
+/* How long a wait spins before sleeping: longer than the gap between two
+ * matmuls of one token (norms, RoPE: a few microseconds), far shorter than a
+ * scheduler time slice. */
+#define SPIN_NS 100000
 
 struct worker {
         struct mu_pool *pool;
@@ -32,16 +50,20 @@ struct mu_pool {
         struct worker *workers;
         mu_pool_fn fn;
         void *arg;
-        _Atomic unsigned gen;
-        _Atomic int done;
         _Atomic int stop;
-        _Atomic int sleeping;
-        pthread_mutex_t mu;
-        pthread_cond_t cv;
-        /* barrier */
-        _Atomic int bar_count;
+        /* gen << 10 | CLOSED | threads inside the job (workers only) */
+        _Alignas(64) _Atomic unsigned word;
+        _Atomic int word_sleepers;
+        _Alignas(64) _Atomic unsigned finished; /* workers done with this job */
+        _Atomic int drv_sleepers;
+        _Alignas(64) _Atomic unsigned bar_count;
         _Atomic unsigned bar_sense;
+        _Atomic int bar_sleepers;
 };
+
+#define GEN_SHIFT 10
+#define CLOSED (1u << 9)
+#define ACTIVE_MASK (CLOSED - 1)
 
 static inline void cpu_relax(void)
 {
@@ -52,6 +74,83 @@ static inline void cpu_relax(void)
 #endif
 }
 
+static void futex_wait(_Atomic unsigned *w, unsigned val)
+{
+#ifdef __linux__
+        syscall(SYS_futex, (unsigned *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+#else
+        (void)w;
+        (void)val;
+        sched_yield();
+#endif
+}
+
+static void futex_wake_all(_Atomic unsigned *w)
+{
+#ifdef __linux__
+        syscall(SYS_futex, (unsigned *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+        (void)w;
+#endif
+}
+
+/* Wait until (*w >> shift) != val (ne) or (*w & mask) <= val (!ne: a
+ * count going down) or *w >= val (!ne, mask 0: a count going up); spin, then
+ * sleep.  Returns the word. */
+static int wait_done(unsigned v, unsigned val, int ne, int shift, unsigned mask)
+{
+        if (ne)
+                return (v >> shift) != val;
+        return mask ? (v & mask) <= val : v >= val;
+}
+
+static unsigned wait_word(_Atomic unsigned *w, unsigned val, int ne, int shift, unsigned mask,
+                          _Atomic int *sleepers)
+{
+        int64_t t0 = 0;
+        unsigned v;
+
+        for (int spins = 0;; spins++) {
+                v = atomic_load_explicit(w, memory_order_acquire);
+                if (wait_done(v, val, ne, shift, mask))
+                        return v;
+                if ((spins & 63) != 63) {
+                        cpu_relax();
+                        continue;
+                }
+                if (!t0) {
+                        t0 = mu_time_ns();
+                        continue;
+                }
+                if (mu_time_ns() - t0 < SPIN_NS)
+                        continue;
+                /* sleep: announce, re-check, wait while the word is v */
+                atomic_fetch_add(sleepers, 1); /* seq_cst: pairs with the waker */
+                v = atomic_load(w);
+                if (!wait_done(v, val, ne, shift, mask))
+                        futex_wait(w, v);
+                atomic_fetch_sub(sleepers, 1);
+        }
+}
+
+static void wake(_Atomic unsigned *w, _Atomic int *sleepers)
+{
+        if (atomic_load(sleepers) > 0) /* seq_cst after the store to w */
+                futex_wake_all(w);
+}
+
+/* A worker joins a job by raising the active count, only while the job is
+ * still open and still the one it saw announced. */
+static int join(struct mu_pool *p, unsigned gen)
+{
+        unsigned w = atomic_load(&p->word);
+
+        while ((w >> GEN_SHIFT) == gen && !(w & CLOSED))
+                if (atomic_compare_exchange_weak(&p->word, &w, w + 1))
+                        return 1;
+        return 0;
+}
+
 static void *worker_main(void *argp)
 {
         struct worker *w = argp;
@@ -59,38 +158,19 @@ static void *worker_main(void *argp)
         unsigned seen = 0;
 
         for (;;) {
-                unsigned g;
-                int spins = 0;
-
-                int64_t t0 = 0;
-                while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen) {
-                        if (atomic_load(&p->stop))
-                                return NULL;
-                        /* spin briefly, then yield, then (after ~1 ms) sleep */
-                        if (++spins < SPIN_BEFORE_YIELD) {
-                                cpu_relax();
-                                continue;
-                        }
-                        if (!t0)
-                                t0 = mu_time_ns();
-                        if (mu_time_ns() - t0 < SPIN_WAIT_NS) {
-                                sched_yield();
-                                continue;
-                        }
-                        pthread_mutex_lock(&p->mu);
-                        atomic_fetch_add(&p->sleeping, 1);
-                        while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
-                                pthread_cond_wait(&p->cv, &p->mu);
-                        atomic_fetch_sub(&p->sleeping, 1);
-                        pthread_mutex_unlock(&p->mu);
-                        spins = 0;
-                        t0 = 0;
-                }
-                seen = g;
+                unsigned v = wait_word(&p->word, seen, 1, GEN_SHIFT, 0, &p->word_sleepers);
+                seen = v >> GEN_SHIFT;
                 if (atomic_load(&p->stop))
                         return NULL;
+                if (!join(p, seen))
+                        continue; /* finished without us */
                 p->fn(p->arg, w->ith, p->n);
-                atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+                atomic_fetch_add(&p->finished, 1);
+                atomic_fetch_sub(&p->word, 1);
+                if (atomic_load(&p->drv_sleepers) > 0) {
+                        futex_wake_all(&p->finished);
+                        futex_wake_all(&p->word);
+                }
         }
 }
 
@@ -130,15 +210,18 @@ int mu_cpu_physical_cores(void)
 
 struct mu_pool *mu_pool_create(int n_threads)
 {
-        struct mu_pool *p = mu_xcalloc(1, sizeof(*p));
+        struct mu_pool *p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t)63);
 
+        if (!p) {
+                fprintf(stderr, "mullama: out of memory\n");
+                abort();
+        }
+        memset(p, 0, sizeof(*p));
         if (n_threads <= 0)
                 n_threads = mu_cpu_physical_cores();
         if (n_threads > 256)
                 n_threads = 256;
         p->n = n_threads;
-        pthread_mutex_init(&p->mu, NULL);
-        pthread_cond_init(&p->cv, NULL);
         p->workers = mu_xcalloc((size_t)n_threads, sizeof(*p->workers));
         for (int i = 1; i < n_threads; i++) {
                 p->workers[i].pool = p;
@@ -157,20 +240,28 @@ void mu_pool_free(struct mu_pool *p)
 {
         if (!p)
                 return;
-        pthread_mutex_lock(&p->mu);
         atomic_store(&p->stop, 1);
-        atomic_fetch_add(&p->gen, 1);
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
+        atomic_fetch_add(&p->word, 1u << GEN_SHIFT);
+        futex_wake_all(&p->word);
         for (int i = 1; i < p->n; i++)
                 pthread_join(p->workers[i].thread, NULL);
-        pthread_mutex_destroy(&p->mu);
-        pthread_cond_destroy(&p->cv);
         free(p->workers);
         free(p);
 }
 
 int mu_pool_size(const struct mu_pool *p) { return p ? p->n : 1; }
+
+/* Announce fn as the next job: a new generation, open, nobody inside. */
+static void start(struct mu_pool *p, mu_pool_fn fn, void *arg)
+{
+        unsigned gen = atomic_load_explicit(&p->word, memory_order_relaxed) >> GEN_SHIFT;
+
+        p->fn = fn;
+        p->arg = arg;
+        atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
+        atomic_store(&p->word, (gen + 1) << GEN_SHIFT); /* seq_cst: publishes the above */
+        wake(&p->word, &p->word_sleepers);
+}
 
 void mu_pool_run(struct mu_pool *p, mu_pool_fn fn, void *arg)
 {
@@ -178,23 +269,22 @@ void mu_pool_run(struct mu_pool *p, mu_pool_fn fn, void *arg)
                 fn(arg, 0, 1);
                 return;
         }
-        p->fn = fn;
-        p->arg = arg;
-        atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-        atomic_fetch_add(&p->gen, 1); /* seq_cst: pairs with sleeping */
-        if (atomic_load(&p->sleeping) > 0) {
-                pthread_mutex_lock(&p->mu);
-                pthread_cond_broadcast(&p->cv);
-                pthread_mutex_unlock(&p->mu);
-        }
+        start(p, fn, arg);
         fn(arg, 0, p->n);
-        for (int spins = 0;
-             atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1; spins++) {
-                if (spins < SPIN_BEFORE_YIELD)
-                        cpu_relax();
-                else
-                        sched_yield();
+        wait_word(&p->finished, (unsigned)(p->n - 1), 0, 0, 0, &p->drv_sleepers);
+}
+
+void mu_pool_run_dyn(struct mu_pool *p, mu_pool_fn fn, void *arg)
+{
+        if (!p || p->n == 1) {
+                fn(arg, 0, 1);
+                return;
         }
+        start(p, fn, arg);
+        fn(arg, 0, p->n);
+        /* close the job; wait only for the workers that got in */
+        atomic_fetch_or(&p->word, CLOSED);
+        wait_word(&p->word, 0, 0, 0, ACTIVE_MASK, &p->drv_sleepers);
 }
 
 void mu_pool_barrier(struct mu_pool *p)
@@ -205,16 +295,11 @@ void mu_pool_barrier(struct mu_pool *p)
                 return;
         sense = atomic_load_explicit(&p->bar_sense, memory_order_relaxed);
         if (atomic_fetch_add_explicit(&p->bar_count, 1, memory_order_acq_rel) ==
-            p->n - 1) {
+            (unsigned)p->n - 1) {
                 atomic_store_explicit(&p->bar_count, 0, memory_order_relaxed);
-                atomic_store_explicit(&p->bar_sense, sense + 1, memory_order_release);
+                atomic_fetch_add(&p->bar_sense, 1);
+                wake(&p->bar_sense, &p->bar_sleepers);
                 return;
         }
-        for (int spins = 0;
-             atomic_load_explicit(&p->bar_sense, memory_order_acquire) == sense; spins++) {
-                if (spins < SPIN_BEFORE_YIELD)
-                        cpu_relax();
-                else
-                        sched_yield();
-        }
+        wait_word(&p->bar_sense, sense, 1, 0, 0, &p->bar_sleepers);
 }

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,16 +110,89 @@ static uint64_t peak_rss(void)
         return (uint64_t)ru.ru_maxrss * 1024;
 }
 
-static int drop_cache(const char *path)
+/* Fraction of the file's pages in the page cache (mincore on a fresh
+ * mapping, which faults nothing in); -1 when it cannot be told. */
+static double resident_fraction(const char *path)
 {
-        int fd = open(path, O_RDONLY), ok;
+        int fd = open(path, O_RDONLY);
+        struct stat sb;
+        long psz = sysconf(_SC_PAGESIZE);
+        double frac = -1;
 
         if (fd < 0)
-                return 0;
-        fdatasync(fd);
-        ok = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+                return -1;
+        if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
+                size_t len = (size_t)sb.st_size, np = (len + (size_t)psz - 1) / (size_t)psz;
+                void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+                unsigned char *vec = mu_xmalloc(np);
+                if (p != MAP_FAILED && mincore(p, len, vec) == 0) {
+                        size_t in = 0;
+                        for (size_t i = 0; i < np; i++)
+                                in += vec[i] & 1;
+                        frac = (double)in / (double)np;
+                }
+                if (p != MAP_FAILED)
+                        munmap(p, len);
+                free(vec);
+        }
         close(fd);
-        return ok;
+        return frac;
+}
+
+/* Evict the model file from the page cache: posix_fadvise(DONTNEED) on the
+ * file, and when pages stay and we may, the kernel's drop_caches (clean page
+ * cache only).  Returns the fraction of pages still resident afterwards
+ * (1 when it cannot be told); the load is cold when that is near 0. */
+static double drop_cache(const char *path)
+{
+        int fd = open(path, O_RDONLY);
+        double frac;
+
+        if (fd < 0)
+                return 1;
+        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        close(fd);
+        frac = resident_fraction(path);
+        if (frac > 0.05 && access("/proc/sys/vm/drop_caches", W_OK) == 0) {
+                FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+                sync();
+                if (f) {
+                        fputs("1\n", f);
+                        fclose(f);
+                }
+                frac = resident_fraction(path);
+        }
+        return frac < 0 ? 1 : frac;
+}
+
+/* llama.cpp's names for file types in model_type ("all F32", "Q4_K - Medium"). */
+static const char *llama_ftype_label(const char *ft)
+{
+        static const struct { const char *ours, *theirs; } map[] = {
+                {"F32", "all F32"}, {"Q2_K", "Q2_K - Medium"}, {"Q3_K_S", "Q3_K - Small"},
+                {"Q3_K_M", "Q3_K - Medium"}, {"Q3_K_L", "Q3_K - Large"},
+                {"Q4_K_S", "Q4_K - Small"}, {"Q4_K_M", "Q4_K - Medium"},
+                {"Q5_K_S", "Q5_K - Small"}, {"Q5_K_M", "Q5_K - Medium"},
+                {"Q2_K_S", "Q2_K - Small"},
+        };
+
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+                if (!strcmp(ft, map[i].ours))
+                        return map[i].theirs;
+        return ft;
+}
+
+/* "135M", "1.1B", "260K": the parameter count as llama.cpp's size label. */
+static void params_label(char *buf, size_t n, uint64_t p)
+{
+        double v = (double)p;
+        const char *u = v >= 1e9 ? "B" : v >= 1e6 ? "M" : "K";
+        double d = v >= 1e9 ? 1e9 : v >= 1e6 ? 1e6 : 1e3;
+
+        if (v / d >= 10)
+                snprintf(buf, n, "%.0f%s", v / d, u);
+        else
+                snprintf(buf, n, "%.1f%s", v / d, u);
 }
 
 static void progress(const char *model, const char *test, int run, int runs, int warm)
@@ -199,6 +274,7 @@ static int run_combo(struct model *m, const char *label, const struct combo *c,
         if (rc)
                 return rc;
         row->kv_bytes = kv_bytes(m, session_n_ctx(s), sp.kv_type);
+        row->gpu_mem_bytes = model_gpu_mem(m);  /* weights + this session's buffers */
         bench_row_test_name(row, test, sizeof(test));
         toks = mu_xcalloc((size_t)(c->depth + c->n_prompt + 1), sizeof(int32_t));
         row->samples_ns = mu_xcalloc((size_t)o->runs, sizeof(int64_t));
@@ -270,21 +346,29 @@ static int run_combo(struct model *m, const char *label, const struct combo *c,
         return rc;
 }
 
-static void row_model_facts(struct bench_row *row, const struct model *m, const char *path,
+static void row_model_facts(struct bench_row *row, const struct model *m, const char *ref,
+                            const char *path,
                             const char *digest, const struct combo *c,
-                            const struct bench_opts *o, int64_t cold, int dropped,
+                            const struct bench_opts *o, int64_t cold, double resident,
                             int64_t warm_ns)
 {
+        char plabel[32];
+
+        params_label(plabel, sizeof(plabel), model_n_params(m));
         row->model_filename = mu_xstrdup(path);
+        row->model_ref = mu_xstrdup(ref);
         row->arch = mu_xstrdup(model_arch_name(m));
         row->quant = mu_xstrdup(ftype_name(m));
-        row->model_type = mu_xasprintf("%s %s", model_arch_name(m), ftype_name(m));
+        row->model_type = mu_xasprintf("%s %s %s", model_arch_name(m), plabel,
+                                       llama_ftype_label(ftype_name(m)));
         row->model_digest = digest ? mu_xasprintf("sha256:%s", digest) : NULL;
         row->model_size = model_size_bytes(m);
         row->model_n_params = model_n_params(m);
         row->n_threads = c->threads;
         row->n_gpu_layers = c->gpu;
-        row->gpu_layers_offloaded = 0;
+        row->gpu_layers_offloaded = model_gpu_layers(m);
+        if (model_gpu_name(m))
+                row->gpu_name = mu_xstrdup(model_gpu_name(m));
         row->n_batch = row->n_ubatch = c->batch;
         row->n_prompt = c->n_prompt;
         row->n_gen = c->n_gen;
@@ -292,7 +376,8 @@ static void row_model_facts(struct bench_row *row, const struct model *m, const 
         row->type_k = row->type_v = o->kv_type ? o->kv_type : "f16";
         row->use_mmap = 1;
         row->load_cold_ns = cold;
-        row->load_cold_dropped = dropped;
+        row->load_cold_dropped = resident <= 0.05;
+        row->load_cold_resident = resident;
         row->load_warm_ns = warm_ns;
         time_t now = time(NULL);
         strftime(row->test_time, sizeof(row->test_time), "%Y-%m-%dT%H:%M:%SZ",
@@ -381,6 +466,8 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                 if (rc)
                         fprintf(stderr, "error: %s\n", err.msg);
         }
+        if (!rc && o.compare && (rc = bench_compare_check(o.compare, &err)))
+                fprintf(stderr, "error: --compare: %s\n", err.msg);
         if (!rc && o.output) {
                 tmp_out = mu_xasprintf("%s.tmp-%ld", o.output, (long)getpid());
                 out = fopen(tmp_out, "w");
@@ -398,9 +485,10 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                 const char *path = paths[mi];
                 struct model_params mp = model_default_params();
                 struct model *m = NULL;
-                char digest[65];
+                char digest[65] = "";
                 int64_t cold = 0, warm_ns = 0;
-                int dropped = 0;
+                double resident = 1;
+                int loaded_gpu = 0;
 
                 fprintf(stderr, "bench: loading %s\n", path);
                 if ((rc = model_load(&m, path, &mp, &err)))
@@ -422,7 +510,11 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                 if (!rc) {
                         model_free(m);
                         m = NULL;
-                        dropped = drop_cache(path);
+                        resident = drop_cache(path);
+                        if (resident > 0.05)
+                                fprintf(stderr, "bench: %.0f%% of %s stays in the page cache: "
+                                        "the cold load is reported as warm\n",
+                                        resident * 100, path);
                         rc = timed_load(path, o.threads.v[0], &cold, &err);
                 }
                 if (!rc)
@@ -458,10 +550,17 @@ int cmd_bench(int argc, char **argv, const struct mu_config *cfg)
                                 c.gpu = model_n_layer(m);
                         else if (c.gpu == -2)
                                 c.gpu = model_n_layer(m) / 2;
+                        if (c.gpu != loaded_gpu) {  /* offload is decided at load */
+                                model_free(m);
+                                mp.n_gpu_layers = c.gpu;
+                                if ((rc = model_load(&m, path, &mp, &err)))
+                                        break;
+                                loaded_gpu = c.gpu;
+                        }
                         rows = mu_xrealloc(rows, (size_t)(n_rows + 1) * sizeof(*rows));
                         memset(&rows[n_rows], 0, sizeof(*rows));
-                        row_model_facts(&rows[n_rows], m, path, digest[0] ? digest : NULL,
-                                        &c, &o, cold, dropped, warm_ns);
+                        row_model_facts(&rows[n_rows], m, pos[mi], path, digest[0] ? digest : NULL,
+                                        &c, &o, cold, resident, warm_ns);
                         n_rows++;
                         rc = run_combo(m, path, &c, &o, &rows[n_rows - 1], &err);
                         if (rc == MU_ECANCELED)

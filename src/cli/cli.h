@@ -10,8 +10,10 @@
 #include "mullama/mullama.h"
 
 int cmd_bench(int argc, char **argv, const struct mu_config *cfg);
+int cmd_completion(int argc, char **argv, const struct mu_config *cfg);
 int cmd_cp(int argc, char **argv, const struct mu_config *cfg);
 int cmd_create(int argc, char **argv, const struct mu_config *cfg);
+int cmd_devices(int argc, char **argv, const struct mu_config *cfg);
 int cmd_export(int argc, char **argv, const struct mu_config *cfg);
 int cmd_import(int argc, char **argv, const struct mu_config *cfg);
 int cmd_list(int argc, char **argv, const struct mu_config *cfg);
@@ -66,6 +68,11 @@ int cli_resolve_model(const struct mu_config *cfg, const char *ref, char **path,
  * cli_history_free(msgs, n). */
 int cli_history_from_json(const char *json, struct chat_msg **out, int *n);
 void cli_history_free(struct chat_msg *msgs, int n);
+
+/* Pull ref with progress on stderr (a bar per layer on a terminal, plain
+ * lines otherwise; nothing when quiet; NDJSON on stdout when json). */
+int cli_pull(const struct mu_config *cfg, const char *ref, int insecure, int quiet, int json,
+             struct mu_err *err);
 
 /* Print "error: <err.msg>" and map the code to an exit status. */
 int cli_fail(const struct mu_err *err);

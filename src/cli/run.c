@@ -43,7 +43,8 @@ static char *read_stdin(void)
 }
 
 int repl_main(const struct mu_config *cfg, const char *ref, const char *path,
-              struct store_model *sm, struct runner_options *o, int verbose);
+              struct store_model *sm, struct runner_options *o, int verbose,
+              const char *system, int format_json, int wordwrap);
 
 int cmd_run(int argc, char **argv, const struct mu_config *cfg)
 {
@@ -55,7 +56,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 "stop, ...); the flags below are shortcuts."};
         int raw = 0, verbose = 0, nowordwrap = 0, threads = 0, num_ctx = 0, predict = -2;
         float temperature = -1;
-        const char *system = NULL, *format = NULL, *seed = NULL, *keepalive = NULL;
+        const char *system = NULL, *format = NULL, *seed = NULL, *keepalive = NULL,
+                   *gpu_layers = NULL;
         char **params = NULL;
         const struct opt opts[] = {
                 {"raw", 0, OPT_BOOL, &raw, NULL, "do not apply the chat template"},
@@ -67,6 +69,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 {"num-predict", 'n', OPT_INT, &predict, "N", "maximum tokens to generate"},
                 {"ctx", 'c', OPT_INT, &num_ctx, "N", "context length (num_ctx)"},
                 {"threads", 't', OPT_INT, &threads, "N", "threads (num_thread)"},
+                {"gpu-layers", 0, OPT_STR, &gpu_layers, "N|all",
+                 "blocks to offload to a Vulkan GPU (num_gpu)"},
                 {"param", 'p', OPT_LIST, &params, "K=V", "set any parameter (repeatable)"},
                 {"nowordwrap", 0, OPT_BOOL, &nowordwrap, NULL, "do not wrap words (chat)"},
                 {"keepalive", 0, OPT_STR, &keepalive, "DUR", "accepted for Ollama compatibility"},
@@ -96,6 +100,20 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 goto done;
         }
         rc = cli_resolve_model(cfg, pos[0], &path, &sm, &err);
+        if (rc == MU_ENOTFOUND && !store_is_path(pos[0])) {
+                /* not local: pull it first, as Ollama does */
+                struct mu_err perr = {0};
+                rc = cli_pull(cfg, pos[0], 0, 0, 0, &perr);
+                if (rc == MU_ENET) {
+                        struct mu_err first = err;
+                        rc = mu_fail(&err, MU_ENOTFOUND, "%s, and pulling it failed: %s",
+                                     first.msg, perr.msg);
+                }
+                else if (rc)
+                        err = perr;
+                else
+                        rc = cli_resolve_model(cfg, pos[0], &path, &sm, &err);
+        }
         if (rc) {
                 rc = cli_fail(&err);
                 goto done;
@@ -118,6 +136,11 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                         rc = opt_error(&u, "%s", err.msg);
                         goto done;
                 }
+        }
+        if (gpu_layers && runner_options_set(&o, "num_gpu", strcmp(gpu_layers, "all") ? gpu_layers
+                                             : "999", &err)) {
+                rc = opt_error(&u, "--gpu-layers: %s", err.msg);
+                goto done;
         }
         if (seed && runner_options_set(&o, "seed", seed, &err)) {
                 rc = opt_error(&u, "%s", err.msg);
@@ -146,7 +169,8 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                 }
         }
         if (!prompt.len && isatty(0)) {
-                rc = repl_main(cfg, pos[0], path, sm, &o, verbose);
+                rc = repl_main(cfg, pos[0], path, sm, &o, verbose, system,
+                               format && *format, !nowordwrap);
                 goto done;
         }
         rc = runner_open(&r, path, &o, 1, &err);

@@ -42,6 +42,8 @@ struct model {
         struct layer *layers;
         uint64_t size_bytes, n_params;
         int fused_qkv, fused_up;
+        struct vk_model *vk;  /* vk_forward.c; NULL: everything on the CPU */
+        int gpu_first;        /* first block on the device (n_layer: none) */
 };
 
 /* ---- kv_cache.c ---------------------------------------------------------- */
@@ -119,11 +121,35 @@ struct session {
         float *rope_cs;      /* [n_rot] */
         void *att_q;         /* [nth][q row in the K vec_dot type] */
         size_t att_q_stride;
+        struct vk_session *vks;  /* device K/V and buffers when m->vk */
 };
+
+/* First block this session runs on the device (n_layer: none). */
+static inline int session_first_gpu(const struct session *s)
+{
+        return s->vks ? s->m->gpu_first : s->m->hp.n_layer;
+}
 
 /* Evaluate n <= n_batch tokens at n_past (n_past is not advanced);
  * want_logits: compute the logits of the last one. */
 int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logits,
                   struct mu_err *err);
+
+/* ---- vk_forward.c: blocks [gpu_first, n_layer) on a Vulkan device ------- */
+
+struct vk_model;
+struct vk_session;
+/* n_gpu: blocks to offload (< 0: all + the output layer).  No device, or a
+ * model the kernels cannot run: one info line, m->vk stays NULL, returns 0. */
+int vk_model_init(struct model *m, int n_gpu, struct mu_err *err);
+void vk_model_free(struct model *m);
+int vk_session_init(struct session *s, struct mu_err *err);
+void vk_session_free(struct session *s);
+/* Run the offloaded blocks on s->x (n tokens at p0); *did_logits: the
+ * device also computed s->logits. */
+int vk_forward(struct session *s, int n, int p0, int want_logits, int *did_logits,
+               struct mu_err *err);
+int vk_session_shift(struct session *s, int n_keep, int n_discard, int n_past,
+                     struct mu_err *err);
 
 #endif

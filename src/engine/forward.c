@@ -7,11 +7,12 @@
  *   (-> post-norm) -> residual,
  * then the final norm and the output projection for the last token only.
  * Every weight is used by one matmul() per batch.  Attention is split over
- * (token, head) pairs on the pool; each pair is computed by one thread in a
- * fixed order, so results do not depend on the thread count, and a token's
+ * (token, head) pairs on the pool, taken from a shared counter; each pair is
+ * computed by one thread in a fixed order, so results do not depend on the thread count, and a token's
  * result does not depend on the batch it came in (keys and values are read
  * back from the cache in both cases). */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "engine/attn_batch.h"
@@ -43,6 +44,7 @@ static void norm_rows(float *y, const float *x, const struct mu_tensor *w, int n
 struct att_job {
         struct session *s;
         int il, n_tok, p0;
+        _Atomic int next;  /* next (token, head) task */
 };
 
 static void att_task(void *arg, int ith, int nth)
@@ -62,7 +64,7 @@ static void att_task(void *arg, int ith, int nth)
         void *qx = (char *)s->att_q + (size_t)ith * s->att_q_stride;
         const void *qdot = qf;
 
-        for (int task = ith; task < j->n_tok * nh; task += nth) {
+        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
                 int t = task / nh, h = task % nh, kvh = h / group;
                 int pos = j->p0 + t;
                 int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
@@ -131,9 +133,9 @@ static void layer_forward(struct session *s, int il, int n, int p0)
                         memcpy(s->vx + (size_t)t * vd, r + qd + kd, (size_t)vd * sizeof(float));
                 }
         } else {
-                mm(s, &l->wq, s->xn, n, s->q);
-                mm(s, &l->wk, s->xn, n, s->kx);
-                mm(s, &l->wv, s->xn, n, s->vx);
+                const struct mu_tensor *w[3] = {&l->wq, &l->wk, &l->wv};
+                float *y[3] = {s->q, s->kx, s->vx};
+                matmul_multi(s->pool, s->ws, 3, w, s->xn, n, y);
                 add_bias(s->q, &l->bq, n, qd);
                 add_bias(s->kx, &l->bk, n, kd);
                 add_bias(s->vx, &l->bv, n, vd);
@@ -159,11 +161,11 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         }
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
-        struct att_job aj = {s, il, n, p0};
+        struct att_job aj = {s, il, n, p0, 0};
         if (attn_batch(s, il, n, p0) == 0)
                 ; /* prompt batches: tiled (attn_batch.c) */
         else if (mu_pool_size(s->pool) > 1)
-                mu_pool_run(s->pool, att_task, &aj);
+                mu_pool_run_dyn(s->pool, att_task, &aj);
         else
                 att_task(&aj, 0, 1);
 
@@ -181,8 +183,9 @@ static void layer_forward(struct session *s, int il, int n, int p0)
                         op_silu_mul(s->up + (size_t)t * nff, g, g + nff, nff);
                 }
         } else {
-                mm(s, &l->ffn_gate, s->xn, n, s->gate);
-                mm(s, &l->ffn_up, s->xn, n, s->up);
+                const struct mu_tensor *w[2] = {&l->ffn_gate, &l->ffn_up};
+                float *y[2] = {s->gate, s->up};
+                matmul_multi(s->pool, s->ws, 2, w, s->xn, n, y);
                 if (m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3)
                         op_gelu_mul(s->up, s->gate, s->up, n * nff);
                 else
@@ -211,10 +214,15 @@ int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logi
                         for (int i = 0; i < E; i++)
                                 x[i] *= hp->embd_scale;
         }
-        for (int il = 0; il < hp->n_layer; il++) {
+        for (int il = 0; il < session_first_gpu(s); il++) {
                 if (s->cancel && *s->cancel)
                         return mu_fail(err, MU_ECANCELED, "evaluation canceled");
                 layer_forward(s, il, n, p0);
+        }
+        if (s->vks) {  /* the last blocks (and maybe the output) on the device */
+                int done = 0, rc = vk_forward(s, n, p0, want_logits, &done, err);
+                if (rc < 0 || done)
+                        return rc;
         }
         if (want_logits) {
                 op_rmsnorm(s->xn, s->x + (size_t)(n - 1) * E, m->output_norm.data, E,

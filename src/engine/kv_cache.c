@@ -73,6 +73,8 @@ void kv_cache_store(struct kv_cache *c, int il, int pos, int n, const float *k, 
 void kv_cache_move(struct kv_cache *c, int dst, int src, int n)
 {
         for (int il = 0; il < c->n_layer; il++) {
+                if (!c->k[il])  /* a block whose cache lives on the device */
+                        continue;
                 memmove(c->k[il] + (size_t)dst * c->k_row, c->k[il] + (size_t)src * c->k_row,
                         (size_t)n * c->k_row);
                 memmove(c->v[il] + (size_t)dst * c->v_row, c->v[il] + (size_t)src * c->v_row,

@@ -316,7 +316,6 @@ int model_load(struct model **out, const char *path, const struct model_params *
         const char *a;
         int rc;
 
-        (void)p;
         *out = NULL;
         m = mu_xcalloc(1, sizeof(*m));
         if ((rc = gguf_open(&m->g, path, err)) < 0) {
@@ -370,6 +369,9 @@ int model_load(struct model **out, const char *path, const struct model_params *
                         goto fail;
         if ((rc = bind_rope_factors(m, err)) < 0)
                 goto fail;
+        m->gpu_first = m->hp.n_layer;
+        if (p && p->n_gpu_layers != 0 && (rc = vk_model_init(m, p->n_gpu_layers, err)) < 0)
+                goto fail;
         for (int64_t i = 0; i < gguf_n_tensors(m->g); i++) {
                 const struct gguf_tensor_info *t = gguf_tensor(m->g, i);
                 m->size_bytes += t->size;
@@ -387,6 +389,7 @@ void model_free(struct model *m)
 {
         if (!m)
                 return;
+        vk_model_free(m);
         gguf_close(m->g);
         free(m->layers);
         free(m);

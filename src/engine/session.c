@@ -102,6 +102,21 @@ int session_create(struct session **out, struct model *m, const struct session_p
         int vdt = s->k->q[p.kv_type].vec_dot_type;
         s->att_q_stride = (mu_row_size(vdt, hp->head_dim_k) + 63) & ~(size_t)63;
         s->att_q = mu_xmalloc((size_t)nth * s->att_q_stride);
+        if ((rc = vk_session_init(s, err)) == MU_ENOMEM) {
+                /* no room for this context's K/V on the device: this
+                 * session runs every block on the CPU */
+                MU_LOG_INFO("%s; this session runs on the CPU",
+                            err ? err->msg : "vulkan: out of device memory");
+        } else if (rc < 0) {
+                session_free(s);
+                return rc;
+        }
+        /* the device holds the K/V of its blocks: drop the CPU rows */
+        for (int il = session_first_gpu(s); il < hp->n_layer; il++) {
+                free(s->kv.k[il]);
+                free(s->kv.v[il]);
+                s->kv.k[il] = s->kv.v[il] = NULL;
+        }
         *out = s;
         return 0;
 }
@@ -110,6 +125,7 @@ void session_free(struct session *s)
 {
         if (!s)
                 return;
+        vk_session_free(s);
         kv_cache_release(&s->kv);
         mu_pool_free(s->pool);
         matmul_ws_free(s->ws);
@@ -166,7 +182,7 @@ static void rope_shift(struct session *s, int p0, int n, int delta)
         float *row = s->kx;  /* scratch: at least one K row */
         float *cs = s->rope_cs;
 
-        for (int il = 0; il < hp->n_layer; il++) {
+        for (int il = 0; il < session_first_gpu(s); il++) {
                 const struct layer *l = &m->layers[il];
                 struct rope_params rp = {hp->n_rot, hp->rope_neox, l->rope_base,
                                          hp->rope_freq_scale, 1.0f, l->rope_factors};
@@ -189,6 +205,8 @@ int session_shift(struct session *s, int n_keep, int n_discard)
         int src = n_keep + n_discard, n = s->n_past - src;
         kv_cache_move(&s->kv, n_keep, src, n);
         rope_shift(s, n_keep, n, -n_discard);
+        if (s->vks && vk_session_shift(s, n_keep, n_discard, s->n_past, NULL) < 0)
+                return MU_EIO;
         s->n_past -= n_discard;
         return 0;
 }

@@ -56,6 +56,8 @@ static void fill_from(struct cpu_kernels *dst, const struct cpu_kernels *src)
                         dst->q[t].vec_dot = src->q[t].vec_dot;
                 if (!dst->q[t].vec_dot4)
                         dst->q[t].vec_dot4 = src->q[t].vec_dot4;
+                if (!dst->q[t].gemv)
+                        dst->q[t].gemv = src->q[t].gemv;
         }
         quant_fill_missing(dst);
 }

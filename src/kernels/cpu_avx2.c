@@ -378,21 +378,511 @@ static void q8_k_vec_dot(int n, float *s, const void *xv, const void *yv)
         *s = hsum_f32x8(acc);
 }
 
+/* ---- gemv: several weight rows against one activation row ----------------
+ *
+ * Each kernel is written once for NR rows (NR a constant 1..4 after
+ * inlining) and wrapped by a driver that walks the rows NR at a time and
+ * finishes the rest one by one.  A row's arithmetic is the same whatever NR
+ * is, so results never depend on how rows were split over threads.  Per
+ * activation block, what depends only on the activation (its scale, the
+ * correction for unsigned weight codes, the K-quant block sums) is computed
+ * once for all NR rows; NR independent accumulators hide FMA latency. */
+
+#define AI static inline __attribute__((always_inline))
+#define XROW(T, xv, xs, r) ((const T *)((const char *)(xv) + (size_t)(r) * (xs)))
+
+/* madd of 16 s16 pairs with ones: 8 s32 lanes */
+static inline __m256i sum_pairs(__m256i p)
+{
+        return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+/* Q4_0 / Q5_0 x Q8_0: codes c are unsigned (0..15 / 0..31), value c - off;
+ * dot = maddubs(c, y) - off * sum(y), the second term shared by the rows. */
+AI void q4_0_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_0 *y = yv;
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK8_0; b++) {
+                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                __m256i corr = sum_pairs(_mm256_maddubs_epi16(_mm256_set1_epi8(8), yq));
+                float dy = h2f(y[b].d);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q4_0 *x = XROW(struct block_q4_0, xv, xs, r) + b;
+                        __m256i p = _mm256_sub_epi32(sum_pairs(_mm256_maddubs_epi16(nibbles32(x->qs), yq)), corr);
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+AI void q5_0_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_0 *y = yv;
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK8_0; b++) {
+                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                __m256i corr = sum_pairs(_mm256_maddubs_epi16(_mm256_set1_epi8(16), yq));
+                float dy = h2f(y[b].d);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q5_0 *x = XROW(struct block_q5_0, xv, xs, r) + b;
+                        __m256i q = _mm256_or_si256(nibbles32(x->qs), q5_high(x->qh));
+                        __m256i p = _mm256_sub_epi32(sum_pairs(_mm256_maddubs_epi16(q, yq)), corr);
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+/* Q4_1 / Q5_1 x Q8_1: unsigned codes straight into maddubs; the min term
+ * m * s (s = d * sum(y)) accumulates in a vector lane per row. */
+AI void q4_1_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_1 *y = yv;
+        __m256 acc[4];
+        float ms[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++) {
+                acc[r] = _mm256_setzero_ps();
+                ms[r] = 0;
+        }
+        for (int b = 0; b < n / QK8_1; b++) {
+                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                float dy = h2f(y[b].d), sy = h2f(y[b].s);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q4_1 *x = XROW(struct block_q4_1, xv, xs, r) + b;
+                        __m256i p = sum_pairs(_mm256_maddubs_epi16(nibbles32(x->qs), yq));
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
+                        ms[r] += h2f(x->m) * sy;
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]) + ms[r];
+}
+
+AI void q5_1_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_1 *y = yv;
+        __m256 acc[4];
+        float ms[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++) {
+                acc[r] = _mm256_setzero_ps();
+                ms[r] = 0;
+        }
+        for (int b = 0; b < n / QK8_1; b++) {
+                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                float dy = h2f(y[b].d), sy = h2f(y[b].s);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q5_1 *x = XROW(struct block_q5_1, xv, xs, r) + b;
+                        __m256i q = _mm256_or_si256(nibbles32(x->qs), q5_high(x->qh));
+                        __m256i p = sum_pairs(_mm256_maddubs_epi16(q, yq));
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
+                        ms[r] += h2f(x->m) * sy;
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]) + ms[r];
+}
+
+/* Q8_0 x Q8_0: |x| times y with x's sign (exact for x = -128). */
+AI void q8_0_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_0 *y = yv;
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK8_0; b++) {
+                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                float dy = h2f(y[b].d);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q8_0 *x = XROW(struct block_q8_0, xv, xs, r) + b;
+                        __m256i p = dot_s8(_mm256_loadu_si256((const __m256i *)x->qs), yq);
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+/* the low 8 bytes of v (h = 0) or its high 8 bytes (h = 1) */
+static inline __m128i half64(__m128i v, int h)
+{
+        return h ? _mm_unpackhi_epi64(v, v) : v;
+}
+
+/* set1_epi16 of int16 lane j (0..7) of each 128-bit lane, by byte shuffle */
+static inline __m256i lane16(int j)
+{
+        return _mm256_set1_epi16((short)(((2 * j + 1) << 8) | (2 * j)));
+}
+
+/* low 128-bit lane: int16 lane j; high lane: int16 lane j + 1 */
+static inline __m256i lane16_pair(int j)
+{
+        return _mm256_set_m128i(_mm_set1_epi16((short)(((2 * j + 3) << 8) | (2 * j + 2))),
+                                _mm_set1_epi16((short)(((2 * j + 1) << 8) | (2 * j))));
+}
+
+/* The Q4_K / Q5_K super-block: 8 groups of 32 with 6-bit scale and min. */
+AI __m256i k4_block_sumi(const uint8_t *qs, const uint8_t *qh, __m256i sc, const int8_t *q8, const int five)
+{
+        const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+        __m256i sumi = _mm256_setzero_si256(), h = _mm256_setzero_si256();
+
+        if (five)
+                h = _mm256_loadu_si256((const __m256i *)qh);
+        _Pragma("GCC unroll 4")
+        for (int c = 0; c < 4; c++) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+                __m256i lo = _mm256_and_si256(v, m4);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                if (five) {
+                        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(h, one), 4));
+                        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4));
+                        h = _mm256_srli_epi16(h, 2);
+                }
+                __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
+                __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
+                p0 = _mm256_madd_epi16(p0, _mm256_shuffle_epi8(sc, lane16(2 * c)));
+                p1 = _mm256_madd_epi16(p1, _mm256_shuffle_epi8(sc, lane16(2 * c + 1)));
+                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+        }
+        return sumi;
+}
+
+AI void k4_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const int five)
+{
+        const struct block_q8_k *y = yv;
+        size_t bs = five ? sizeof(struct block_q5_k) : sizeof(struct block_q4_k);
+        __m256 acc[4];
+        float macc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++) {
+                acc[r] = _mm256_setzero_ps();
+                macc[r] = 0;
+        }
+        for (int b = 0; b < n / QK_K; b++) {
+                /* pair sums of the 16 bsums: one per group of 32 */
+                __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
+                                               _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const char *xb = (const char *)xv + (size_t)r * xs + (size_t)b * bs;
+                        uint16_t d, dmin;
+                        const uint8_t *scales, *qs, *qh = NULL;
+                        if (five) {
+                                const struct block_q5_k *x = (const struct block_q5_k *)xb;
+                                d = x->d, dmin = x->dmin, scales = x->scales, qs = x->qs, qh = x->qh;
+                        } else {
+                                const struct block_q4_k *x = (const struct block_q4_k *)xb;
+                                d = x->d, dmin = x->dmin, scales = x->scales, qs = x->qs;
+                        }
+                        __m128i sm = k4_scales_vec(scales);
+                        __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+                        __m256i sumi = k4_block_sumi(qs, qh, sc, y[b].qs, five);
+                        __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+                        mp = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4e));
+                        mp = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0xb1));
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc[r]);
+                        macc[r] += h2f(dmin) * y[b].d * (float)_mm_cvtsi128_si32(mp);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]) - macc[r];
+}
+
+AI void q4_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        k4_gemv_n(n, s, xv, xs, yv, nr, 0);
+}
+
+AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        k4_gemv_n(n, s, xv, xs, yv, nr, 1);
+}
+
+/* Q6_K: codes 0..63 unsigned, value code - 32; the -32 goes in through the
+ * block sums (scale . bsums, per row), kept as a vector. */
+AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_k *y = yv;
+        const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK_K; b++) {
+                __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q6_k *x = XROW(struct block_q6_k, xv, xs, r) + b;
+                        __m128i sc8 = _mm_loadu_si128((const __m128i *)x->scales);
+                        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+                        __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5);
+                        sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
+                        _Pragma("GCC unroll 4")
+                        for (int h = 0; h < 2; h++) {
+                                const uint8_t *ql = x->ql + 64 * h;
+                                const int8_t *q8 = y[b].qs + 128 * h;
+                                /* this half's 8 scales as int16, in both lanes */
+                                __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half64(sc8, h)));
+                                __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                                __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                                __m256i hb = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+                                __m256i q[4];
+                                q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m3));
+                                q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m3));
+                                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m3));
+                                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                       _mm256_and_si256(_mm256_srli_epi16(hb, 2), m3));
+                                _Pragma("GCC unroll 4")
+                                for (int k = 0; k < 4; k++) {
+                                        __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(q8 + 32 * k)));
+                                        p = _mm256_madd_epi16(p, _mm256_shuffle_epi8(sc, lane16_pair(2 * k)));
+                                        sumi = _mm256_add_epi32(sumi, p);
+                                }
+                        }
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+/* Q2_K: codes 0..3 with a 4-bit scale and 4-bit min per 16 elements;
+ * value = d * sc * code - dmin * min. */
+AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_k *y = yv;
+        const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(0x0f);
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK_K; b++) {
+                __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q2_k *x = XROW(struct block_q2_k, xv, xs, r) + b;
+                        __m128i sb = _mm_loadu_si128((const __m128i *)x->scales);
+                        __m128i sc8 = _mm_and_si128(sb, _mm256_castsi256_si128(m4));
+                        __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm256_castsi256_si128(m4)));
+                        __m256i msum = _mm256_madd_epi16(mins, bsums);
+                        __m256i sumi = _mm256_setzero_si256();
+                        _Pragma("GCC unroll 4")
+                        for (int h = 0; h < 2; h++) {
+                                __m256i v = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * h));
+                                __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(half64(sc8, h)));
+                                const int8_t *q8 = y[b].qs + 128 * h;
+                                _Pragma("GCC unroll 4")
+                                for (int j = 0; j < 4; j++) {
+                                        __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m3);
+                                        __m256i p = _mm256_maddubs_epi16(c, _mm256_loadu_si256((const __m256i *)(q8 + 32 * j)));
+                                        p = _mm256_madd_epi16(p, _mm256_shuffle_epi8(sc, lane16_pair(2 * j)));
+                                        sumi = _mm256_add_epi32(sumi, p);
+                                }
+                        }
+                        float dy = y[b].d;
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(sumi), acc[r]);
+                        acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(h2f(x->dmin) * dy), _mm256_cvtepi32_ps(msum), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+/* Q3_K: code = low2 - (high bit clear ? 4 : 0), signed 6-bit scale per 16. */
+AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const struct block_q8_k *y = yv;
+        const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK_K; b++) {
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const struct block_q3_k *x = XROW(struct block_q3_k, xv, xs, r) + b;
+                        int8_t scv[16];
+                        quant_k3_scales(x->scales, scv);
+                        __m128i sc8 = _mm_loadu_si128((const __m128i *)scv);
+                        __m256i hm = _mm256_loadu_si256((const __m256i *)x->hmask);
+                        __m256i sumi = _mm256_setzero_si256();
+                        _Pragma("GCC unroll 4")
+                        for (int h = 0; h < 2; h++) {
+                                __m256i v = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * h));
+                                __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half64(sc8, h)));
+                                const int8_t *q8 = y[b].qs + 128 * h;
+                                _Pragma("GCC unroll 4")
+                                for (int j = 0; j < 4; j++) {
+                                        __m256i yy = _mm256_loadu_si256((const __m256i *)(q8 + 32 * j));
+                                        __m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 * j), m3);
+                                        __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + j)));
+                                        __m256i clear = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), _mm256_setzero_si256());
+                                        __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(c, yy),
+                                                                     _mm256_maddubs_epi16(_mm256_and_si256(clear, four), yy));
+                                        p = _mm256_madd_epi16(p, _mm256_shuffle_epi8(sc, lane16_pair(2 * j)));
+                                        sumi = _mm256_add_epi32(sumi, p);
+                                }
+                        }
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+/* F16 / BF16 x F32: each 8 activations loaded once for NR rows. */
+static inline __m256 f16x8(const uint16_t *p)
+{
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+AI void f16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const float *y = yv;
+        __m256 a0[4], a1[4];
+        int i = 0;
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                a0[r] = a1[r] = _mm256_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+                __m256 y0 = _mm256_loadu_ps(y + i), y1 = _mm256_loadu_ps(y + i + 8);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const uint16_t *x = XROW(uint16_t, xv, xs, r) + i;
+                        a0[r] = _mm256_fmadd_ps(f16x8(x), y0, a0[r]);
+                        a1[r] = _mm256_fmadd_ps(f16x8(x + 8), y1, a1[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++) {
+                const uint16_t *x = XROW(uint16_t, xv, xs, r);
+                float t = hsum_f32x8(_mm256_add_ps(a0[r], a1[r]));
+                for (int j = i; j < n; j++)
+                        t += h2f(x[j]) * y[j];
+                s[r] = t;
+        }
+}
+
+AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+{
+        const float *y = yv;
+        __m256 a0[4], a1[4];
+        int i = 0;
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < nr; r++)
+                a0[r] = a1[r] = _mm256_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+                __m256 y0 = _mm256_loadu_ps(y + i), y1 = _mm256_loadu_ps(y + i + 8);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < nr; r++) {
+                        const uint16_t *x = XROW(uint16_t, xv, xs, r) + i;
+                        a0[r] = _mm256_fmadd_ps(bf16x8(x), y0, a0[r]);
+                        a1[r] = _mm256_fmadd_ps(bf16x8(x + 8), y1, a1[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < nr; r++) {
+                const uint16_t *x = XROW(uint16_t, xv, xs, r);
+                float t = hsum_f32x8(_mm256_add_ps(a0[r], a1[r]));
+                for (int j = i; j < n; j++)
+                        t += mu_bf16_to_fp32(x[j]) * y[j];
+                s[r] = t;
+        }
+}
+
+/* Rows per kernel call, measured with bench/bench_kernels (gen vs dot
+ * columns): with weights streamed from DRAM, interleaving several rows of
+ * the 32-blocks types was slower than one row at a time (more streams for
+ * the prefetchers, no compute to hide); the K-quants and floats gain from 2. */
+#define GEMV(t, NR)                                                                              \
+        static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)  \
+        {                                                                                        \
+                int r = 0;                                                                       \
+                for (; r + NR <= nr; r += NR)                                                    \
+                        t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, NR);       \
+                for (; r < nr; r++)                                                              \
+                        t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, 1);        \
+        }
+
+GEMV(q4_0, 1)
+GEMV(q4_1, 1)
+GEMV(q5_0, 1)
+GEMV(q5_1, 1)
+GEMV(q8_0, 2)
+GEMV(q2_k, 2)
+GEMV(q3_k, 2)
+GEMV(q4_k, 2)
+GEMV(q5_k, 2)
+GEMV(q6_k, 2)
+GEMV(f16, 2)
+GEMV(bf16, 2)
+
 const struct cpu_kernels cpu_kernels_avx2_raw = {
         .name = "avx2",
         .q = {
                 [MU_TYPE_F32] = {.vec_dot = f32_vec_dot},
-                [MU_TYPE_F16] = {.to_float = f16_to_float, .vec_dot = f16_vec_dot},
-                [MU_TYPE_BF16] = {.vec_dot = bf16_vec_dot},
-                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot},
-                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot},
-                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot},
-                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot},
-                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot},
+                [MU_TYPE_F16] = {.to_float = f16_to_float, .vec_dot = f16_vec_dot, .gemv = f16_gemv},
+                [MU_TYPE_BF16] = {.vec_dot = bf16_vec_dot, .gemv = bf16_gemv},
+                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .gemv = q4_0_gemv},
+                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .gemv = q4_1_gemv},
+                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .gemv = q5_0_gemv},
+                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .gemv = q5_1_gemv},
+                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .gemv = q8_0_gemv},
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
-                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot},
-                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot},
-                [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot},
+                [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
+                [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
+                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .gemv = q4_k_gemv},
+                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .gemv = q5_k_gemv},
+                [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .gemv = q6_k_gemv},
                 [MU_TYPE_Q8_K] = {.from_float = q8_k_from_float, .vec_dot = q8_k_vec_dot},
         },
 };

@@ -115,35 +115,6 @@ AI void q4_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
 
 /* ---- K-quants ------------------------------------------------------------ */
 
-/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block,
- * decoded with 32-bit integer ops on the 12 packed bytes q0|q1|q2:
- * scales 0-3 = q0 & 63, mins 0-3 = q1 & 63; scales 4-7 = low nibbles of q2
- * with the top 2 bits of q0 above them; mins 4-7 = high nibbles of q2 with
- * the top 2 bits of q1. */
-static inline __m128i k4_scales_vec(const uint8_t *packed)
-{
-        uint32_t q[3], o[4];
-
-        memcpy(q, packed, 12);
-        o[0] = q[0] & 0x3f3f3f3f;
-        o[1] = (q[2] & 0x0f0f0f0f) | (((q[0] >> 6) & 0x03030303) << 4);
-        o[2] = q[1] & 0x3f3f3f3f;
-        o[3] = ((q[2] >> 4) & 0x0f0f0f0f) | (((q[1] >> 6) & 0x03030303) << 4);
-        return _mm_loadu_si128((const __m128i *)o);
-}
-
-/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]) with mins in bytes 8-15. */
-static inline int k4_min_dot_vec(__m128i sm, const int16_t *bsums)
-{
-        __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
-        __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums),
-                                       _mm_loadu_si128((const __m128i *)(bsums + 8)));
-        __m128i p = _mm_madd_epi16(mins, pairs);
-        p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
-        p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
-        return _mm_cvtsi128_si32(p);
-}
-
 AI void q4_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q4_k *x = xv;

@@ -186,6 +186,10 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
         j.n_tok = n_tok;
         if (n_tok <= 0 || j.ne1 <= 0)
                 return;
+        if (n_tok == 1) { /* token generation: gemv.c */
+                matmul_vec(pool, ws, 1, &w, x, &y);
+                return;
+        }
         if (gemm_try(pool, ws, w, x, n_tok, y)) /* prompt batches: int8 gemm (gemm.h) */
                 return;
 #ifdef MU_HAVE_BLAS

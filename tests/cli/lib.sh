@@ -6,6 +6,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export MULLAMA_MODELS=$TMP/store
 export OLLAMA_MODELS=$TMP/ollama-store
+# never reach the internet: model pulls (e.g. `run` of a missing model) go here
+export MULLAMA_REGISTRY=127.0.0.1:9
 export HOME=$TMP/home
 mkdir -p "$HOME"
 _failed=0

@@ -1,0 +1,604 @@
+/* test_vulkan.c -- the Vulkan backend against the CPU engine, on the device
+ * MULLAMA_VULKAN_DEVICE names, else the first one there is (lavapipe on a
+ * machine without a GPU).  Kernels: every matmul type (1 token and prompt
+ * chunks) against the CPU's matmul() with a normalized-error bound, RMSNorm,
+ * RoPE (normal and NeoX), SwiGLU/GeGLU, add, softcap, and K/V store +
+ * attention (GQA, sliding window, soft-cap) against a scalar reference with
+ * the CPU's fp16 cache rounding.  Models: the greedy tokens of the CPU engine
+ * are reproduced with 1, half and all blocks offloaded (stories260K,
+ * SmolLM2 Q4_1, gemma-3 Q4_K_M), and a context shift.  No device: SKIP. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "mullama/kernels.h"
+#include "mullama/model.h"
+#include "mullama/vulkan.h"
+#include "test.h"
+
+#ifdef MU_HAVE_VULKAN
+#include "kernels/vulkan_impl.h"
+
+/* The device: MULLAMA_VULKAN_DEVICE, else the first one there is, set in
+ * the environment for the duration of the test (model_load picks CPU
+ * devices only when named there) and unset by vk_done(). */
+static int env_ours;
+
+static struct mu_vk *vk_open(void)
+{
+        struct mu_err err = {0};
+        struct mu_vk_device d[8];
+        struct mu_vk *c = NULL;
+
+        if (!getenv("MULLAMA_VULKAN_DEVICE")) {
+                if (mu_vk_devices(d, 8, &err) <= 0)
+                        return NULL;
+                setenv("MULLAMA_VULKAN_DEVICE", "0", 1);
+                env_ours = 1;
+        }
+        if (mu_vk_init(&c, &err) < 0) {
+                fprintf(stderr, "  vulkan: %s\n", err.msg);
+                return NULL;
+        }
+        return c;
+}
+
+static void vk_done(struct mu_vk *c)
+{
+        mu_vk_free(c);
+        if (env_ours)
+                unsetenv("MULLAMA_VULKAN_DEVICE");
+        env_ours = 0;
+}
+
+#define NEED_VK(c)                                                                 \
+        struct mu_vk *c = vk_open();                                               \
+        if (!c) {                                                                  \
+                vk_done(NULL);                                                     \
+                TEST_SKIP("no Vulkan device (install mesa-vulkan-drivers for lavapipe)"); \
+        }
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void)
+{
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}
+
+static double nmse(const float *a, const float *ref, size_t n)
+{
+        double e = 0, r = 0;
+        for (size_t i = 0; i < n; i++) {
+                e += ((double)a[i] - ref[i]) * ((double)a[i] - ref[i]);
+                r += (double)ref[i] * ref[i];
+        }
+        return r > 0 ? e / r : e;
+}
+
+static struct vk_buf *buf_with(struct mu_vk *c, struct vk_buf *b, const void *data, size_t n)
+{
+        struct mu_err err = {0};
+
+        CHECK(vk_buf_create(c, b, n, 0, &err) == 0);
+        if (data)
+                CHECK(vk_upload(c, b, 0, data, n, &err) == 0);
+        return b;
+}
+
+/* Record one op, run it. */
+static void run1(struct mu_vk *c, enum vk_pipe p, struct vk_buf *const *bufs, const void *pc,
+                 uint32_t pcs, uint32_t gx, uint32_t gy)
+{
+        struct mu_err err = {0};
+        struct vk_graph g = {0};
+
+        CHECK(vk_graph_begin(c, &g, 4, &err) == 0);
+        vk_op(c, &g, p, bufs, pc, pcs, gx, gy);
+        CHECK(vk_graph_end(&g, &err) == 0);
+        CHECK_MSG(vk_graph_run(c, &g, &err) == 0, "%s", err.msg);
+        vk_graph_free(c, &g);
+}
+
+static void download(struct mu_vk *c, struct vk_buf *b, float *dst, size_t n)
+{
+        struct mu_err err = {0};
+        CHECK(vk_download(c, b, 0, dst, n * sizeof(float), &err) == 0);
+}
+
+/* ---- matmul ------------------------------------------------------------- */
+
+/* GPU (quantize activations + matmul) against the CPU's matmul(); also
+ * against a float64 dot of the dequantized weights with the unrounded
+ * activations, where GPU and CPU must be equally close. */
+static void mm_case(struct mu_vk *c, int type, int ncols, int nrows, int ntok, double bound)
+{
+        struct mu_err err = {0};
+        size_t rb = mu_row_size(type, ncols);
+        float *wf = malloc(sizeof(float) * (size_t)ncols * nrows);
+        float *x = malloc(sizeof(float) * (size_t)ncols * ntok);
+        float *yc = malloc(sizeof(float) * (size_t)nrows * ntok);
+        float *yg = malloc(sizeof(float) * (size_t)nrows * ntok);
+        float *yd = malloc(sizeof(float) * (size_t)nrows * ntok);
+        float *row = malloc(sizeof(float) * (size_t)ncols);
+        uint8_t *w = malloc(rb * nrows);
+        struct vk_buf bw, bx, bq, bs, by;
+
+        for (size_t i = 0; i < (size_t)ncols * nrows; i++)
+                wf[i] = frand() * (1 + (i % 7 == 0) * 3);
+        for (size_t i = 0; i < (size_t)ncols * ntok; i++)
+                x[i] = frand() * (1 + (i % 13 == 0) * 5);
+        for (int r = 0; r < nrows; r++)
+                quant_quantize_row(type, wf + (size_t)r * ncols, w + rb * r, ncols);
+        struct mu_tensor t = {.type = type, .n_dims = 2, .ne = {ncols, nrows, 1, 1}, .data = w,
+                              .size = rb * nrows};
+        struct matmul_ws *ws = matmul_ws_create();
+        matmul(NULL, ws, &t, x, ntok, yc);
+        matmul_ws_free(ws);
+        for (int r = 0; r < nrows; r++) {
+                quant_dequantize_row(type, w + rb * r, row, ncols);
+                for (int k = 0; k < ntok; k++) {
+                        double a = 0;
+                        for (int j = 0; j < ncols; j++)
+                                a += (double)row[j] * x[(size_t)k * ncols + j];
+                        yd[(size_t)k * nrows + r] = (float)a;
+                }
+        }
+
+        buf_with(c, &bw, w, rb * nrows);
+        buf_with(c, &bx, x, sizeof(float) * (size_t)ncols * ntok);
+        buf_with(c, &bq, NULL, sizeof(float) * (size_t)ncols * ntok);
+        buf_with(c, &bs, NULL, sizeof(float) * (size_t)ncols * ntok / 32 + 16);
+        buf_with(c, &by, NULL, sizeof(float) * (size_t)nrows * ntok);
+        struct vk_graph g = {0};
+        CHECK(vk_graph_begin(c, &g, 4, &err) == 0);
+        struct vk_buf *src = &bx;
+        int qp = vk_quant_pipe(type);
+        if (qp >= 0) {
+                struct { uint32_t n, xoff, qoff, soff; } qpc = {(uint32_t)(ncols * ntok), 0, 0, 0};
+                struct vk_buf *qb[VK_NBIND] = {&bx, &bq, &bs};
+                uint32_t qk = qp == VKP_Q8_K ? 256 : 32;
+                vk_op(c, &g, (enum vk_pipe)qp, qb, &qpc, sizeof(qpc), (qpc.n / qk + 63) / 64, 1);
+                src = &bq;
+        }
+        struct { uint32_t ncols, nrows, ntok, woff, row_bytes, xoff, yoff, ystride, xsoff; } pc =
+                {(uint32_t)ncols, (uint32_t)nrows, (uint32_t)ntok, 0, (uint32_t)rb, 0, 0,
+                 (uint32_t)nrows, 0};
+        struct vk_buf *mb[VK_NBIND] = {&bw, src, &by, &bs};
+        vk_op(c, &g, (enum vk_pipe)vk_mm_pipe(type), mb, &pc, sizeof(pc), (nrows + 63) / 64,
+              (ntok + 7) / 8);
+        CHECK(vk_graph_end(&g, &err) == 0);
+        CHECK_MSG(vk_graph_run(c, &g, &err) == 0, "%s", err.msg);
+        CHECK(vk_download(c, &by, 0, yg, sizeof(float) * (size_t)nrows * ntok, &err) == 0);
+        double e = nmse(yg, yc, (size_t)nrows * ntok);
+        CHECK_MSG(e <= bound, "matmul %s %dx%d, %d tokens: nmse %.3g > %.3g", mu_type_name(type),
+                  nrows, ncols, ntok, e, bound);
+        double eg = nmse(yg, yd, (size_t)nrows * ntok), ec = nmse(yc, yd, (size_t)nrows * ntok);
+        CHECK_MSG(eg <= ec * 1.01 + 1e-12 && eg < 1e-3, "matmul %s vs float64: gpu nmse %.3g, "
+                  "cpu %.3g", mu_type_name(type), eg, ec);
+        vk_graph_free(c, &g);
+        vk_buf_free(c, &bw);
+        vk_buf_free(c, &bx);
+        vk_buf_free(c, &bq);
+        vk_buf_free(c, &bs);
+        vk_buf_free(c, &by);
+        free(wf);
+        free(x);
+        free(yc);
+        free(yg);
+        free(yd);
+        free(row);
+        free(w);
+}
+
+TEST(vulkan_matmul_types)
+{
+        NEED_VK(c);
+        /* the GPU sees the same quantized activations as the CPU: only
+         * summation order differs, so the bound is tight for every type */
+        static const int types[] = {MU_TYPE_F32, MU_TYPE_F16, MU_TYPE_BF16, MU_TYPE_Q4_0,
+                                    MU_TYPE_Q4_1, MU_TYPE_Q5_0, MU_TYPE_Q5_1, MU_TYPE_Q8_0,
+                                    MU_TYPE_Q2_K, MU_TYPE_Q3_K, MU_TYPE_Q4_K, MU_TYPE_Q5_K,
+                                    MU_TYPE_Q6_K};
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+                mm_case(c, types[i], 512, 70, 1, 1e-9);
+                mm_case(c, types[i], 256, 33, 11, 1e-9);  /* odd row sizes (Q3_K, Q6_K) */
+        }
+        mm_case(c, MU_TYPE_F32, 172, 20, 3, 1e-10);  /* a row length no block divides */
+        vk_done(c);
+}
+
+/* ---- the other kernels ------------------------------------------------- */
+
+TEST(vulkan_rmsnorm_add_softcap_glu)
+{
+        NEED_VK(c);
+        enum { N = 200, R = 3 };
+        float x[N * R], w[N], ref[N * R], got[N * R], u[N * R];
+        struct vk_buf bx, bw, by, bu, bt;
+
+        for (int i = 0; i < N * R; i++)
+                x[i] = frand() * 3, u[i] = frand();
+        for (int i = 0; i < N; i++)
+                w[i] = frand();
+        buf_with(c, &bx, x, sizeof(x));
+        buf_with(c, &bw, w, sizeof(w));
+        buf_with(c, &by, NULL, sizeof(x));
+        buf_with(c, &bu, u, sizeof(u));
+        /* rmsnorm with and without weight */
+        for (int hw = 0; hw < 2; hw++) {
+                struct { uint32_t n, xoff, xstride, yoff, ystride, woff, has_w; float eps; } pc =
+                        {N, 0, N, 0, N, 0, (uint32_t)hw, 1e-5f};
+                struct vk_buf *b[VK_NBIND] = {&bx, &by, &bw};
+                run1(c, VKP_RMSNORM, b, &pc, sizeof(pc), R, 1);
+                download(c, &by, got, N * R);
+                for (int r = 0; r < R; r++)
+                        op_rmsnorm(ref + r * N, x + r * N, hw ? w : NULL, N, 1e-5f);
+                CHECK_MSG(nmse(got, ref, N * R) < 1e-12, "rmsnorm nmse %g", nmse(got, ref, N * R));
+        }
+        /* add with broadcast (a bias) */
+        {
+                struct { uint32_t n, yoff, xoff, xlen; } pc = {N * R, 0, 0, N};
+                struct vk_buf *b[VK_NBIND] = {&by, &bw};
+                float base[N * R];
+                download(c, &by, base, N * R);
+                run1(c, VKP_ADD, b, &pc, sizeof(pc), (N * R + 63) / 64, 1);
+                download(c, &by, got, N * R);
+                for (int i = 0; i < N * R; i++)
+                        ref[i] = base[i] + w[i % N];
+                CHECK(nmse(got, ref, N * R) == 0);
+        }
+        /* softcap */
+        {
+                struct { uint32_t n, xoff; float cap; } pc = {N * R, 0, 2.5f};
+                struct vk_buf bc;
+                buf_with(c, &bc, x, sizeof(x));
+                struct vk_buf *b[VK_NBIND] = {&bc};
+                run1(c, VKP_SOFTCAP, b, &pc, sizeof(pc), (N * R + 63) / 64, 1);
+                download(c, &bc, got, N * R);
+                memcpy(ref, x, sizeof(x));
+                op_softcap(ref, N * R, 2.5f);
+                CHECK_MSG(nmse(got, ref, N * R) < 1e-12, "softcap nmse %g", nmse(got, ref, N * R));
+                vk_buf_free(c, &bc);
+        }
+        /* SwiGLU and GeGLU (the CPU's fp16 GELU table, uploaded) */
+        {
+                float *tab = malloc(65536 * sizeof(float));
+                for (int i = 0; i < 65536; i++)
+                        tab[i] = mu_fp16_to_fp32(mu_fp32_to_fp16(op_gelu(mu_fp16_to_fp32((uint16_t)i))));
+                buf_with(c, &bt, tab, 65536 * sizeof(float));
+                free(tab);
+                for (int gelu = 0; gelu < 2; gelu++) {
+                        struct { uint32_t n, ntok, goff, gstride, uoff, ustride, yoff, ystride, gelu; }
+                                pc = {N, R, 0, N, 0, N, 0, N, (uint32_t)gelu};
+                        struct vk_buf *b[VK_NBIND] = {&bx, &bu, &by, &bt};
+                        run1(c, VKP_GLU, b, &pc, sizeof(pc), (N * R + 63) / 64, 1);
+                        download(c, &by, got, N * R);
+                        if (gelu)
+                                op_gelu_mul(ref, x, u, N * R);
+                        else
+                                op_silu_mul(ref, x, u, N * R);
+                        CHECK_MSG(nmse(got, ref, N * R) < 1e-12, "glu(%d) nmse %g", gelu,
+                                  nmse(got, ref, N * R));
+                }
+                vk_buf_free(c, &bt);
+        }
+        vk_buf_free(c, &bx);
+        vk_buf_free(c, &bw);
+        vk_buf_free(c, &by);
+        vk_buf_free(c, &bu);
+        vk_done(c);
+}
+
+TEST(vulkan_rope)
+{
+        NEED_VK(c);
+        enum { T = 3, H = 4, HD = 16, NROT = 12, CTX = 40, P0 = 29 };
+        float x[T * H * HD], ref[T * H * HD], got[T * H * HD], cs[CTX * NROT];
+        struct vk_buf bx, bc, bp;
+        struct mu_err err = {0};
+        uint32_t p0 = P0;
+
+        buf_with(c, &bp, NULL, 256);
+        CHECK(vk_upload(c, &bp, 0, &p0, 4, &err) == 0);
+        for (int neox = 0; neox < 2; neox++) {
+                struct rope_params rp = {NROT, neox, 10000.0f, 0.5f, 1.0f, NULL};
+                for (int p = 0; p < CTX; p++)
+                        op_rope_cache(cs + p * NROT, (float)p, &rp);
+                for (int i = 0; i < T * H * HD; i++)
+                        x[i] = ref[i] = frand();
+                for (int t = 0; t < T; t++)
+                        for (int h = 0; h < H; h++)
+                                op_rope_apply(ref + (t * H + h) * HD, cs + (P0 + t) * NROT, NROT, neox);
+                buf_with(c, &bx, x, sizeof(x));
+                buf_with(c, &bc, cs, sizeof(cs));
+                struct { uint32_t ntok, nhead, hd, nrot, neox, xoff, csoff; } pc =
+                        {T, H, HD, NROT, (uint32_t)neox, 0, 0};
+                struct vk_buf *b[VK_NBIND] = {&bx, &bc, &bp};
+                run1(c, VKP_ROPE, b, &pc, sizeof(pc), (T * H * NROT / 2 + 63) / 64, 1);
+                download(c, &bx, got, T * H * HD);
+                CHECK_MSG(nmse(got, ref, T * H * HD) < 1e-13, "rope neox=%d nmse %g", neox,
+                          nmse(got, ref, T * H * HD));
+                vk_buf_free(c, &bx);
+                vk_buf_free(c, &bc);
+        }
+        vk_buf_free(c, &bp);
+        vk_done(c);
+}
+
+/* kv_store + attention (GQA, soft-cap, sliding window) against a scalar
+ * reference over fp16-rounded K/V. */
+TEST(vulkan_attention)
+{
+        NEED_VK(c);
+        enum { T = 4, NH = 4, NKV = 2, HD = 32, CTX = 64, P0 = 37, SWA = 20 };
+        const int kd = NKV * HD;
+        float *k = malloc(sizeof(float) * CTX * kd), *v = malloc(sizeof(float) * CTX * kd);
+        float q[T * NH * HD], ref[T * NH * HD], got[T * NH * HD];
+        struct vk_buf bk, bv, kc, vc, bq, bp, bo, bs;
+        struct mu_err err = {0};
+
+        for (int i = 0; i < CTX * kd; i++)
+                k[i] = frand() * 2, v[i] = frand();
+        for (int i = 0; i < T * NH * HD; i++)
+                q[i] = frand();
+        buf_with(c, &bk, k, sizeof(float) * CTX * kd);
+        buf_with(c, &bv, v, sizeof(float) * CTX * kd);
+        buf_with(c, &kc, NULL, 2 * CTX * kd);
+        buf_with(c, &vc, NULL, 2 * CTX * kd);
+        buf_with(c, &bq, q, sizeof(q));
+        buf_with(c, &bp, NULL, 256);
+        buf_with(c, &bo, NULL, sizeof(q));
+        buf_with(c, &bs, NULL, sizeof(float) * T * NH * CTX);
+        /* store all CTX rows from position 0 */
+        uint32_t p = 0;
+        CHECK(vk_upload(c, &bp, 0, &p, 4, &err) == 0);
+        struct { uint32_t ntok, dim, xoff, f16; } sk = {CTX, (uint32_t)kd, 0, 1};
+        struct vk_buf *b1[VK_NBIND] = {&bk, &kc, &bp}, *b2[VK_NBIND] = {&bv, &vc, &bp};
+        run1(c, VKP_KV_STORE, b1, &sk, sizeof(sk), (CTX * kd / 2 + 63) / 64, 1);
+        run1(c, VKP_KV_STORE, b2, &sk, sizeof(sk), (CTX * kd / 2 + 63) / 64, 1);
+        p = P0;
+        CHECK(vk_upload(c, &bp, 0, &p, 4, &err) == 0);
+        for (int mode = 0; mode < 2; mode++) {
+                float cap = mode ? 3.0f : 0, scale = 1 / sqrtf(HD);
+                int swa = mode ? SWA : 0;
+                struct {
+                        uint32_t nhead, group, hdk, hdv, kdim, vdim, f16, n_swa, sstride;
+                        float scale, cap;
+                } ap = {NH, NH / NKV, HD, HD, (uint32_t)kd, (uint32_t)kd, 1, (uint32_t)swa, CTX,
+                        scale, cap};
+                struct vk_buf *b[VK_NBIND] = {&bq, &kc, &vc, &bp, &bo, &bs};
+                run1(c, VKP_ATTN, b, &ap, sizeof(ap), T * NH, 1);
+                download(c, &bo, got, T * NH * HD);
+                for (int t = 0; t < T; t++)
+                        for (int h = 0; h < NH; h++) {
+                                int pos = P0 + t, kvh = h / (NH / NKV);
+                                int lo = swa && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                                double sc[CTX], mx = -1e30, l = 0;
+                                for (int j = lo; j <= pos; j++) {
+                                        double s = 0;
+                                        for (int i = 0; i < HD; i++)
+                                                s += (double)mu_fp16_to_fp32(mu_fp32_to_fp16(k[j * kd + kvh * HD + i])) *
+                                                     (q[(t * NH + h) * HD + i] * scale);
+                                        if (cap > 0)
+                                                s = tanh(s / cap) * cap;
+                                        sc[j] = s;
+                                        mx = s > mx ? s : mx;
+                                }
+                                for (int j = lo; j <= pos; j++)
+                                        l += (sc[j] = exp(sc[j] - mx));
+                                for (int i = 0; i < HD; i++) {
+                                        double a = 0;
+                                        for (int j = lo; j <= pos; j++)
+                                                a += sc[j] * mu_fp16_to_fp32(mu_fp32_to_fp16(v[j * kd + kvh * HD + i]));
+                                        ref[(t * NH + h) * HD + i] = (float)(a / l);
+                                }
+                        }
+                CHECK_MSG(nmse(got, ref, T * NH * HD) < 1e-11, "attention mode %d nmse %g", mode,
+                          nmse(got, ref, T * NH * HD));
+        }
+        struct vk_buf *all[] = {&bk, &bv, &kc, &vc, &bq, &bp, &bo, &bs};
+        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+                vk_buf_free(c, all[i]);
+        free(k);
+        free(v);
+        vk_done(c);
+}
+
+/* ---- whole models ----------------------------------------------------- */
+
+static int argmax(const float *x, int n)
+{
+        int b = 0;
+        for (int i = 1; i < n; i++)
+                if (x[i] > x[b])
+                        b = i;
+        return b;
+}
+
+/* Greedy tokens on the CPU engine; then with n_gpu blocks offloaded, one
+ * batch over prompt + those tokens gives the final hidden state at every
+ * position, and the argmax of the output layer there must be the next CPU
+ * token: exactly the condition for the offloaded model's greedy output to
+ * equal the CPU's, in one forward pass instead of N_GEN (lavapipe is slow).
+ * A step where the CPU's own top-2 logits are within 0.01 (a near tie that
+ * summation order decides; test_engine.c treats llama.cpp's the same way)
+ * may differ and is reported. */
+enum { N_GEN = 32 };
+
+static void greedy_case(const char *path, const int32_t *prompt, int np, int n_gpu_req)
+{
+        struct mu_err err = {0};
+        struct model_params mp = model_default_params();
+        struct session_params sp = session_default_params();
+        struct model *cm = NULL, *gm = NULL;
+        struct session *cs = NULL, *gs = NULL;
+        int32_t toks[256];
+        float gap[N_GEN];  /* the CPU's top-1 minus top-2 logit at each step */
+
+        sp.n_ctx = 128;
+        sp.n_batch = 64;
+        sp.n_threads = 2;
+        CHECK(model_load(&cm, path, &mp, &err) == 0);
+        CHECK(session_create(&cs, cm, &sp, &err) == 0);
+        if (!cs)
+                goto out;
+        memcpy(toks, prompt, sizeof(int32_t) * np);
+        CHECK(session_eval(cs, toks, np, &err) == 0);
+        for (int i = 0; i < N_GEN; i++) {
+                const float *lg = session_logits(cs);
+                int V = model_n_vocab(cm), a = argmax(lg, V);
+                float second = -INFINITY;
+                for (int j = 0; j < V; j++)
+                        if (j != a && lg[j] > second)
+                                second = lg[j];
+                gap[i] = lg[a] - second;
+                toks[np + i] = a;
+                if (i + 1 < N_GEN)
+                        CHECK(session_eval(cs, &toks[np + i], 1, &err) == 0);
+        }
+        const int L = model_n_layer(cm);
+        int n_gpu = n_gpu_req == -2 ? L / 2 : n_gpu_req;
+        mp.n_gpu_layers = n_gpu;
+        CHECK(model_load(&gm, path, &mp, &err) == 0);
+        if (!gm)
+                goto out;
+        CHECK_MSG(model_gpu_layers(gm) == (n_gpu < 0 || n_gpu > L ? L : n_gpu),
+                  "%s: %d blocks offloaded, asked %d", path, model_gpu_layers(gm), n_gpu);
+        CHECK(model_gpu_mem(gm) > 0);
+        CHECK(session_create(&gs, gm, &sp, &err) == 0);
+        if (!gs)
+                goto out;
+        /* final hidden states for every position, output layer on the CPU */
+        int n = np + N_GEN - 1, E = model_n_embd(gm), V = model_n_vocab(gm);
+        CHECK_MSG(forward_batch(gs, toks, n, 0, &err) == 0, "%s", err.msg);
+        float *xn = malloc(sizeof(float) * E), *lg = malloc(sizeof(float) * V);
+        int agree = 0, ties = 0;
+        for (int i = np - 1; i < n; i++) {
+                int step = i - (np - 1);
+                op_rmsnorm(xn, gs->x + (size_t)i * E, gm->output_norm.data, E, gm->hp.norm_eps);
+                matmul(NULL, gs->ws, &gm->output, xn, 1, lg);
+                if (gm->hp.final_softcap > 0)
+                        op_softcap(lg, V, gm->hp.final_softcap);
+                if (argmax(lg, V) == toks[i + 1])
+                        agree++;
+                else if (gap[step] < 1e-2f)
+                        ties++;  /* a near tie: float summation order decides it */
+                else
+                        CHECK_MSG(0, "%s with %d gpu blocks: step %d chose %d, the CPU %d "
+                                  "(CPU top-2 gap %.4f)", path, model_gpu_layers(gm), step,
+                                  argmax(lg, V), toks[i + 1], gap[step]);
+        }
+        if (ties)
+                fprintf(stderr, "  %s, %d gpu blocks: %d of %d steps agree, %d differ at a "
+                        "near tie (CPU top-2 gap < 0.01)\n", path, model_gpu_layers(gm), agree,
+                        N_GEN, ties);
+        /* the device's own output layer: logits of the last position */
+        if (model_gpu_output(gm)) {
+                session_truncate(gs, 0);
+                CHECK(session_eval(gs, toks, np, &err) == 0);
+                CHECK_EQ_INT(argmax(session_logits(gs), V), toks[np]);
+        }
+        free(xn);
+        free(lg);
+out:
+        session_free(cs);
+        session_free(gs);
+        model_free(cm);
+        model_free(gm);
+}
+
+TEST(vulkan_greedy_stories260K)
+{
+        NEED_MODEL(path, "stories260K.gguf");
+        NEED_VK(c);
+        mu_vk_free(c);
+        static const int32_t prompt[] = {1, 403, 407, 261, 378};  /* arbitrary ids */
+        greedy_case(path, prompt, 5, 1);
+        greedy_case(path, prompt, 5, -2);
+        greedy_case(path, prompt, 5, -1);
+        vk_done(NULL);
+}
+
+TEST(vulkan_greedy_smollm2)
+{
+        NEED_MODEL(path, "SmolLM2-135M-Instruct.Q4_1.gguf");
+        NEED_VK(c);
+        mu_vk_free(c);
+        static const int32_t prompt[] = {504, 3575, 282, 4649, 314};  /* arbitrary ids */
+        greedy_case(path, prompt, 5, 1);
+        greedy_case(path, prompt, 5, -2);
+        greedy_case(path, prompt, 5, -1);
+        vk_done(NULL);
+}
+
+TEST(vulkan_greedy_gemma3)
+{
+        NEED_MODEL(path, "gemma-3-270m-q4_k_m.gguf");
+        NEED_VK(c);
+        mu_vk_free(c);
+        static const int32_t prompt[] = {2, 818, 5279, 529, 7001, 563};  /* arbitrary ids */
+        greedy_case(path, prompt, 6, -1);
+        vk_done(NULL);
+}
+
+/* Context shift with the K/V on the device matches the CPU's. */
+TEST(vulkan_context_shift)
+{
+        NEED_MODEL(path, "stories260K.gguf");
+        NEED_VK(c);
+        mu_vk_free(c);
+        struct mu_err err = {0};
+        struct model_params mp = model_default_params();
+        struct session_params sp = session_default_params();
+        struct model *m[2] = {0};
+        struct session *s[2] = {0};
+        int32_t t[24];
+        int got[2][8] = {{0}};
+
+        sp.n_ctx = 32;
+        for (int i = 0; i < 24; i++)
+                t[i] = 300 + i * 7;
+        for (int k = 0; k < 2; k++) {
+                mp.n_gpu_layers = k ? -1 : 0;
+                CHECK(model_load(&m[k], path, &mp, &err) == 0);
+                CHECK(session_create(&s[k], m[k], &sp, &err) == 0);
+                if (!s[k])
+                        break;
+                CHECK(session_eval(s[k], t, 24, &err) == 0);
+                CHECK(session_shift(s[k], 4, 10) == 0);
+                int32_t nx = argmax(session_logits(s[k]), model_n_vocab(m[k]));
+                for (int i = 0; i < 8; i++) {
+                        CHECK(session_eval(s[k], &nx, 1, &err) == 0);
+                        got[k][i] = nx = argmax(session_logits(s[k]), model_n_vocab(m[k]));
+                }
+        }
+        CHECK(m[1] && model_gpu_layers(m[1]) == 5);
+        for (int i = 0; i < 8; i++)
+                CHECK_EQ_INT(got[1][i], got[0][i]);
+        for (int k = 0; k < 2; k++) {
+                session_free(s[k]);
+                model_free(m[k]);
+        }
+        vk_done(NULL);
+}
+
+#endif
+
+/* gpu layers 0: nothing offloaded, no device touched, the CPU path runs. */
+TEST(vulkan_zero_layers_cpu_only)
+{
+        NEED_MODEL(path, "stories260K.gguf");
+        struct mu_err err = {0};
+        struct model_params mp = model_default_params();
+        struct model *m = NULL;
+
+        mp.n_gpu_layers = 0;
+        CHECK(model_load(&m, path, &mp, &err) == 0);
+        CHECK_EQ_INT(model_gpu_layers(m), 0);
+        CHECK(model_gpu_name(m) == NULL);
+        model_free(m);
+}
