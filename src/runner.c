@@ -14,6 +14,7 @@
 #include "mullama/spinner.h"
 #include "mullama/stop.h"
 #include "mullama/tokenizer.h"
+#include "mullama/types.h"
 
 struct runner {
         struct model *model;
@@ -50,6 +51,20 @@ void runner_options_init(struct runner_options *o)
         o->seed = -1;
         o->kv_type = MU_TYPE_F16;
         o->shift = 1;
+        /* the KV cache type is a server setting in Ollama (environment) */
+        {
+                const char *kv = getenv("MULLAMA_KV_CACHE_TYPE");
+                if (!kv || !*kv)
+                        kv = getenv("OLLAMA_KV_CACHE_TYPE");
+                if (kv && *kv) {
+                        int t = mu_type_from_name(kv);
+                        if (t == MU_TYPE_F16 || t == MU_TYPE_Q8_0 || t == MU_TYPE_F32)
+                                o->kv_type = t;
+                        else
+                                MU_LOG_WARN("KV cache type '%s' is not supported (f16, q8_0, "
+                                            "f32): using f16", kv);
+                }
+        }
 }
 
 void runner_options_release(struct runner_options *o)
@@ -230,14 +245,15 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
         if (!rc) {
                 r->n_vocab = model_n_vocab(r->model);
                 session_params_from(&r->sp, o);
-                if (mu_log_get_level() >= MU_LOG_DEBUG) {
-                        int n_ctx = r->sp.n_ctx ? r->sp.n_ctx : model_n_ctx_train(r->model);
-                        if (!r->sp.n_ctx && n_ctx > 4096)
-                                n_ctx = 4096;
-                        MU_LOG_DEBUG("memory estimate: %.1f MiB (weights + KV cache for %d "
-                                     "tokens + scratch)",
-                                     model_estimate_memory(r->model, n_ctx, r->sp.kv_type,
-                                                           r->sp.n_batch) / 1048576.0, n_ctx);
+                if (show_progress >= 2 || mu_log_get_level() >= MU_LOG_DEBUG) {
+                        struct model_memory mm;
+                        model_memory_estimate(r->model, r->sp.n_ctx, r->sp.kv_type,
+                                              r->sp.n_batch, &mm);
+                        fprintf(stderr, "memory estimate: %.1f MiB = weights %.1f MiB + KV "
+                                "cache %.1f MiB (%d tokens, %s) + scratch %.1f MiB\n",
+                                mm.total / 1048576.0, mm.weights / 1048576.0,
+                                mm.kv_cache / 1048576.0, mm.n_ctx, mu_type_name(r->sp.kv_type),
+                                mm.scratch / 1048576.0);
                 }
                 rc = session_create(&r->sess, r->model, &r->sp, err);
         }

@@ -47,7 +47,7 @@ expect_rc "vulkan: bad --gpu-layers" 2 "$MU" run "$s" --gpu-layers lots "$prompt
 
 expect_rc "vulkan: bench --gpu-layers 0,1,half,all" 0 "$MU" bench "$s" -p 8 -n 4 -r 1 --warmup 0 \
         --gpu-layers 0,1,half,all
-ngl=$(printf '%s\n' "$OUT" | awk -F'|' '/pp8/ {gsub(/ /, "", $7); printf "%s,", $7}')
+ngl=$(printf '%s\n' "$OUT" | awk -F'|' '/^$/ {exit} /pp8/ {gsub(/ /, "", $7); printf "%s,", $7}')
 expect_grep "vulkan: bench offloads 0, 1, 2, 5 blocks" '^0,1,2,5,$' "$ngl"
 expect_grep "vulkan: bench reports device memory" '\| dev mem \|' "$OUT"
 expect_rc "vulkan: show --layers --gpu-layers" 0 "$MU" show "$s" --layers --gpu-layers 2
