@@ -45,7 +45,7 @@ __mullama_values() {
         --quantize)
                 echo "q4_0 q4_1 q5_0 q5_1 q8_0 q2_K q3_K_S q3_K_M q3_K_L q4_K_S q4_K_M q5_K_S q5_K_M q6_K"
                 return ;;
-        --gpu-layers) echo "0 1 half all"; return ;;
+        --gpu-layers) [[ $1 == bench ]] && echo "0 1 half all" || echo "0 1 all"; return ;;
         --preload) echo MODEL; return ;;
         esac
         case "$3" in

@@ -72,7 +72,11 @@ function __mullama_values
             printf '%s\n' q4_0 q4_1 q5_0 q5_1 q8_0 q2_K q3_K_S q3_K_M q3_K_L q4_K_S q4_K_M q5_K_S q5_K_M q6_K
             return
         case --gpu-layers
-            printf '%s\n' 0 1 half all
+            if test "$argv[1]" = bench
+                printf '%s\n' 0 1 half all
+            else
+                printf '%s\n' 0 1 all
+            end
             return
         case --preload
             echo MODEL

@@ -32,6 +32,8 @@ static const struct cmd {
         {"import", cmd_import, "Import a model from an archive"},
         {"export", cmd_export, "Export a model to an archive"},
         {"completion", cmd_completion, "Print a shell completion script (bash, zsh, fish)"},
+        {"quantize", cmd_quantize, "Quantize a GGUF model (llama-quantize's types)"},
+        {"perplexity", cmd_perplexity, "Perplexity of a model on a text file"},
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 

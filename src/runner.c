@@ -7,6 +7,7 @@
 
 #include "mullama/gguf.h"
 #include "mullama/json_prefix.h"
+#include "mullama/json_schema.h"
 #include "mullama/model.h"
 #include "mullama/modelfile.h"
 #include "mullama/runner.h"
@@ -14,6 +15,7 @@
 #include "mullama/spinner.h"
 #include "mullama/stop.h"
 #include "mullama/tokenizer.h"
+#include "mullama/types.h"
 
 struct runner {
         struct model *model;
@@ -27,6 +29,7 @@ struct runner {
         size_t *piece_len;
         int64_t load_ns;
         int shared;            /* model and tokenizer borrowed from another runner */
+        const struct json_schema *schema;  /* JSON mode: also this schema (borrowed) */
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -50,6 +53,20 @@ void runner_options_init(struct runner_options *o)
         o->seed = -1;
         o->kv_type = MU_TYPE_F16;
         o->shift = 1;
+        /* the KV cache type is a server setting in Ollama (environment) */
+        {
+                const char *kv = getenv("MULLAMA_KV_CACHE_TYPE");
+                if (!kv || !*kv)
+                        kv = getenv("OLLAMA_KV_CACHE_TYPE");
+                if (kv && *kv) {
+                        int t = mu_type_from_name(kv);
+                        if (t == MU_TYPE_F16 || t == MU_TYPE_Q8_0 || t == MU_TYPE_F32)
+                                o->kv_type = t;
+                        else
+                                MU_LOG_WARN("KV cache type '%s' is not supported (f16, q8_0, "
+                                            "f32): using f16", kv);
+                }
+        }
 }
 
 void runner_options_release(struct runner_options *o)
@@ -230,14 +247,15 @@ int runner_open(struct runner **out, const char *model_path, const struct runner
         if (!rc) {
                 r->n_vocab = model_n_vocab(r->model);
                 session_params_from(&r->sp, o);
-                if (mu_log_get_level() >= MU_LOG_DEBUG) {
-                        int n_ctx = r->sp.n_ctx ? r->sp.n_ctx : model_n_ctx_train(r->model);
-                        if (!r->sp.n_ctx && n_ctx > 4096)
-                                n_ctx = 4096;
-                        MU_LOG_DEBUG("memory estimate: %.1f MiB (weights + KV cache for %d "
-                                     "tokens + scratch)",
-                                     model_estimate_memory(r->model, n_ctx, r->sp.kv_type,
-                                                           r->sp.n_batch) / 1048576.0, n_ctx);
+                if (show_progress >= 2 || mu_log_get_level() >= MU_LOG_DEBUG) {
+                        struct model_memory mm;
+                        model_memory_estimate(r->model, r->sp.n_ctx, r->sp.kv_type,
+                                              r->sp.n_batch, &mm);
+                        fprintf(stderr, "memory estimate: %.1f MiB = weights %.1f MiB + KV "
+                                "cache %.1f MiB (%d tokens, %s) + scratch %.1f MiB\n",
+                                mm.total / 1048576.0, mm.weights / 1048576.0,
+                                mm.kv_cache / 1048576.0, mm.n_ctx, mu_type_name(r->sp.kv_type),
+                                mm.scratch / 1048576.0);
                 }
                 rc = session_create(&r->sess, r->model, &r->sp, err);
         }
@@ -417,7 +435,17 @@ static int build_pieces(struct runner *r)
 struct json_filter {
         struct runner *r;
         struct json_prefix state;
+        struct json_schema_state ss;  /* when r->schema */
 };
+
+static int schema_fits(const struct json_filter *f, int tok)
+{
+        struct json_schema_state t = f->ss;
+
+        return json_schema_feed(&t, f->r->pieces[tok], f->r->piece_len[tok]) == 0;
+}
+
+void runner_set_json_schema(struct runner *r, const struct json_schema *s) { r->schema = s; }
 
 /* Mask every token whose bytes would break the JSON prefix; end-of-generation
  * tokens stay allowed only once the object is complete. */
@@ -432,7 +460,8 @@ static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *e
                 if (logits[i] == ninf)
                         continue;
                 if (tokenizer_is_eog(f->r->tok, i)) {
-                        if (!json_prefix_done(&f->state))
+                        if (!json_prefix_done(&f->state) ||
+                            (f->r->schema && !json_schema_done(&f->ss)))
                                 logits[i] = ninf;
                         else
                                 any = 1;
@@ -441,6 +470,8 @@ static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *e
                 struct json_prefix t = f->state;
                 if (f->r->piece_len[i] == 0 ||
                     json_prefix_feed(&t, f->r->pieces[i], f->r->piece_len[i]) != 0)
+                        logits[i] = ninf;
+                else if (f->r->schema && !schema_fits(f, i))
                         logits[i] = ninf;
                 else
                         any = 1;
@@ -570,6 +601,8 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 build_pieces(r);
                 jf.r = r;
                 json_prefix_init(&jf.state);
+                if (r->schema)
+                        json_schema_state_init(&jf.ss, r->schema);
                 sampler_set_logit_filter(smp, json_filter_fn, &jf);
         }
         stop = stop_matcher_create((const char *const *)o->stop, o->n_stop);
@@ -598,8 +631,11 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                         mu_buf_reset(&piece);
                         mu_buf_add(&piece, p, plen);
                 }
-                if (format_json && r->pieces)
+                if (format_json && r->pieces) {
                         json_prefix_feed(&jf.state, r->pieces[id], r->piece_len[id]);
+                        if (r->schema)
+                                json_schema_feed(&jf.ss, r->pieces[id], r->piece_len[id]);
+                }
                 mu_buf_reset(&safe);
                 stopped = stop_matcher_feed(stop, piece.data ? piece.data : "", piece.len,
                                             &safe);

@@ -17,6 +17,7 @@
 #include "mullama/gguf.h"
 #include "mullama/types.h"
 #include "mullama/modelfile.h"
+#include "mullama/quantize.h"
 #include "mullama/sha256.h"
 #include "mullama/store.h"
 
@@ -24,6 +25,7 @@ struct ctx {
         const struct mu_config *cfg;
         const struct store_create_opts *o;
         struct store_manifest out;
+        const char *quantize;
 };
 
 static void status(struct ctx *c, const char *msg, const char *digest, uint64_t done,
@@ -255,6 +257,37 @@ static char *config_json(const struct store_model *base, const struct modelfile 
         return s;
 }
 
+/* --quantize: write src quantized to a temporary file in the blobs
+ * directory and import that as the model layer. */
+static int import_quantized(struct ctx *c, const char *src, struct gguf_facts *facts,
+                            struct mu_err *err)
+{
+        char dir[4096], tmp[4200], msg[160];
+        struct gguf *g = NULL;
+        struct quantize_stats st;
+        int64_t ft = -1;
+        int rc;
+
+        if (gguf_open(&g, src, NULL) == 0) {
+                gguf_get_i64(g, "general.file_type", &ft);
+                gguf_close(g);
+        }
+        snprintf(msg, sizeof(msg), "quantizing %s model to %s",
+                 ft >= 0 ? mu_ftype_name((int)ft) : "F32", c->quantize);
+        status(c, msg, NULL, 0, 0);
+        snprintf(dir, sizeof(dir), "%s/blobs", c->cfg->models_dir);
+        snprintf(tmp, sizeof(tmp), "%s/quantize-%ld.tmp", dir, (long)getpid());
+        rc = mu_mkdir_p(dir, err);
+        if (!rc)
+                rc = quantize_file(src, tmp, c->quantize, 0, NULL, NULL, &st, err);
+        if (!rc && facts)
+                rc = check_gguf(tmp, "FROM", 0, facts, err);
+        if (!rc)
+                rc = import_file(c, tmp, STORE_MT_MODEL, err);
+        unlink(tmp);
+        return rc;
+}
+
 static int build(struct ctx *c, const struct modelfile *mf, struct store_model **basep,
                  struct mu_err *err)
 {
@@ -266,7 +299,9 @@ static int build(struct ctx *c, const struct modelfile *mf, struct store_model *
 
         if (path) {
                 rc = check_gguf(path, "FROM", mf->from_line, &facts, err);
-                if (!rc)
+                if (!rc && c->quantize)
+                        rc = import_quantized(c, path, &facts, err);
+                else if (!rc)
                         rc = import_file(c, path, STORE_MT_MODEL, err);
                 free(path);
                 if (rc)
@@ -288,6 +323,12 @@ static int build(struct ctx *c, const struct modelfile *mf, struct store_model *
                             (mf->n_licenses && !strcmp(t, STORE_MT_LICENSE)) ||
                             !strcmp(t, STORE_MT_PARAMS))
                                 continue; /* replaced (params: merged below) */
+                        if (c->quantize && !strcmp(t, STORE_MT_MODEL)) {
+                                char *bp = store_blob_path(base->dir, l->digest);
+                                rc = import_quantized(c, bp, NULL, err);
+                                free(bp);
+                                continue;
+                        }
                         rc = inherit(c, base, l, err);
                 }
                 if (rc)
@@ -347,7 +388,14 @@ static int build(struct ctx *c, const struct modelfile *mf, struct store_model *
 int store_create(const struct mu_config *cfg, const char *name, const struct modelfile *mf,
                  const struct store_create_opts *opts, struct mu_err *err)
 {
-        struct ctx c = {cfg, opts, {{{0}, {0}, 0, NULL}, NULL, 0}};
+        return store_create_quantized(cfg, name, mf, opts, NULL, err);
+}
+
+int store_create_quantized(const struct mu_config *cfg, const char *name,
+                           const struct modelfile *mf, const struct store_create_opts *opts,
+                           const char *quantize, struct mu_err *err)
+{
+        struct ctx c = {cfg, opts, {{{0}, {0}, 0, NULL}, NULL, 0}, quantize};
         struct store_model *base = NULL;
         struct store_ref ref;
         int rc;

@@ -21,6 +21,7 @@ text) and cleared with POST /_reset:
                    stall_s seconds (once), then close
   flip:            flip one byte in the middle of every blob served
   redirect:        blob requests answer 307 to the CDN port
+  no_range:        ignore Range headers (answer 200 with the whole blob)
   rate:            bytes per second per blob answer (a slow server)
   target:          "sha256:<hex>": faults only touch that blob (default:
                    blobs over 4 KiB)
@@ -214,7 +215,7 @@ class Handler(BaseHTTPRequestHandler):
                                                     "message": "blob unknown"}]})
         size = os.path.getsize(p)
         a, b, partial = 0, size - 1, False
-        rng = self.headers.get("Range")
+        rng = None if fault("no_range") else self.headers.get("Range")
         if rng:
             m = re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())
             if not m or int(m.group(1)) >= size:

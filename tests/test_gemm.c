@@ -88,25 +88,28 @@ static void case_free(struct case_data *c)
 }
 
 /* Max over outputs of |got - exact| / bound, bound = the activation
- * quantization error bound (6 sigma) + float slack. */
+ * quantization error bound (6 sigma) + float slack.  The activations are
+ * quantized as the weight type's vec_dot_type: one scale per 32 elements
+ * (Q8_0, Q8_1) or per 256 (Q8_K, for the k-quants). */
 static double err_vs_float(const struct case_data *c, const float *y)
 {
         double worst = 0;
+        const int qb = cpu_kernels_get()->q[c->type].vec_dot_type == MU_TYPE_Q8_K ? 256 : 32;
         for (int t = 0; t < c->T; t++) {
                 const float *x = c->x + (size_t)t * c->K;
                 for (int64_t r = 0; r < c->R; r++) {
                         const float *w = c->wf + r * c->K;
                         double ref = 0, var = 0, mag = 0;
-                        for (int64_t b = 0; b < c->K / 32; b++) {
+                        for (int64_t b = 0; b < c->K / qb; b++) {
                                 double amax = 0;
-                                for (int i = 0; i < 32; i++)
-                                        amax = fmax(amax, fabs(x[32 * b + i]));
+                                for (int i = 0; i < qb; i++)
+                                        amax = fmax(amax, fabs(x[qb * b + i]));
                                 double step = amax / 127;
-                                for (int i = 0; i < 32; i++) {
-                                        double wv = w[32 * b + i];
-                                        ref += wv * x[32 * b + i];
+                                for (int i = 0; i < qb; i++) {
+                                        double wv = w[qb * b + i];
+                                        ref += wv * x[qb * b + i];
                                         var += wv * wv * step * step / 12;
-                                        mag += fabs(wv * x[32 * b + i]);
+                                        mag += fabs(wv * x[qb * b + i]);
                                 }
                         }
                         double bound = 6 * sqrt(var) + 1e-5 * mag + 1e-6;

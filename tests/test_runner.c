@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 
 #include "mullama/runner.h"
+#include "mullama/types.h"
 #include "test.h"
 
 struct collect {
@@ -136,4 +137,81 @@ TEST(runner_json_mode_gives_an_object)
         mu_buf_release(&c.b);
         runner_close(r);
         runner_options_release(&o);
+}
+
+/* A full context: without shift generation stops with done_reason "length"
+ * when the cache is full; with shift (Ollama's default) it drops half of
+ * what follows num_keep and goes on until num_predict, and the text before
+ * the first shift is the same as without. */
+TEST(runner_context_full_length_or_shift)
+{
+        NEED_MODEL(path, "stories260K.gguf");
+        struct runner_options o;
+        struct runner *r = NULL;
+        struct runner_stats st;
+        struct mu_err err = {0};
+        struct collect a = {0}, b = {0};
+
+        runner_options_init(&o);
+        o.temperature = 0;
+        o.num_ctx = 32;
+        o.num_predict = 100;
+        o.num_keep = 4;
+        o.shift = 0;
+        CHECK(runner_open(&r, path, &o, 0, &err) == 0);
+        if (!r)
+                return;
+        CHECK_EQ_INT(runner_n_ctx(r), 32);
+        CHECK(runner_generate(r, "Once upon a time", &o, 0, NULL, collect_cb, &a, &st, &err) ==
+              0);
+        CHECK_STR(st.done_reason, "length");
+        CHECK_MSG(st.prompt_tokens + st.eval_count <= 32 &&
+                          st.prompt_tokens + st.eval_count >= 30,
+                  "prompt %d + generated %d tokens in a context of 32", st.prompt_tokens,
+                  st.eval_count);
+        int first = st.eval_count;
+
+        o.shift = 1;
+        o.num_predict = 70;
+        runner_reset(r);
+        CHECK(runner_generate(r, "Once upon a time", &o, 0, NULL, collect_cb, &b, &st, &err) ==
+              0);
+        CHECK_STR(st.done_reason, "length");
+        CHECK_EQ_INT(st.eval_count, 70);
+        /* same text up to the first shift */
+        const char *ta = mu_buf_str(&a.b), *tb = mu_buf_str(&b.b);
+        CHECK_MSG(strlen(tb) > strlen(ta) && !strncmp(ta, tb, strlen(ta) * 3 / 4),
+                  "without shift (%d tokens): \"%s\"; with: \"%s\"", first, ta, tb);
+        /* a prompt that cannot fit is an error, not a shift */
+        struct mu_buf big = MU_BUF_INIT;
+        for (int i = 0; i < 40; i++)
+                mu_buf_adds(&big, " the dog");
+        CHECK_EQ_INT(runner_generate(r, mu_buf_str(&big), &o, 0, NULL, collect_cb, &b, &st,
+                                     &err),
+                     MU_ERANGE);
+        mu_buf_release(&big);
+        mu_buf_release(&a.b);
+        mu_buf_release(&b.b);
+        runner_close(r);
+        runner_options_release(&o);
+}
+
+/* OLLAMA_KV_CACHE_TYPE / MULLAMA_KV_CACHE_TYPE choose the cache type. */
+TEST(runner_kv_cache_type_from_environment)
+{
+        struct runner_options o;
+
+        setenv("OLLAMA_KV_CACHE_TYPE", "q8_0", 1);
+        runner_options_init(&o);
+        CHECK_EQ_INT(o.kv_type, MU_TYPE_Q8_0);
+        setenv("MULLAMA_KV_CACHE_TYPE", "f32", 1);
+        runner_options_init(&o);
+        CHECK_EQ_INT(o.kv_type, MU_TYPE_F32);
+        unsetenv("MULLAMA_KV_CACHE_TYPE");
+        setenv("OLLAMA_KV_CACHE_TYPE", "q4_0", 1); /* not supported: warning, f16 */
+        runner_options_init(&o);
+        CHECK_EQ_INT(o.kv_type, MU_TYPE_F16);
+        unsetenv("OLLAMA_KV_CACHE_TYPE");
+        runner_options_init(&o);
+        CHECK_EQ_INT(o.kv_type, MU_TYPE_F16);
 }

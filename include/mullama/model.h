@@ -98,6 +98,13 @@ const char *model_gpu_name(const struct model *m);
 /* Bytes a session would use: weights + KV cache (n_ctx positions in kv_type)
  * + scratch for n_batch tokens.  For callers to print before loading. */
 size_t model_estimate_memory(const struct model *m, int n_ctx, int kv_type, int n_batch);
+/* The same, itemised (n_ctx and n_batch as a session would resolve them). */
+struct model_memory {
+        int n_ctx;
+        size_t weights, kv_cache, scratch, total;
+};
+void model_memory_estimate(const struct model *m, int n_ctx, int kv_type, int n_batch,
+                           struct model_memory *out);
 
 /* ---- session ------------------------------------------------------------ */
 
@@ -119,6 +126,13 @@ void session_free(struct session *s);  /* NULL is a no-op */
  * MU_ERANGE when n_past + n would exceed n_ctx (nothing is evaluated),
  * MU_EINVAL for a token id outside the vocabulary, MU_ECANCELED (see above). */
 int session_eval(struct session *s, const int32_t *tokens, int n, struct mu_err *err);
+
+/* Like session_eval(), and also score the text: lp[i] = log p(tokens[i + 1] |
+ * everything before it) for i < n - 1 (natural log, float64 softmax over the
+ * full vocabulary).  Costs one output projection per token.  The logits of
+ * the last token are left in session_logits().  For perplexity. */
+int session_loglik(struct session *s, const int32_t *tokens, int n, double *lp,
+                   struct mu_err *err);
 
 /* Logits (n_vocab floats) after the last session_eval(); borrowed. */
 const float *session_logits(const struct session *s);

@@ -14,6 +14,8 @@
  * temperature 0.8, top_k 40, top_p 0.9, min_p 0, typical_p 1, repeat_penalty
  * 1, repeat_last_n 64, presence/frequency_penalty 0, seed -1, stop [],
  * num_batch 512, num_thread 0 (physical cores), num_gpu -1 (CPU for now).
+ * The KV cache type comes from MULLAMA_KV_CACHE_TYPE or OLLAMA_KV_CACHE_TYPE
+ * (f16 default, q8_0, f32), read by runner_options_init().
  * Precedence is the caller's: defaults, then the Modelfile's params layer,
  * then the request / command line. */
 #ifndef MULLAMA_RUNNER_H
@@ -56,7 +58,9 @@ struct runner;
 
 /* Load model_path and create the session for o (num_ctx, threads, batch,
  * kv type).  Progress (a spinner after 1 s) goes to stderr when show_progress
- * is set and stderr is a terminal. */
+ * is set and stderr is a terminal; show_progress 2 (--verbose) also prints
+ * the memory estimate (weights + KV cache + scratch) before the session's
+ * buffers are allocated. */
 int runner_open(struct runner **out, const char *model_path,
                 const struct runner_options *o, int show_progress, struct mu_err *err);
 void runner_close(struct runner *r);  /* NULL is a no-op */
@@ -132,5 +136,10 @@ int runner_n_embd(const struct runner *r);
 int runner_embed(struct runner *r, const char *text, const struct runner_options *o,
                  int truncate, float *out, int *n_tokens, volatile int *cancel,
                  struct mu_err *err);
+
+/* JSON mode (format_json) also follows this schema (json_schema.h); NULL
+ * for plain JSON.  Borrowed until cleared. */
+struct json_schema;
+void runner_set_json_schema(struct runner *r, const struct json_schema *s);
 
 #endif

@@ -205,5 +205,10 @@ struct store_create_opts {
  * MU_ENOTFOUND when FROM names a missing file or model. */
 int store_create(const struct mu_config *cfg, const char *name, const struct modelfile *mf,
                  const struct store_create_opts *opts, struct mu_err *err);
+/* The same, with the model weights quantized to quantize (a quantize.h type
+ * name such as "q4_K_M"; NULL: as store_create), FROM a file or a model. */
+int store_create_quantized(const struct mu_config *cfg, const char *name,
+                           const struct modelfile *mf, const struct store_create_opts *opts,
+                           const char *quantize, struct mu_err *err);
 
 #endif

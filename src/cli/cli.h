@@ -19,6 +19,8 @@ int cmd_import(int argc, char **argv, const struct mu_config *cfg);
 int cmd_list(int argc, char **argv, const struct mu_config *cfg);
 int cmd_ps(int argc, char **argv, const struct mu_config *cfg);
 int cmd_pull(int argc, char **argv, const struct mu_config *cfg);
+int cmd_quantize(int argc, char **argv, const struct mu_config *cfg);
+int cmd_perplexity(int argc, char **argv, const struct mu_config *cfg);
 int cmd_rm(int argc, char **argv, const struct mu_config *cfg);
 int cmd_run(int argc, char **argv, const struct mu_config *cfg);
 int cmd_serve(int argc, char **argv, const struct mu_config *cfg);

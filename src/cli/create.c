@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "mullama/fs.h"
 #include "mullama/modelfile.h"
+#include "mullama/quantize.h"
 #include "mullama/store.h"
 
 struct progress {
@@ -52,7 +53,7 @@ int cmd_create(int argc, char **argv, const struct mu_config *cfg)
         const char *file = NULL, *quant = NULL;
         const struct opt opts[] = {
                 {"file", 'f', OPT_STR, &file, "FILE", "Modelfile to read (default ./Modelfile)"},
-                {"quantize", 'q', OPT_STR, &quant, "TYPE", "quantize the weights (not supported yet)"},
+                {"quantize", 'q', OPT_STR, &quant, "TYPE", "quantize the weights (q4_K_M, q8_0, ...; see mullama quantize)"},
                 {0},
         };
         struct store_create_opts co = {0};
@@ -71,11 +72,11 @@ int cmd_create(int argc, char **argv, const struct mu_config *cfg)
                 free(pos);
                 return opt_error(&u, np ? "too many arguments" : "missing model NAME");
         }
-        if (quant) {
+        if (quant && quantize_ftype_from_name(quant) < 0) {
+                rc = opt_error(&u, "unknown quantization type '%s' (one of: %s)", quant,
+                               quantize_type_names());
                 free(pos);
-                fprintf(stderr, "error: --quantize is not supported yet (mullama has no "
-                                "quantizer); create the model without it\n");
-                return MU_EXIT_ERROR;
+                return rc;
         }
         if (!file)
                 file = "Modelfile";
@@ -91,7 +92,7 @@ int cmd_create(int argc, char **argv, const struct mu_config *cfg)
         co.status = on_status;
         co.ud = &pr;
         mu_install_sigint();
-        rc = store_create(cfg, pos[0], &mf, &co, &err);
+        rc = store_create_quantized(cfg, pos[0], &mf, &co, quant, &err);
         mu_restore_sigint();
         free(dir);
         modelfile_release(&mf);

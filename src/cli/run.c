@@ -174,7 +174,7 @@ int cmd_run(int argc, char **argv, const struct mu_config *cfg)
                                format && *format, !nowordwrap);
                 goto done;
         }
-        rc = runner_open(&r, path, &o, 1, &err);
+        rc = runner_open(&r, path, &o, verbose ? 2 : 1, &err);
         if (rc) {
                 rc = cli_fail(&err);
                 goto done;

@@ -134,6 +134,8 @@ static inline int session_first_gpu(const struct session *s)
  * want_logits: compute the logits of the last one. */
 int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logits,
                   struct mu_err *err);
+/* After forward_batch(): the logits of row t of that batch into s->logits. */
+void forward_logits_row(struct session *s, int t);
 
 /* ---- vk_forward.c: blocks [gpu_first, n_layer) on a Vulkan device ------- */
 

@@ -224,12 +224,19 @@ int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logi
                 if (rc < 0 || done)
                         return rc;
         }
-        if (want_logits) {
-                op_rmsnorm(s->xn, s->x + (size_t)(n - 1) * E, m->output_norm.data, E,
-                           hp->norm_eps);
-                mm(s, &m->output, s->xn, 1, s->logits);
-                if (hp->final_softcap > 0)
-                        op_softcap(s->logits, hp->n_vocab, hp->final_softcap);
-        }
+        if (want_logits)
+                forward_logits_row(s, n - 1);
         return 0;
+}
+
+void forward_logits_row(struct session *s, int t)
+{
+        struct model *m = s->m;
+        const struct model_hparams *hp = &m->hp;
+        const int E = hp->n_embd;
+
+        op_rmsnorm(s->xn, s->x + (size_t)t * E, m->output_norm.data, E, hp->norm_eps);
+        mm(s, &m->output, s->xn, 1, s->logits);
+        if (hp->final_softcap > 0)
+                op_softcap(s->logits, hp->n_vocab, hp->final_softcap);
 }

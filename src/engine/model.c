@@ -156,6 +156,8 @@ static int read_hparams(struct model *m, struct mu_err *err)
                 hp->embd_scale = sqrtf((float)hp->n_embd);
                 hp->norm_eps = 1e-6f;
                 key_f(g, a, "attention.layer_norm_rms_epsilon", &hp->norm_eps);
+                if (m->arch == ARCH_GEMMA2)
+                        hp->n_swa = 4096; /* llama.cpp's default for gemma2 */
                 if ((rc = key_i(g, a, "attention.sliding_window", &hp->n_swa, 0, err)) < 0)
                         return rc;
                 if (m->arch == ARCH_GEMMA2) {

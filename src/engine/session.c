@@ -1,5 +1,6 @@
 /* session.c -- session lifetime, scratch sizing, batched evaluation,
  * truncation and context shift.  See include/mullama/model.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,16 +28,31 @@ static size_t scratch_floats(const struct model *m, int n)
         return per * (size_t)n + (size_t)hp->n_vocab + (size_t)hp->n_rot;
 }
 
-size_t model_estimate_memory(const struct model *m, int n_ctx, int kv_type, int n_batch)
+void model_memory_estimate(const struct model *m, int n_ctx, int kv_type, int n_batch,
+                           struct model_memory *out)
 {
         if (n_ctx <= 0)
                 n_ctx = m->hp.n_ctx_train < 4096 ? m->hp.n_ctx_train : 4096;
         if (n_batch <= 0)
                 n_batch = 512;
+        if (n_batch > n_ctx)
+                n_batch = n_ctx;
+        out->n_ctx = n_ctx;
+        out->weights = (size_t)m->size_bytes;
+        out->kv_cache = kv_cache_bytes(m, n_ctx, kv_type);
         /* activations quantized for matmul: at most ~1.1 bytes per float */
-        return (size_t)m->size_bytes + kv_cache_bytes(m, n_ctx, kv_type) +
-               scratch_floats(m, n_batch) * sizeof(float) +
-               (size_t)n_batch * (size_t)(m->hp.n_ff > m->hp.n_embd ? 2 * m->hp.n_ff : 2 * m->hp.n_embd);
+        out->scratch = scratch_floats(m, n_batch) * sizeof(float) +
+                       (size_t)n_batch * (size_t)(m->hp.n_ff > m->hp.n_embd ? 2 * m->hp.n_ff
+                                                                            : 2 * m->hp.n_embd);
+        out->total = out->weights + out->kv_cache + out->scratch;
+}
+
+size_t model_estimate_memory(const struct model *m, int n_ctx, int kv_type, int n_batch)
+{
+        struct model_memory mm;
+
+        model_memory_estimate(m, n_ctx, kv_type, n_batch, &mm);
+        return mm.total;
 }
 
 static float *carve(float **p, size_t n)
@@ -156,6 +172,48 @@ int session_eval(struct session *s, const int32_t *tokens, int n, struct mu_err 
                         return rc;
                 s->n_past += nb;
         }
+        return 0;
+}
+
+/* log softmax(logits)[id] in double precision */
+static double log_prob(const float *lg, int nv, int32_t id)
+{
+        double mx = lg[0], sum = 0;
+
+        for (int i = 1; i < nv; i++)
+                if (lg[i] > mx)
+                        mx = lg[i];
+        for (int i = 0; i < nv; i++)
+                sum += exp((double)lg[i] - mx);
+        return (double)lg[id] - mx - log(sum);
+}
+
+int session_loglik(struct session *s, const int32_t *tokens, int n, double *lp,
+                   struct mu_err *err)
+{
+        const int nv = s->m->hp.n_vocab;
+        int rc;
+
+        if (n <= 0)
+                return mu_fail(err, MU_EINVAL, "no tokens to evaluate");
+        if (n > s->kv.n_ctx - s->n_past)
+                return mu_fail(err, MU_ERANGE, "context full: %d tokens past + %d new exceed "
+                               "the context size %d", s->n_past, n, s->kv.n_ctx);
+        for (int i = 0; i < n; i++)
+                if (tokens[i] < 0 || tokens[i] >= nv)
+                        return mu_fail(err, MU_EINVAL, "token id %d is outside the vocabulary "
+                                       "(%d tokens)", tokens[i], nv);
+        for (int i = 0; i < n; i += s->p.n_batch) {
+                int nb = n - i < s->p.n_batch ? n - i : s->p.n_batch;
+                if ((rc = forward_batch(s, tokens + i, nb, 0, err)) < 0)
+                        return rc;
+                for (int t = 0; t < nb && i + t + 1 < n; t++) {
+                        forward_logits_row(s, t);
+                        lp[i + t] = log_prob(s->logits, nv, tokens[i + t + 1]);
+                }
+                s->n_past += nb;
+        }
+        forward_logits_row(s, (n - 1) % s->p.n_batch);
         return 0;
 }
 

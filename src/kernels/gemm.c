@@ -252,6 +252,8 @@ struct gemm_job {
         struct gemm_act act;
         char *panels;
         size_t panel_bytes;
+        char *vrows;          /* per thread: one activation row in vec_dot_type */
+        size_t vrow_bytes;
 };
 
 #ifdef MU_HAVE_BLAS
@@ -278,13 +280,69 @@ static void blas_task(void *arg, int ith, int nth)
 }
 #endif
 
+/* Quantize token rows [t0, t1) of x exactly as the vec_dot path does (the
+ * weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K, with the selected table's
+ * from_float), then spread the blocks into gemm_act's layout.  A token thus
+ * gets the same int8 codes and scales whether it comes in a prompt batch or
+ * alone during decoding, and the two paths differ only in float summation
+ * order (as in llama.cpp), not by a second rounding of the activations. */
+static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0, int t1, void *row)
+{
+        const struct cpu_kernels *k = cpu_kernels_get();
+        int vdt = k->q[wtype].vec_dot_type;
+        int64_t K = a->K;
+        int gs = a->gs;
+
+        for (int t = t0; t < t1; t++) {
+                const float *xt = x + (size_t)t * K;
+                int8_t *q = a->q + (size_t)t * K;
+                float *d = a->d + (size_t)t * (K / 32), *s = a->s + (size_t)t * (K / gs);
+                k->q[vdt].from_float(xt, row, K);
+                if (vdt == MU_TYPE_Q8_K) {
+                        const struct block_q8_k *b = row;
+                        for (int64_t c = 0; c < K / QK_K; c++) {
+                                memcpy(q + c * QK_K, b[c].qs, QK_K);
+                                for (int i = 0; i < QK_K / 32; i++)
+                                        d[c * (QK_K / 32) + i] = b[c].d;
+                        }
+                } else if (vdt == MU_TYPE_Q8_1) {
+                        const struct block_q8_1 *b = row;
+                        for (int64_t c = 0; c < K / 32; c++) {
+                                memcpy(q + c * 32, b[c].qs, 32);
+                                d[c] = mu_fp16_to_fp32(b[c].d);
+                        }
+                } else {
+                        const struct block_q8_0 *b = row;
+                        for (int64_t c = 0; c < K / 32; c++) {
+                                memcpy(q + c * 32, b[c].qs, 32);
+                                d[c] = mu_fp16_to_fp32(b[c].d);
+                        }
+                }
+                if (vdt == MU_TYPE_Q8_1 && gs == 32) {  /* vec_dot reads the stored sum */
+                        const struct block_q8_1 *b = row;
+                        for (int64_t c = 0; c < K / 32; c++)
+                                s[c] = mu_fp16_to_fp32(b[c].s);
+                        continue;
+                }
+                for (int64_t g = 0; g < K / gs; g++) {
+                        int sum = 0;
+                        for (int i = 0; i < gs; i++)
+                                sum += q[g * gs + i];
+                        s[g] = (float)sum * d[g * gs / 32];
+                }
+        }
+}
+
 static void gemm_task(void *arg, int ith, int nth)
 {
         struct gemm_job *j = arg;
         int t0 = (int)((int64_t)j->n_tok * ith / nth), t1 = (int)((int64_t)j->n_tok * (ith + 1) / nth);
         struct gemm_panel p;
 
-        j->isa->quant_act(j->x, &j->act, t0, t1);
+        if (j->vrows)
+                quant_act_vdt(j->type, j->x, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
+        else
+                j->isa->quant_act(j->x, &j->act, t0, t1);
         if (nth > 1)
                 mu_pool_barrier(j->pool);
         gemm_panel_init(&p, j->panels + (size_t)ith * j->panel_bytes, j->K, j->act.gs);
@@ -353,11 +411,16 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         size_t qb = ALIGN64((size_t)n_tok * (size_t)j.K);
         size_t db = ALIGN64((size_t)n_tok * (size_t)(j.K / 32) * sizeof(float));
         size_t sb = ALIGN64((size_t)n_tok * (size_t)(j.K / ti->gs) * sizeof(float));
-        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * j.panel_bytes);
+        int vdt = cpu_kernels_get()->q[w->type].vec_dot_type;
+        size_t vb = (vdt == MU_TYPE_Q8_0 || vdt == MU_TYPE_Q8_1 || vdt == MU_TYPE_Q8_K)
+                            ? ALIGN64(mu_row_size(vdt, j.K)) : 0;
+        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * (j.panel_bytes + vb));
         j.act.q = (int8_t *)buf;
         j.act.d = (float *)(buf + qb);
         j.act.s = (float *)(buf + qb + db);
         j.panels = buf + qb + db + sb;
+        j.vrows = vb ? j.panels + (size_t)nth * j.panel_bytes : NULL;
+        j.vrow_bytes = vb;
         if (nth <= 1) {
                 j.pool = NULL;
                 gemm_task(&j, 0, 1);

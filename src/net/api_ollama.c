@@ -124,12 +124,15 @@ static const char *model_field(const cJSON *b, struct http_resp *resp)
         return m;
 }
 
-/* format: "json", a JSON schema object, "" or null.  -1 on a bad value. */
-static int format_field(const cJSON *b, int *json, struct http_resp *resp, int openai)
+/* format: "json", a JSON schema object (*schema gets its text), "" or
+ * null.  -1 on a bad value. */
+static int format_field(const cJSON *b, int *json, char **schema, struct http_resp *resp,
+                        int openai)
 {
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(b, "format");
 
         *json = 0;
+        *schema = NULL;
         if (!f || cJSON_IsNull(f))
                 return 0;
         if (cJSON_IsString(f)) {
@@ -144,6 +147,7 @@ static int format_field(const cJSON *b, int *json, struct http_resp *resp, int o
         }
         if (cJSON_IsObject(f)) {
                 *json = 1;
+                *schema = cJSON_PrintUnformatted(f);
                 return 0;
         }
         resp_error(resp, 400, openai, "invalid format: expected \"json\" or a JSON schema");
@@ -211,6 +215,7 @@ static void generate(struct srv *s, struct http_req *req, struct http_resp *resp
         cJSON *b = body_parse(req, resp, 0);
         const char *model, *prompt = NULL, *system = NULL, *tmpl = NULL, *suffix = NULL;
         int stream = 1, raw = 0, fjson = 0;
+        char *schema = NULL;
         int64_t ka;
         struct gen_job *j;
         const cJSON *msgs = NULL, *opts, *tools;
@@ -220,7 +225,7 @@ static void generate(struct srv *s, struct http_req *req, struct http_resp *resp
         if (!(model = model_field(b, resp)) || body_str(b, "prompt", &prompt, resp, 0) ||
             body_str(b, "system", &system, resp, 0) || body_str(b, "template", &tmpl, resp, 0) ||
             body_str(b, "suffix", &suffix, resp, 0) || body_bool(b, "stream", &stream, resp, 0) ||
-            body_bool(b, "raw", &raw, resp, 0) || format_field(b, &fjson, resp, 0) ||
+            body_bool(b, "raw", &raw, resp, 0) || format_field(b, &fjson, &schema, resp, 0) ||
             body_keep_alive(b, &ka, resp, 0))
                 goto out;
         opts = cJSON_GetObjectItemCaseSensitive(b, "options");
@@ -280,6 +285,8 @@ static void generate(struct srv *s, struct http_req *req, struct http_resp *resp
         j->stream = stream;
         j->raw = raw;
         j->format_json = fjson;
+        j->schema_json = schema;
+        schema = NULL;
         j->keep_alive_ns = ka;
         j->system = system ? mu_xstrdup(system) : NULL;
         j->tmpl = tmpl && *tmpl ? mu_xstrdup(tmpl) : NULL;
@@ -298,6 +305,7 @@ static void generate(struct srv *s, struct http_req *req, struct http_resp *resp
         }
         gen_respond(req, resp, gen_job_start(j), stream, NDJSON);
 out:
+        free(schema);
         cJSON_Delete(b);
 }
 

@@ -224,6 +224,7 @@ static void completions(struct srv *s, struct http_req *req, struct http_resp *r
         const char *model = NULL, *prompt = NULL;
         const cJSON *x, *msgs = NULL;
         int stream = 0, fjson = 0;
+        char *schema = NULL;
         int64_t ka = SRV_KEEP_DEFAULT;
         struct gen_job *j = NULL;
 
@@ -268,9 +269,15 @@ static void completions(struct srv *s, struct http_req *req, struct http_resp *r
                         resp_error(resp, 400, 1, "response_format must be an object with a type");
                         goto out;
                 }
-                if (!strcmp(t->valuestring, "json_object") ||
-                    !strcmp(t->valuestring, "json_schema"))
+                if (!strcmp(t->valuestring, "json_object"))
                         fjson = 1;
+                else if (!strcmp(t->valuestring, "json_schema")) {
+                        const cJSON *js = cJSON_GetObjectItemCaseSensitive(x, "json_schema");
+                        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(js, "schema");
+                        fjson = 1;
+                        free(schema);
+                        schema = cJSON_IsObject(sc) ? cJSON_PrintUnformatted(sc) : NULL;
+                }
                 else if (strcmp(t->valuestring, "text")) {
                         resp_error(resp, 400, 1, "unsupported response_format type '%s'",
                                    t->valuestring);
@@ -291,6 +298,8 @@ static void completions(struct srv *s, struct http_req *req, struct http_resp *r
         j->stream = stream;
         j->chat = chat;
         j->format_json = fjson;
+        j->schema_json = schema;
+        schema = NULL;
         j->keep_alive_ns = ka;
         if (chat) {
                 msgs = cJSON_GetObjectItemCaseSensitive(b, "messages");
@@ -341,6 +350,7 @@ static void completions(struct srv *s, struct http_req *req, struct http_resp *r
 out:
         if (j) /* never started */
                 gen_job_discard(j);
+        free(schema);
         cJSON_Delete(opts);
         cJSON_Delete(b);
 }

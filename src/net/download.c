@@ -51,6 +51,7 @@ struct part {
         int gen; /* d->gen when this attempt started */
         struct curl_slist *hdr;
         int range_bad, werr, cut;
+        int got200; /* a 200 answer to a ranged request */
         struct mu_buf ebody;
         char ebuf[CURL_ERROR_SIZE];
         struct dl *d;
@@ -63,6 +64,7 @@ struct dl {
         char *url;           /* where the parts go (a CDN after a redirect) */
         int gen;             /* bumped each time url is resolved */
         int reresolve;       /* the CDN refused a signed URL: resolve again */
+        int no_ranges;       /* the server ignores Range: one part, from 0 */
         int fd;
         int64_t size;
         struct part *parts;
@@ -327,8 +329,8 @@ static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
                         mu_buf_add(&pt->ebody, p, n);
                 return n;
         }
-        if (status == 200 && pt->start + pt->done != 0)
-                pt->range_bad = 1; /* the server ignored Range */
+        if (status == 200 && pt->start + pt->done0 != 0)
+                pt->range_bad = pt->got200 = 1; /* the server ignored Range */
         if (pt->range_bad)
                 return 0;
         pt->last_data_ns = mu_time_ns();
@@ -371,8 +373,10 @@ static void part_start(struct dl *d, struct part *p, CURLM *m)
         p->h = h;
         p->d = d;
         p->gen = d->gen;
+        if (d->no_ranges)
+                p->done = 0; /* no way to resume: from the start */
         p->done0 = p->done;
-        p->range_bad = p->werr = p->cut = 0;
+        p->range_bad = p->werr = p->cut = p->got200 = 0;
         mu_buf_reset(&p->ebody);
         p->ebuf[0] = '\0';
         snprintf(range, sizeof(range), "%" PRId64 "-%" PRId64, p->start + p->done, p->end - 1);
@@ -381,7 +385,8 @@ static void part_start(struct dl *d, struct part *p, CURLM *m)
         curl_easy_setopt(h, CURLOPT_URL, d->url);
         p->hdr = auth_for(d->o, d->url);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, p->hdr);
-        curl_easy_setopt(h, CURLOPT_RANGE, range);
+        if (!d->no_ranges)
+                curl_easy_setopt(h, CURLOPT_RANGE, range);
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
@@ -416,6 +421,10 @@ static int part_finish(struct dl *d, struct part *p, CURLcode c, struct mu_err *
         if (p->werr)
                 return mu_fail(perr, MU_EIO, "cannot write '%s': %s", d->partial,
                                p->werr == ENOSPC ? "disk full" : strerror(p->werr));
+        if (p->range_bad && p->got200) {
+                d->no_ranges = 1; /* transfer() switches to one plain GET */
+                return 0;
+        }
         if (p->range_bad)
                 return mu_fail(perr, MU_ENET,
                                "layer %s: the server does not honour byte ranges (%s)", d->what,
@@ -439,8 +448,8 @@ static int part_finish(struct dl *d, struct part *p, CURLcode c, struct mu_err *
                 free(why);
                 return rc;
         }
-        if (p->done > p->done0)
-                p->tries = 0; /* it moved: a fresh run of retries */
+        if (p->done > p->done0 && !d->no_ranges)
+                p->tries = 0; /* it moved: a fresh run of retries (when resumable) */
         if (p->tries >= d->o->retries) {
                 p->state = P_FAILED;
                 if (c != CURLE_OK)
@@ -549,6 +558,21 @@ static int transfer(struct dl *d, const char *hex, struct mu_err *err)
                         active--;
                         if (r && !perr.code)
                                 perr = e1;
+                }
+                if (d->no_ranges && d->n > 1) {
+                        MU_LOG_DEBUG("%s: the server ignores Range, fetching it whole", d->what);
+                        for (int i = 0; i < d->n; i++) {
+                                if (d->parts[i].h) {
+                                        curl_multi_remove_handle(m, d->parts[i].h);
+                                        curl_easy_cleanup(d->parts[i].h);
+                                        curl_slist_free_all(d->parts[i].hdr);
+                                }
+                                mu_buf_release(&d->parts[i].ebody);
+                        }
+                        free(d->parts);
+                        layout(d, d->size > 0 ? d->size : 1);
+                        active = 0;
+                        continue;
                 }
                 if (perr.code && perr.code != MU_ENET) {
                         /* disk full, 404, bad ranges: stop the others now */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "mullama/json_schema.h"
 #include "net/server.h"
 
 struct gen_job *gen_job_new(struct srv *s, const char *model, const struct gen_fmt *fmt)
@@ -39,6 +40,7 @@ static void job_free(struct gen_job *j)
         free(j->msgs);
         free(j->system);
         free(j->tmpl);
+        free(j->schema_json);
         free(j->model);
         free(j->api);
         cJSON_Delete(j->options);
@@ -110,7 +112,15 @@ static void run_job(struct gen_job *j)
                 goto out;
         }
         MU_LOG_DEBUG("prompt: %s", prompt);
+        struct json_schema *schema = NULL;
+        if (j->schema_json && json_schema_compile(j->schema_json, &schema, &err)) {
+                fail(j, 400, err.msg);
+                goto out;
+        }
+        runner_set_json_schema(l.r, schema);
         rc = runner_generate(l.r, prompt, &o, j->format_json, cancel, on_piece, j, &j->st, &err);
+        runner_set_json_schema(l.r, NULL);
+        json_schema_free(schema);
         if (rc) {
                 fail(j, status_for(rc), err.msg);
                 goto out;

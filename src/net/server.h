@@ -145,6 +145,7 @@ struct gen_job {
         int chat;                 /* 1: prepend the Modelfile's MESSAGEs */
         int stream;
         int format_json;
+        char *schema_json;        /* JSON schema the output must follow, or NULL */
         cJSON *options;           /* owned, may be NULL */
         int64_t keep_alive_ns;    /* SRV_KEEP_DEFAULT when unset */
         int64_t t_start;          /* mu_time_ns() */

@@ -78,7 +78,9 @@ done
 
 # ---- environment -------------------------------------------------------------
 envsec=$(awk '/^\.SH / { e = ($2 == "ENVIRONMENT"); next } e' "$MAN")
-vars=$( (grep -rhoE 'getenv\("[A-Z_]+"\)' src | sed -E 's/getenv\("(.*)"\)/\1/'
+# getenv("X") anywhere, and every "MULLAMA_X" / "OLLAMA_X" literal (helpers
+# such as env_or("MULLAMA_MAX_QUEUE", ...) read the environment too)
+vars=$( (grep -rhoE 'getenv\("[A-Z_]+"\)|"(MULLAMA|OLLAMA)_[A-Z_]+"' src | sed -E 's/getenv\("(.*)"\)/\1/; s/"//g'
         "$MU" --help | sed -n '/^Environment:/,/^$/p' | grep -oE '^  [A-Z_]+') | tr -d ' ' | sort -u)
 undoc=""
 for v in $vars; do

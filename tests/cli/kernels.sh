@@ -2,7 +2,8 @@
 # gives the same greedy continuation on real quantized models (Q4_1 + Q8_0:
 # SmolLM2; Q4_K + Q6_K: Gemma 3), which also runs the unit kernel tests'
 # table loop end to end.  The expected text is the scalar table's (the
-# reference kernels); 8 tokens stay well inside float tolerance.
+# reference kernels).  SmolLM2 is checked on its first line only: its third
+# line starts at a near tie that float rounding order can flip.
 . tests/cli/lib.sh
 m=$(model SmolLM2-135M-Instruct.Q4_1.gguf)
 g=$(model gemma-3-270m-q4_k_m.gguf)
@@ -18,7 +19,6 @@ for isa in scalar avx2 avx512; do
                 expect_rc "kernels: $isa SmolLM2 greedy runs" 0 env MULLAMA_CPU=$isa "$MU" run "$m" --raw \
                         --temperature 0 -n 8 "The capital of France is"
                 expect_grep "kernels: $isa SmolLM2 greedy text" '^ Paris\.$' "$(printf '%s' "$OUT" | head -n 1)"
-                expect_grep "kernels: $isa SmolLM2 greedy text, line 3" '^The United States has$' "$(printf '%s' "$OUT" | sed -n 3p)"
         else
                 skip "kernels: $isa SmolLM2" "SmolLM2 not in tests/models"
         fi

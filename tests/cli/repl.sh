@@ -3,23 +3,8 @@
 s=$(model stories260K.gguf)
 command -v tmux >/dev/null || { skip "repl: all" "tmux not installed"; exit 0; }
 [ -n "$s" ] || { skip "repl: all" "stories260K.gguf not in tests/models"; exit 0; }
+. tests/cli/tmux_lib.sh
 
-sock="$TMP/tmux.sock"
-T() { tmux -S "$sock" "$@"; }
-screen() { T capture-pane -t r -p -S -200; }
-# wait until the screen matches a pattern (max ~20 s)
-wait_for() {
-        for _ in $(seq 1 100); do
-                screen | grep -qE -- "$1" && return 0
-                sleep 0.2
-        done
-        return 1
-}
-start() { # start MODEL-REF
-        T kill-server 2>/dev/null; sleep 0.5
-        T new-session -d -s r -x 120 -y 50 "HOME='$HOME' MULLAMA_MODELS='$MULLAMA_MODELS' '$MU' run $1; echo EXITED-\$?; sleep 30"
-        wait_for '^>>> ?$' || fail "repl: prompt appears" "$(screen | tail -5)"
-}
 # A story model whose template concatenates the conversation: the second
 # answer continues from the first, so it depends on it.
 mkdir -p "$TMP/mf"
@@ -31,20 +16,17 @@ PARAMETER num_predict 12
 MF
 "$MU" create story -f "$TMP/mf/Modelfile" >/dev/null 2>&1 || fail "repl: create story model"
 
-start story
-T send-keys -t r "Once upon a time" Enter
-wait_for '^>>> ?$' && sleep 0.3
-first=$(screen | sed -n '2p')
-T send-keys -t r "The dog" Enter
-sleep 0.5; wait_for '^>>> .*\n?' ; sleep 1
-second=$(screen | grep -A1 '^>>> The dog' | sed -n '2p')
+start 120 "" story
+ask "Once upon a time"
+first=$(answer_of "Once upon a time" | tr -d '\n')
+ask "The dog"
+second=$(answer_of "The dog" | tr -d '\n')
 T send-keys -t r "/bye" Enter
 wait_for 'EXITED-0' && pass "repl: /bye exits 0" || fail "repl: /bye exits 0" "$(screen | tail -3)"
 # the same second question alone gives a different answer
-start story
-T send-keys -t r "The dog" Enter
-sleep 0.5; wait_for '^>>> ?$'; sleep 1
-alone=$(screen | grep -A1 '^>>> The dog' | sed -n '2p')
+start 120 "" story
+ask "The dog"
+alone=$(answer_of "The dog" | tr -d '\n')
 if [ -n "$first" ] && [ -n "$second" ] && [ "$second" != "$alone" ]; then
         pass "repl: second answer depends on the first"
 else fail "repl: second answer depends on the first" "first='$first' second='$second' alone='$alone'"; fi
@@ -53,18 +35,19 @@ else fail "repl: second answer depends on the first" "first='$first' second='$se
 T send-keys -t r "/set parameter num_predict 8" Enter
 wait_for "Set parameter 'num_predict' to '8'" && pass "repl: /set parameter" || fail "repl: /set parameter" "$(screen | tail -3)"
 T send-keys -t r "/clear" Enter; wait_for 'Cleared session context'
-T send-keys -t r "Lily" Enter; sleep 0.5; wait_for '^>>> ?$'; sleep 0.5
-a1=$(screen | grep -A1 '^>>> Lily' | sed -n '2p')
+ask "Lily"
+a1=$(answer_of Lily | tr -d '\n')
 T send-keys -t r "/clear" Enter; sleep 0.3
-T send-keys -t r "Lily" Enter; sleep 0.5; wait_for '^>>> ?$'; sleep 0.5
-a2=$(screen | grep -A1 '^>>> Lily' | tail -1)
+ask "Lily"
+a2=$(answer_of Lily | tr -d '\n')
 if [ -n "$a1" ] && [ "$a1" = "$a2" ]; then pass "repl: temperature 0 repeats the answer"
 else fail "repl: temperature 0 repeats the answer" "'$a1' vs '$a2'"; fi
 
 # multi-line input
+c0=$(count '... a ball"""')
 T send-keys -t r '"""' Enter 'Tom had' Enter 'a ball"""' Enter
 wait_for '^\.\.\. a ball"""' && pass "repl: multi-line input" || fail "repl: multi-line input" "$(screen | tail -5)"
-sleep 1; wait_for '^>>> ?$'
+settle '... a ball"""' "$c0"
 
 # Ctrl-C at an empty prompt: a hint, no exit
 T send-keys -t r C-c
@@ -72,7 +55,7 @@ wait_for 'Use Ctrl \+ d or /bye to exit' && pass "repl: Ctrl-C at prompt hints" 
 # unknown command
 T send-keys -t r "/frob" Enter
 wait_for "Unknown command '/frob'" && pass "repl: unknown command hint" || fail "repl: unknown command hint"
-# Ctrl-C mid-answer (long answer), then a new question works
+# Ctrl-C mid-answer (long answer), then the prompt is back
 T send-keys -t r "/set parameter num_predict 4000" Enter
 T send-keys -t r "Once upon a time" Enter; sleep 0.4; T send-keys -t r C-c
 sleep 0.5

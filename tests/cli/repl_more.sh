@@ -7,46 +7,7 @@ s=$(model stories260K.gguf)
 command -v tmux >/dev/null || { skip "repl2: all" "tmux not installed"; exit 0; }
 [ -n "$s" ] || { skip "repl2: all" "stories260K.gguf not in tests/models"; exit 0; }
 
-sock="$TMP/tmux.sock"
-T() { tmux -S "$sock" "$@"; }
-screen() { T capture-pane -t r -p -S -; }
-wait_for() { # PATTERN [TRIES]: until the screen matches (0.2 s a try)
-        for _ in $(seq 1 "${2:-100}"); do
-                screen | grep -qE -- "$1" && return 0
-                sleep 0.2
-        done
-        return 1
-}
-# wait until the last non-empty line is an empty prompt (the answer is done)
-idle() {
-        for _ in $(seq 1 150); do
-                [ "$(screen | grep -v '^$' | tail -1)" = ">>>" ] && return 0
-                sleep 0.2
-        done
-        return 1
-}
-# ask TEXT: type a line, wait for the answer and the next prompt
-ask() {
-        local n0; n0=$(screen | grep -c '^>>>')
-        T send-keys -t r "$1" Enter
-        for _ in $(seq 1 150); do
-                [ "$(screen | grep -c '^>>>')" -gt "$n0" ] && idle && return 0
-                sleep 0.2
-        done
-        return 1
-}
-start() { # start WIDTH ENV MODEL-REF [ARGS]
-        local w=$1 env=$2; shift 2
-        T kill-server 2>/dev/null; sleep 0.5
-        T new-session -d -s r -x "$w" -y 60 "HOME='$HOME' MULLAMA_MODELS='$MULLAMA_MODELS' $env '$MU' run $*; echo EXITED-\$?; sleep 30"
-        idle || fail "repl2: prompt appears" "$(screen | tail -5)"
-}
-# answer ASK: the screen lines after ">>> ASK" up to the next prompt
-answer_of() { # the last time it was asked
-        screen | awk -v q=">>> $1" '$0 == q {on=1; out=""; next}
-                on && /^>>>/ {on=0; last=out; next} on {out = out $0 "\n"}
-                END {if (on) last=out; printf "%s", last}'
-}
+. tests/cli/tmux_lib.sh
 
 mkdir -p "$TMP/mf"
 cat > "$TMP/mf/Modelfile" <<MF
@@ -155,9 +116,8 @@ expect_grep "repl2: the interrupted answer stays in the conversation" 'MESSAGE u
 # ---- bracketed paste: two lines become one message
 T send-keys -t r "/clear" Enter; sleep 0.3
 T set-buffer -b p "$(printf 'Tom had\na red ball')"
-n0=$(screen | grep -c '^>>>')
-T paste-buffer -p -d -b p -t r; sleep 0.3; T send-keys -t r Enter
-for _ in $(seq 1 150); do [ "$(screen | grep -c '^>>>')" -gt "$n0" ] && break; sleep 0.2; done; idle
+c0=$(count 'a red ball')
+T paste-buffer -p -d -b p -t r; sleep 0.3; T send-keys -t r Enter; settle 'a red ball' "$c0"
 T send-keys -t r "/save pasted" Enter; wait_for "Created new model 'pasted'"
 mf=$("$MU" show pasted --modelfile 2>&1 | tr '\n' '|')
 expect_grep "repl2: bracketed paste of two lines is one message" 'MESSAGE user """Tom had\|a red ball"""' "$mf"

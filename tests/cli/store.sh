@@ -73,8 +73,8 @@ printf 'not a gguf' >"$W/fake.gguf"
 printf 'FROM fake.gguf\n' >"$W/Bad6"
 expect_rc "store: FROM a non-GGUF file exits 1" 1 "$MU" create x -f "$W/Bad6"
 expect_grep "store: non-GGUF named" "not a GGUF file" "$ERR"
-expect_rc "store: --quantize is not supported yet" 1 "$MU" create x -f "$W/Modelfile" --quantize q4_K_M
-expect_grep "store: --quantize says so" "not supported yet" "$ERR"
+expect_rc "store: --quantize with an unknown type exits 2" 2 "$MU" create x -f "$W/Modelfile" --quantize q4_Z
+expect_grep "store: --quantize names the type" "unknown quantization type 'q4_Z'" "$ERR"
 expect_rc "store: nothing created by failures" 0 "$MU" list -q
 [ -z "$OUT" ] && pass "store: failed creates leave no model" || fail "store: failed creates leave no model" "$OUT"
 printf 'FROM llama-2-tiny-random.gguf\nPARAMETER num_gpu 4\nGPU_LAYERS 8\n' >"$W/Warn"
