@@ -151,6 +151,36 @@ TEST(pool_wakes_sleeping_workers)
         }
 }
 
+/* mu_pool_run (the driver waits for `finished` only) followed at once by
+ * mu_pool_run_dyn and plain jobs again: a worker still leaving the previous
+ * job must not corrupt the next job's word.  This deadlocked once (the
+ * driver overwrote the word while a worker's decrement was pending); the
+ * alarm turns a hang into a failed run instead of a stuck CI. */
+static void count_task(void *arg, int ith, int nth)
+{
+        (void)ith;
+        (void)nth;
+        atomic_fetch_add((_Atomic long *)arg, 1);
+}
+
+TEST(pool_run_and_run_dyn_interleaved)
+{
+        _Atomic long calls = 0;
+        long want_min = 0;
+        struct mu_pool *p = mu_pool_create(2);
+
+        alarm(300);
+        for (int rep = 0; rep < 100000; rep++) {
+                mu_pool_run(p, count_task, (void *)&calls);
+                want_min += 2;
+                mu_pool_run_dyn(p, count_task, (void *)&calls);
+                want_min += 1;
+        }
+        alarm(0);
+        CHECK(atomic_load(&calls) >= want_min);
+        mu_pool_free(p);
+}
+
 TEST(fs_atomic_write_and_mkdir)
 {
         char *dir = test_tmpdir(), *sub, *path, *data = NULL;

@@ -254,12 +254,19 @@ int mu_pool_size(const struct mu_pool *p) { return p ? p->n : 1; }
 /* Announce fn as the next job: a new generation, open, nobody inside. */
 static void start(struct mu_pool *p, mu_pool_fn fn, void *arg)
 {
-        unsigned gen = atomic_load_explicit(&p->word, memory_order_relaxed) >> GEN_SHIFT;
-
         p->fn = fn;
         p->arg = arg;
         atomic_store_explicit(&p->finished, 0, memory_order_relaxed);
-        atomic_store(&p->word, (gen + 1) << GEN_SHIFT); /* seq_cst: publishes the above */
+        /* New generation, open; keep the active count: after mu_pool_run a
+         * worker may still be between its finished++ and its word-- (the
+         * driver waits only for finished), and overwriting the word would
+         * let that late decrement borrow from the generation field, after
+         * which the worker waits forever for a job it thinks it has seen.
+         * seq_cst: publishes the stores above. */
+        unsigned w = atomic_load(&p->word), nw;
+        do
+                nw = (((w >> GEN_SHIFT) + 1) << GEN_SHIFT) | (w & ACTIVE_MASK);
+        while (!atomic_compare_exchange_weak(&p->word, &w, nw));
         wake(&p->word, &p->word_sleepers);
 }
 
