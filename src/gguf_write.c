@@ -493,18 +493,8 @@ int gguf_writer_to_memory(struct gguf_writer *w, void **out, size_t *size,
 
 static int write_all(int fd, const void *p, size_t n, const char *path, struct mu_err *err)
 {
-        const char *c = p;
-
-        while (n) {
-                ssize_t k = write(fd, c, n > (1u << 30) ? (1u << 30) : n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return mu_fail(err, MU_EIO, "cannot write '%s': %s", path,
-                                       strerror(errno));
-                c += k;
-                n -= (size_t)k;
-        }
+        if (mu_write_all(fd, p, n) < 0)
+                return mu_fail(err, MU_EIO, "cannot write '%s': %s", path, strerror(errno));
         return 0;
 }
 

@@ -349,22 +349,6 @@ static int blob_commit(const char *dir, const char *tmp, const char *hex, struct
         return rc;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-        const char *c = p;
-
-        while (n) {
-                ssize_t w = write(fd, c, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return -1;
-                c += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 /* Hash fd (from its start); when out >= 0 also copy into out. */
 static int hash_copy(int in, int out, const char *what, const char *to, uint64_t total,
                      char hex[65], uint64_t *size, store_progress_fn progress, void *ud,
@@ -387,7 +371,7 @@ static int hash_copy(int in, int out, const char *what, const char *to, uint64_t
                 if (n == 0)
                         break;
                 mu_sha256_update(h, buf, (size_t)n);
-                if (out >= 0 && write_all(out, buf, (size_t)n) < 0) {
+                if (out >= 0 && mu_write_all(out, buf, (size_t)n) < 0) {
                         rc = mu_fail(err, MU_EIO, "cannot write '%s': %s", to, strerror(errno));
                         break;
                 }
@@ -491,7 +475,7 @@ int store_blob_write(const char *dir, const void *data, size_t len, char digest[
                 free(tmp);
                 return rc;
         }
-        if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+        if (mu_write_all(fd, data, len) < 0 || fsync(fd) < 0)
                 rc = mu_fail(err, MU_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         if (close(fd) < 0 && !rc)
                 rc = mu_fail(err, MU_EIO, "cannot close '%s': %s", tmp, strerror(errno));

@@ -308,22 +308,6 @@ static int finish(struct imp *im, const char *src, store_import_fn cb, void *ud,
 
 /* ---- import: archives ---------------------------------------------------------- */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-        const char *c = p;
-
-        while (n) {
-                ssize_t w = write(fd, c, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return -1;
-                c += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static int archive_blob(struct imp *im, struct archive *a, struct archive_entry *e,
                         const char *entry, const char *hex, const char *src, char *buf,
                         struct mu_err *err)
@@ -369,7 +353,7 @@ static int archive_blob(struct imp *im, struct archive *a, struct archive_entry 
                         break;
                 }
                 mu_sha256_update(h, buf, (size_t)n);
-                if (write_all(fd, buf, (size_t)n) < 0) {
+                if (mu_write_all(fd, buf, (size_t)n) < 0) {
                         rc = mu_fail(err, MU_EIO, "cannot write '%s': %s", tmp, strerror(errno));
                         break;
                 }

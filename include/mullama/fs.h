@@ -27,6 +27,10 @@ int mu_read_file(const char *path, size_t max_size, char **out, size_t *len,
 int mu_write_file_atomic(const char *path, const void *data, size_t len,
                          struct mu_err *err);
 
+/* Write all n bytes to fd, retrying short writes and EINTR.  Returns 0, or
+ * -1 with errno set (a write that makes no progress sets EIO). */
+int mu_write_all(int fd, const void *p, size_t n);
+
 /* Create dir and its parents (mode 0755).  Existing dirs are fine. */
 int mu_mkdir_p(const char *path, struct mu_err *err);
 

@@ -107,12 +107,29 @@ void mu_fsync_dir(const char *dir)
         }
 }
 
+int mu_write_all(int fd, const void *p, size_t n)
+{
+        const char *c = p;
+
+        while (n) {
+                ssize_t w = write(fd, c, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        if (w == 0)
+                                errno = EIO;
+                        return -1;
+                }
+                c += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
 int mu_write_file_atomic(const char *path, const void *data, size_t len,
                          struct mu_err *err)
 {
         char *tmp = mu_xasprintf("%s.tmp-%ld", path, (long)getpid());
-        const char *p = data;
-        size_t off = 0;
         char *dcopy;
         int fd, rc = 0;
 
@@ -123,17 +140,8 @@ int mu_write_file_atomic(const char *path, const void *data, size_t len,
                 free(tmp);
                 return rc;
         }
-        while (off < len) {
-                ssize_t n = write(fd, p + off, len - off);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        rc = mu_fail(err, MU_EIO, "cannot write '%s': %s", tmp,
-                                     strerror(errno));
-                        break;
-                }
-                off += (size_t)n;
-        }
+        if (mu_write_all(fd, data, len) < 0)
+                rc = mu_fail(err, MU_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         if (!rc && fsync(fd) < 0)
                 rc = mu_fail(err, MU_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
         if (close(fd) < 0 && !rc)
