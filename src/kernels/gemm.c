@@ -82,33 +82,6 @@ static inline size_t panel_off(int r, int64_t k)
                (size_t)(k % 4);
 }
 
-static void scalar_quant_act(const float *x, struct gemm_act *a, int t0, int t1)
-{
-        int64_t K = a->K;
-        int gs = a->gs;
-
-        for (int t = t0; t < t1; t++) {
-                const float *xt = x + (size_t)t * K;
-                int8_t *q = a->q + (size_t)t * K;
-                float *d = a->d + (size_t)t * (K / 32), *s = a->s + (size_t)t * (K / gs);
-                for (int64_t c = 0; c < K / 32; c++) {
-                        float amax = 0.0f;
-                        for (int i = 0; i < 32; i++)
-                                amax = fmaxf(amax, fabsf(xt[32 * c + i]));
-                        float dd = amax / 127.0f, id = dd > 0.0f ? 1.0f / dd : 0.0f;
-                        d[c] = dd;
-                        for (int i = 0; i < 32; i++)
-                                q[32 * c + i] = (int8_t)lrintf(xt[32 * c + i] * id);
-                }
-                for (int64_t g = 0; g < K / gs; g++) {
-                        int sum = 0;
-                        for (int i = 0; i < gs; i++)
-                                sum += q[g * gs + i];
-                        s[g] = (float)sum * d[g * gs / 32];
-                }
-        }
-}
-
 static void scalar_pack(int type, const char *w, size_t wrow, int nr, int64_t K, struct gemm_panel *p)
 {
         const struct gemm_type *ti = gemm_type_info(type);
@@ -165,7 +138,7 @@ static void scalar_kernel(int type, const struct gemm_panel *p, const struct gem
         }
 }
 
-const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_quant_act, scalar_pack, scalar_kernel};
+const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_pack, scalar_kernel};
 
 /* ---- float weights: OpenBLAS ------------------------------------------------
  *
@@ -339,10 +312,7 @@ static void gemm_task(void *arg, int ith, int nth)
         int t0 = (int)((int64_t)j->n_tok * ith / nth), t1 = (int)((int64_t)j->n_tok * (ith + 1) / nth);
         struct gemm_panel p;
 
-        if (j->vrows)
-                quant_act_vdt(j->type, j->x, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
-        else
-                j->isa->quant_act(j->x, &j->act, t0, t1);
+        quant_act_vdt(j->type, j->x, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
         if (nth > 1)
                 mu_pool_barrier(j->pool);
         gemm_panel_init(&p, j->panels + (size_t)ith * j->panel_bytes, j->K, j->act.gs);
@@ -411,15 +381,14 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         size_t qb = ALIGN64((size_t)n_tok * (size_t)j.K);
         size_t db = ALIGN64((size_t)n_tok * (size_t)(j.K / 32) * sizeof(float));
         size_t sb = ALIGN64((size_t)n_tok * (size_t)(j.K / ti->gs) * sizeof(float));
-        int vdt = cpu_kernels_get()->q[w->type].vec_dot_type;
-        size_t vb = (vdt == MU_TYPE_Q8_0 || vdt == MU_TYPE_Q8_1 || vdt == MU_TYPE_Q8_K)
-                            ? ALIGN64(mu_row_size(vdt, j.K)) : 0;
+        /* every gemm type's vec_dot_type is Q8_0, Q8_1 or Q8_K (quant_act_vdt) */
+        size_t vb = ALIGN64(mu_row_size(cpu_kernels_get()->q[w->type].vec_dot_type, j.K));
         char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * (j.panel_bytes + vb));
         j.act.q = (int8_t *)buf;
         j.act.d = (float *)(buf + qb);
         j.act.s = (float *)(buf + qb + db);
         j.panels = buf + qb + db + sb;
-        j.vrows = vb ? j.panels + (size_t)nth * j.panel_bytes : NULL;
+        j.vrows = j.panels + (size_t)nth * j.panel_bytes;
         j.vrow_bytes = vb;
         if (nth <= 1) {
                 j.pool = NULL;

@@ -4,9 +4,11 @@
  * y[t][r] = sum_c w[r][c] * x[t][c] for n_tok >= GEMM_MIN_TOK, for the
  * quantized weight types (Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K).
  * How:
- *   1. The activations are quantized once per call: per token, int8 codes
- *      with one float scale per 32 elements ("xd") and the dequantized sum of
- *      each weight group ("xs", per 16 or 32 elements: see below).
+ *   1. The activations are quantized once per call exactly as the vec_dot
+ *      path does (the weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K), then
+ *      spread per token into int8 codes, one float scale per 32 elements
+ *      ("xd") and the dequantized sum of each weight group ("xs", per 16 or
+ *      32 elements: see below).
  *   2. Every weight row is a sequence of groups of GS (16 or 32) elements,
  *      each value = wd * code + wm with an unsigned code (0..qmax) and floats
  *      wd, wm (Q4_0: wd = d, wm = -8d; Q4_K: wd = d*sc, wm = -dmin*m; ...).
@@ -78,8 +80,6 @@ void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
 /* The kernels of one ISA. */
 struct gemm_isa {
         const char *name;
-        /* Quantize token rows [t0, t1) of x ([n][K]) into a. */
-        void (*quant_act)(const float *x, struct gemm_act *a, int t0, int t1);
         /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
          * of w (row stride wrow bytes) into p. */
         void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,

@@ -17,60 +17,6 @@
 #define GEMM_H2F(h) _cvtsh_ss(h)
 #include "kernels/gemm_decode.h"
 
-/* ---- activations --------------------------------------------------------- */
-
-static void avx2_quant_act(const float *x, struct gemm_act *a, int t0, int t1)
-{
-        int64_t K = a->K;
-        int gs = a->gs;
-        const __m256 sign = _mm256_set1_ps(-0.0f);
-        const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-        const __m256i ones8 = _mm256_set1_epi8(1);
-        const __m256i ones16 = _mm256_set1_epi16(1);
-
-        for (int t = t0; t < t1; t++) {
-                const float *xt = x + (size_t)t * K;
-                int8_t *q = a->q + (size_t)t * K;
-                float *d = a->d + (size_t)t * (K / 32), *s = a->s + (size_t)t * (K / gs);
-                for (int64_t c = 0; c < K / 32; c++) {
-                        const float *xc = xt + 32 * c;
-                        __m256 v0 = _mm256_loadu_ps(xc), v1 = _mm256_loadu_ps(xc + 8);
-                        __m256 v2 = _mm256_loadu_ps(xc + 16), v3 = _mm256_loadu_ps(xc + 24);
-                        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
-                                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-                        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-                        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-                        h = _mm_max_ss(h, _mm_movehdup_ps(h));
-                        float amax = _mm_cvtss_f32(h);
-                        float dd = amax / 127.0f, id = dd > 0.0f ? 1.0f / dd : 0.0f;
-                        __m256 vid = _mm256_set1_ps(id);
-                        const int rnd = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-                        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, vid), rnd));
-                        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, vid), rnd));
-                        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, vid), rnd));
-                        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, vid), rnd));
-                        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
-                        p = _mm256_permutevar8x32_epi32(p, perm);
-                        _mm256_storeu_si256((__m256i *)(q + 32 * c), p);
-                        d[c] = dd;
-                        /* lane i of sums = codes 4i..4i+3 */
-                        __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, p), ones16);
-                        __m128i lo = _mm256_castsi256_si128(sums), hi = _mm256_extracti128_si256(sums, 1);
-                        lo = _mm_add_epi32(lo, _mm_shuffle_epi32(lo, 0x4e));
-                        lo = _mm_add_epi32(lo, _mm_shuffle_epi32(lo, 0xb1));
-                        hi = _mm_add_epi32(hi, _mm_shuffle_epi32(hi, 0x4e));
-                        hi = _mm_add_epi32(hi, _mm_shuffle_epi32(hi, 0xb1));
-                        int s0 = _mm_cvtsi128_si32(lo), s1 = _mm_cvtsi128_si32(hi);
-                        if (gs == 16) {
-                                s[2 * c] = (float)s0 * dd;
-                                s[2 * c + 1] = (float)s1 * dd;
-                        } else {
-                                s[c] = (float)(s0 + s1) * dd;
-                        }
-                }
-        }
-}
-
 /* ---- panels -------------------------------------------------------------- */
 
 /* 8 rows of 32 bytes -> out[s] = dword s of each row, row i in lane i. */
@@ -271,7 +217,7 @@ static void avx2_kernel(int type, const struct gemm_panel *p, const struct gemm_
         }
 }
 
-const struct gemm_isa gemm_isa_avx2 = {"avx2", avx2_quant_act, avx2_pack, avx2_kernel};
+const struct gemm_isa gemm_isa_avx2 = {"avx2", avx2_pack, avx2_kernel};
 
 #else
 #include "kernels/gemm.h"
