@@ -15,10 +15,11 @@ MU=${MULLAMA_BIN:-./mullama}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 words() { python3 -c "import sys; print(' '.join(['the quick brown fox jumps over the lazy dog and'] * int(sys.argv[1])))" "$1"; }
-# wall time of a run (best of 3), and its token counts
+# wall time of a run (best of 5: the minimum is the run least disturbed by
+# other work on the machine), and its token counts
 timed() { # prompt n -> "seconds prompt_count eval_count"
         local best=999 pc ec
-        for _ in 1 2 3; do
+        for _ in 1 2 3 4 5; do
                 local s e
                 s=$(date +%s.%N)
                 "$MU" run "$M" --raw --temperature 0 -t "$T" -n "$2" --verbose "$1" >/dev/null 2>"$tmp/err"
@@ -36,7 +37,7 @@ read -r wc pc ec < <(timed "$long" 1)
 tg_ext=$(python3 -c "print(($eb - $ea) / ($wb - $wa))")
 pp_ext=$(python3 -c "print(($pc - $pa) / ($wc - $wa))")
 P=$((pc)); G=$((eb - ea))
-"$MU" bench "$M" -t "$T" -p "$P" -n "$G" -r 3 --no-digest --output "$tmp/b.json" >/dev/null 2>&1
+"$MU" bench "$M" -t "$T" -p "$P" -n "$G" -r 5 --no-digest --output "$tmp/b.json" >/dev/null 2>&1
 read -r pp tg < <(python3 -c "import json; r=json.load(open('$tmp/b.json')); print(r[0]['avg_ts'], r[1]['avg_ts'])")
 python3 - "$pp" "$pp_ext" "$tg" "$tg_ext" "$P" "$G" <<'PY'
 import sys
