@@ -64,6 +64,8 @@ static void fill_from(struct cpu_kernels *dst, const struct cpu_kernels *src)
 
 static const struct cpu_kernels *by_name(const char *name)
 {
+        if (!strcmp(name, "amx")) /* the avx512 table; the gemm takes AMX (gemm.c) */
+                name = "avx512";
         for (int i = 0; avail[i]; i++) {
                 if (strcmp(avail[i], name))
                         continue;

@@ -138,7 +138,7 @@ static void scalar_kernel(int type, const struct gemm_panel *p, const struct gem
         }
 }
 
-const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_pack, scalar_kernel};
+const struct gemm_isa gemm_isa_scalar = {"scalar", GEMM_NR, scalar_pack, scalar_kernel, NULL, NULL};
 
 /* ---- float weights: OpenBLAS ------------------------------------------------
  *
@@ -197,17 +197,34 @@ void gemm_enable(int on)
         off = !on;
 }
 
+/* Which gemm the environment allows: 0 off, 1 avx2 only, 2 amx allowed. */
+static int env_mode(void)
+{
+        const char *g = getenv("MULLAMA_GEMM"), *c = getenv("MULLAMA_CPU");
+
+        if (g && !strcmp(g, "0"))
+                return 0;
+        if (g && !strcmp(g, "avx2"))
+                return 1;
+        if (c && (!strcmp(c, "avx2") || !strcmp(c, "avx512")))
+                return 1;
+        return 2;
+}
+
 const struct gemm_isa *gemm_isa_get(void)
 {
         const struct cpu_kernels *k = cpu_kernels_get();
+        static int mode = -1;
 
-        if (off < 0) {
-                const char *e = getenv("MULLAMA_GEMM");
-                off = e && !strcmp(e, "0");
-        }
-        if (off)
+        if (off < 0)
+                off = env_mode() == 0;
+        if (mode < 0)
+                mode = env_mode();
+        if (off || !k->name || !strcmp(k->name, "scalar"))
                 return NULL;
-        if (gemm_isa_avx2.name && k->name && strcmp(k->name, "scalar") != 0)
+        if (mode == 2 && gemm_isa_amx.name && !strcmp(k->name, "avx512") && gemm_amx_usable())
+                return &gemm_isa_amx;
+        if (gemm_isa_avx2.name)
                 return &gemm_isa_avx2;
         return NULL;
 }
@@ -222,6 +239,7 @@ struct gemm_job {
         float *y;
         int64_t K, ne1;
         int n_tok;
+        int n_pad;            /* n_tok rounded up to the ISA's nt_max */
         struct gemm_act act;
         char *panels;
         size_t panel_bytes;
@@ -306,28 +324,52 @@ static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0,
         }
 }
 
+/* Panels packed together: each token block of activations (nt_max tokens x
+ * K bytes) is read once per GEMM_NP panels while it is in L2. */
+#define GEMM_NP 4
+
 static void gemm_task(void *arg, int ith, int nth)
 {
         struct gemm_job *j = arg;
         int t0 = (int)((int64_t)j->n_tok * ith / nth), t1 = (int)((int64_t)j->n_tok * (ith + 1) / nth);
-        struct gemm_panel p;
+        int tb = j->isa->nt_max;
+        struct gemm_panel p[GEMM_NP];
 
         quant_act_vdt(j->type, j->x, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
+        if (ith == 0 && j->n_pad > j->n_tok) { /* zero tokens up to a multiple of nt_max */
+                size_t np = (size_t)(j->n_pad - j->n_tok);
+                memset(j->act.q + (size_t)j->n_tok * j->K, 0, np * (size_t)j->K);
+                memset(j->act.d + (size_t)j->n_tok * (j->K / 32), 0, np * (size_t)(j->K / 32) * sizeof(float));
+                memset(j->act.s + (size_t)j->n_tok * (j->K / j->act.gs), 0,
+                       np * (size_t)(j->K / j->act.gs) * sizeof(float));
+        }
         if (nth > 1)
                 mu_pool_barrier(j->pool);
-        gemm_panel_init(&p, j->panels + (size_t)ith * j->panel_bytes, j->K, j->act.gs);
+        for (int i = 0; i < GEMM_NP; i++)
+                gemm_panel_init(&p[i], j->panels + ((size_t)ith * GEMM_NP + (size_t)i) * j->panel_bytes, j->K,
+                                j->act.gs);
+        if (j->isa->begin)
+                j->isa->begin(j->type);
         int64_t nb = (j->ne1 + GEMM_MR - 1) / GEMM_MR;
         int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
-        for (int64_t b = b0; b < b1; b++) {
-                int64_t r0 = b * GEMM_MR;
-                int nr = (int)(j->ne1 - r0 < GEMM_MR ? j->ne1 - r0 : GEMM_MR);
-                j->isa->pack(j->type, j->w + (size_t)r0 * j->wrow, j->wrow, nr, j->K, &p);
-                for (int t = 0; t < j->n_tok; t += GEMM_NR) {
-                        int nt = j->n_tok - t < GEMM_NR ? j->n_tok - t : GEMM_NR;
-                        j->isa->kernel(j->type, &p, &j->act, t, nt, j->y + (size_t)t * j->ne1 + r0,
-                                       (size_t)j->ne1, nr);
+        for (int64_t sb = b0; sb < b1; sb += GEMM_NP) {
+                int np = (int)(b1 - sb < GEMM_NP ? b1 - sb : GEMM_NP);
+                int nr[GEMM_NP];
+                for (int i = 0; i < np; i++) {
+                        int64_t r0 = (sb + i) * GEMM_MR;
+                        nr[i] = (int)(j->ne1 - r0 < GEMM_MR ? j->ne1 - r0 : GEMM_MR);
+                        j->isa->pack(j->type, j->w + (size_t)r0 * j->wrow, j->wrow, nr[i], j->K, &p[i]);
+                }
+                for (int t = 0; t < j->n_tok; t += tb) {
+                        int nt = j->n_tok - t < tb ? j->n_tok - t : tb;
+                        for (int i = 0; i < np; i++)
+                                j->isa->kernel(j->type, &p[i], &j->act, t, nt,
+                                               j->y + (size_t)t * j->ne1 + (size_t)(sb + i) * GEMM_MR,
+                                               (size_t)j->ne1, nr[i]);
                 }
         }
+        if (j->isa->end)
+                j->isa->end();
 }
 
 int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
@@ -376,19 +418,20 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         j.n_tok = n_tok;
         j.act.K = j.K;
         j.act.gs = ti->gs;
+        j.n_pad = (n_tok + isa->nt_max - 1) / isa->nt_max * isa->nt_max;
         j.panel_bytes = gemm_panel_bytes(j.K, ti->gs);
 
-        size_t qb = ALIGN64((size_t)n_tok * (size_t)j.K);
-        size_t db = ALIGN64((size_t)n_tok * (size_t)(j.K / 32) * sizeof(float));
-        size_t sb = ALIGN64((size_t)n_tok * (size_t)(j.K / ti->gs) * sizeof(float));
+        size_t qb = ALIGN64((size_t)j.n_pad * (size_t)j.K);
+        size_t db = ALIGN64((size_t)j.n_pad * (size_t)(j.K / 32) * sizeof(float));
+        size_t sb = ALIGN64((size_t)j.n_pad * (size_t)(j.K / ti->gs) * sizeof(float));
         /* every gemm type's vec_dot_type is Q8_0, Q8_1 or Q8_K (quant_act_vdt) */
         size_t vb = ALIGN64(mu_row_size(cpu_kernels_get()->q[w->type].vec_dot_type, j.K));
-        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * (j.panel_bytes + vb));
+        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * (GEMM_NP * j.panel_bytes + vb));
         j.act.q = (int8_t *)buf;
         j.act.d = (float *)(buf + qb);
         j.act.s = (float *)(buf + qb + db);
         j.panels = buf + qb + db + sb;
-        j.vrows = j.panels + (size_t)nth * j.panel_bytes;
+        j.vrows = j.panels + (size_t)nth * GEMM_NP * j.panel_bytes;
         j.vrow_bytes = vb;
         if (nth <= 1) {
                 j.pool = NULL;

@@ -80,6 +80,7 @@ void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
 /* The kernels of one ISA. */
 struct gemm_isa {
         const char *name;
+        int nt_max;   /* tokens per kernel call (GEMM_NR; GEMM_AMX_NT for amx) */
         /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
          * of w (row stride wrow bytes) into p. */
         void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,
@@ -88,13 +89,30 @@ struct gemm_isa {
          * panel p times tokens [t0, t0 + nt) of a. */
         void (*kernel)(int type, const struct gemm_panel *p, const struct gemm_act *a, int t0,
                        int nt, float *y, size_t ldy, int nr);
+        /* Optional, per thread around its pack/kernel calls of one gemm_run
+         * (amx: tile configuration for the type, tile release). */
+        void (*begin)(int type);
+        void (*end)(void);
 };
 
 extern const struct gemm_isa gemm_isa_scalar;
 extern const struct gemm_isa gemm_isa_avx2; /* name NULL when not built */
+extern const struct gemm_isa gemm_isa_amx;  /* name NULL when not built */
 
-/* The ISA gemm_try() uses now (NULL under MULLAMA_CPU=scalar or when the CPU
- * lacks AVX2). */
+/* Tokens per AMX kernel call: one 16-row tile of activations.  gemm_run()
+ * pads the quantized activations with zero tokens up to a multiple of the
+ * ISA's nt_max, so a kernel may read (not write) up to nt_max tokens. */
+#define GEMM_AMX_NT 16
+
+/* 1 when this CPU has AMX-INT8 and the kernel granted this process the tile
+ * state (arch_prctl ARCH_REQ_XCOMP_PERM); checked once (gemm_amx.c). */
+int gemm_amx_usable(void);
+
+/* The ISA gemm_try() uses now: amx where gemm_amx_usable() and the cpu
+ * table is avx512 (the default there; MULLAMA_CPU=amx asks for it, =avx512
+ * or =avx2 for the avx2 gemm), else avx2 on AVX2 CPUs; NULL under
+ * MULLAMA_CPU=scalar, MULLAMA_GEMM=0 or without AVX2.  MULLAMA_GEMM=avx2
+ * picks the avx2 gemm even where amx runs (A/B runs). */
 const struct gemm_isa *gemm_isa_get(void);
 
 /* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
