@@ -138,7 +138,7 @@ static void scalar_kernel(int type, const struct gemm_panel *p, const struct gem
         }
 }
 
-const struct gemm_isa gemm_isa_scalar = {"scalar", GEMM_NR, scalar_pack, scalar_kernel, NULL, NULL};
+const struct gemm_isa gemm_isa_scalar = {"scalar", GEMM_NR, 0, scalar_pack, scalar_kernel, NULL, NULL};
 
 /* ---- float weights: OpenBLAS ------------------------------------------------
  *
@@ -271,13 +271,14 @@ static void blas_task(void *arg, int ith, int nth)
 }
 #endif
 
-/* Quantize token rows [t0, t1) of x exactly as the vec_dot path does (the
+/* Quantize token rows [t0, t1) of x (rows from n_tok on: zeros) exactly as the vec_dot path does (the
  * weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K, with the selected table's
  * from_float), then spread the blocks into gemm_act's layout.  A token thus
  * gets the same int8 codes and scales whether it comes in a prompt batch or
  * alone during decoding, and the two paths differ only in float summation
  * order (as in llama.cpp), not by a second rounding of the activations. */
-static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0, int t1, void *row)
+static void quant_act_vdt(int wtype, const float *x, int n_tok, struct gemm_act *a, int t0, int t1,
+                         void *row)
 {
         const struct cpu_kernels *k = cpu_kernels_get();
         int vdt = k->q[wtype].vec_dot_type;
@@ -288,6 +289,12 @@ static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0,
                 const float *xt = x + (size_t)t * K;
                 int8_t *q = a->q + (size_t)t * K;
                 float *d = a->d + (size_t)t * (K / 32), *s = a->s + (size_t)t * (K / gs);
+                if (t >= n_tok) { /* padding up to the ISA's token block */
+                        memset(q, 0, (size_t)K);
+                        memset(d, 0, sizeof(float) * (size_t)(K / 32));
+                        memset(s, 0, sizeof(float) * (size_t)(K / gs));
+                        continue;
+                }
                 k->q[vdt].from_float(xt, row, K);
                 if (vdt == MU_TYPE_Q8_K) {
                         const struct block_q8_k *b = row;
@@ -335,13 +342,17 @@ static void gemm_task(void *arg, int ith, int nth)
         int tb = j->isa->nt_max;
         struct gemm_panel p[GEMM_NP];
 
-        quant_act_vdt(j->type, j->x, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
-        if (ith == 0 && j->n_pad > j->n_tok) { /* zero tokens up to a multiple of nt_max */
-                size_t np = (size_t)(j->n_pad - j->n_tok);
-                memset(j->act.q + (size_t)j->n_tok * j->K, 0, np * (size_t)j->K);
-                memset(j->act.d + (size_t)j->n_tok * (j->K / 32), 0, np * (size_t)(j->K / 32) * sizeof(float));
-                memset(j->act.s + (size_t)j->n_tok * (j->K / j->act.gs), 0,
-                       np * (size_t)(j->K / j->act.gs) * sizeof(float));
+        if (ith == nth - 1)
+                t1 = j->n_pad; /* the last thread zeroes the padding tokens */
+        quant_act_vdt(j->type, j->x, j->n_tok, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
+        if (j->act.dt) { /* scales with tokens contiguous, for the amx kernel */
+                int64_t nd = j->K / 32, ns = j->K / j->act.gs;
+                for (int t = t0; t < t1; t++) {
+                        for (int64_t g = 0; g < nd; g++)
+                                j->act.dt[g * j->act.ldt + t] = j->act.d[t * nd + g];
+                        for (int64_t g = 0; g < ns; g++)
+                                j->act.st[g * j->act.ldt + t] = j->act.s[t * ns + g];
+                }
         }
         if (nth > 1)
                 mu_pool_barrier(j->pool);
@@ -426,11 +437,17 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         size_t sb = ALIGN64((size_t)j.n_pad * (size_t)(j.K / ti->gs) * sizeof(float));
         /* every gemm type's vec_dot_type is Q8_0, Q8_1 or Q8_K (quant_act_vdt) */
         size_t vb = ALIGN64(mu_row_size(cpu_kernels_get()->q[w->type].vec_dot_type, j.K));
-        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * (GEMM_NP * j.panel_bytes + vb));
+        size_t tb = isa->want_t ? db + sb : 0;
+        char *buf = matmul_ws_reserve(ws, qb + db + sb + tb + (size_t)nth * (GEMM_NP * j.panel_bytes + vb));
         j.act.q = (int8_t *)buf;
         j.act.d = (float *)(buf + qb);
         j.act.s = (float *)(buf + qb + db);
-        j.panels = buf + qb + db + sb;
+        if (isa->want_t) {
+                j.act.dt = (float *)(buf + qb + db + sb);
+                j.act.st = (float *)(buf + qb + 2 * db + sb);
+                j.act.ldt = j.n_pad;
+        }
+        j.panels = buf + qb + db + sb + tb;
         j.vrows = j.panels + (size_t)nth * GEMM_NP * j.panel_bytes;
         j.vrow_bytes = vb;
         if (nth <= 1) {

@@ -60,6 +60,9 @@ struct gemm_act {
         int8_t *q;     /* [n_tok][K] */
         float *d;      /* [n_tok][K/32] */
         float *s;      /* [n_tok][K/gs]: xd * sum of codes of the group */
+        float *dt;     /* NULL, or d transposed: [K/32][ldt] (tokens contiguous) */
+        float *st;     /* NULL, or s transposed: [K/gs][ldt] */
+        int64_t ldt;   /* tokens per row of dt and st (n_tok padded to nt_max) */
         int64_t K;
         int gs;
 };
@@ -81,6 +84,7 @@ void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
 struct gemm_isa {
         const char *name;
         int nt_max;   /* tokens per kernel call (GEMM_NR; GEMM_AMX_NT for amx) */
+        int want_t;   /* the kernel reads gemm_act's dt and st */
         /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
          * of w (row stride wrow bytes) into p. */
         void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,

@@ -135,25 +135,22 @@ static void amx_pack(int type, const char *w, size_t wrow, int nr, int64_t K, st
 
 /* ---- microkernel --------------------------------------------------------- */
 
-/* acc[t] += wd * xd[t] * C[t] (+ wm * xs[t]) for the int32 tile c. */
+/* acc[t] += wd * xd[t] * C[t] (+ wm * xs[t]) for the int32 tile c of group
+ * g.  The scales come transposed (gemm_act's dt, st: tokens contiguous), so
+ * the 16 broadcasts are loads at constant offsets from one pointer. */
 #define EPI(c, g)                                                                                      \
         do {                                                                                           \
                 const __m512 wd_ = _mm512_load_ps(p->wd + (g) * GEMM_MR);                              \
-                const float *xd_ = xd + (g) * GS / 32, *xs_ = xs + (g);                                \
+                const float *xd_ = a->dt + (size_t)((g) * GS / 32) * (size_t)a->ldt + t0;               \
+                _Pragma("GCC unroll 16") for (int t = 0; t < 16; t++) {                               \
+                        __m512 f_ = _mm512_cvtepi32_ps(_mm512_load_si512((c) + 16 * t));               \
+                        acc[t] = _mm512_fmadd_ps(f_, _mm512_mul_ps(wd_, _mm512_set1_ps(xd_[t])), acc[t]); \
+                }                                                                                      \
                 if (MIN) {                                                                             \
                         const __m512 wm_ = _mm512_load_ps(p->wm + (g) * GEMM_MR);                      \
-                        for (int t = 0; t < 16; t++) {                                                 \
-                                __m512 f_ = _mm512_cvtepi32_ps(_mm512_load_si512((c) + 16 * t));       \
-                                acc[t] = _mm512_fmadd_ps(f_, _mm512_mul_ps(wd_, _mm512_set1_ps(xd_[t * dst])), \
-                                                         acc[t]);                                      \
-                                acc[t] = _mm512_fmadd_ps(wm_, _mm512_set1_ps(xs_[t * sst]), acc[t]);   \
-                        }                                                                              \
-                } else {                                                                               \
-                        for (int t = 0; t < 16; t++) {                                                 \
-                                __m512 f_ = _mm512_cvtepi32_ps(_mm512_load_si512((c) + 16 * t));       \
-                                acc[t] = _mm512_fmadd_ps(f_, _mm512_mul_ps(wd_, _mm512_set1_ps(xd_[t * dst])), \
-                                                         acc[t]);                                      \
-                        }                                                                              \
+                        const float *xs_ = a->st + (size_t)(g) * (size_t)a->ldt + t0;                  \
+                        _Pragma("GCC unroll 16") for (int t = 0; t < 16; t++)                         \
+                                acc[t] = _mm512_fmadd_ps(wm_, _mm512_set1_ps(xs_[t]), acc[t]);         \
                 }                                                                                      \
         } while (0)
 
@@ -170,14 +167,13 @@ kern(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float
      const int GS, const int SGN, const int MIN)
 {
         const int64_t K = a->K, ng = K / GS;
-        const size_t dst = (size_t)(K / 32), sst = (size_t)(K / GS);
         const int8_t *xq = a->q + (size_t)t0 * (size_t)K;
-        const float *xd = a->d + (size_t)t0 * dst, *xs = a->s + (size_t)t0 * sst;
         const size_t bstep = (size_t)GS * 16; /* panel bytes per group */
         int32_t cbuf[4][256] __attribute__((aligned(64)));
         __m512 acc[16];
         int64_t g = 0;
 
+#pragma GCC unroll 16
         for (int t = 0; t < 16; t++)
                 acc[t] = _mm512_setzero_ps();
         for (; g + 4 <= ng; g += 4) {
@@ -217,7 +213,10 @@ kern(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float
                 EPI(cbuf[0], g);
         }
         const __mmask16 m = (__mmask16)((1u << nr) - 1);
-        for (int t = 0; t < nt; t++) {
+#pragma GCC unroll 16
+        for (int t = 0; t < 16; t++) {
+                if (t >= nt)
+                        break;
                 if (nr == GEMM_MR)
                         _mm512_storeu_ps(y + (size_t)t * ldy, acc[t]);
                 else
@@ -261,7 +260,7 @@ static void amx_kernel(int type, const struct gemm_panel *p, const struct gemm_a
                 (sgn ? kern_s16 : kern_u16)(p, a, t0, nt, y, ldy, nr);
 }
 
-const struct gemm_isa gemm_isa_amx = {"amx", GEMM_AMX_NT, amx_pack, amx_kernel, amx_begin, amx_end};
+const struct gemm_isa gemm_isa_amx = {"amx", GEMM_AMX_NT, 1, amx_pack, amx_kernel, amx_begin, amx_end};
 
 #else
 #include "kernels/gemm.h"
@@ -271,5 +270,5 @@ int gemm_amx_usable(void)
         return 0;
 }
 
-const struct gemm_isa gemm_isa_amx = {NULL, 0, NULL, NULL, NULL, NULL};
+const struct gemm_isa gemm_isa_amx = {NULL, 0, 0, NULL, NULL, NULL, NULL};
 #endif
