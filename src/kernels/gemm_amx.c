@@ -115,22 +115,168 @@ static void amx_end(void)
         _tile_release();
 }
 
-/* ---- panels -------------------------------------------------------------- */
+/* ---- panels --------------------------------------------------------------
+ *
+ * Decode a row's blocks with vector code for the common types (the generic
+ * gemm_decode_block otherwise, then the signed offset), codes row-major into
+ * p->tmp, then transpose 8 rows x 32 bytes at a time into the panel. */
+
+#define GEMM_H2F(h) _cvtsh_ss(h)
+#include "kernels/gemm_decode.h"
+
+/* 8 rows of 32 bytes -> dst + s * stride = dword s of each row, row i in
+ * lane i (as gemm_avx2.c). */
+static inline void transpose8(const uint8_t *const *rows, size_t off, uint8_t *dst, size_t stride)
+{
+        __m256i r[8], t[8], u[8];
+        for (int i = 0; i < 8; i++)
+                r[i] = _mm256_loadu_si256((const __m256i *)(rows[i] + off));
+        for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+                u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+                u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+                u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+                u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+        }
+        for (int i = 0; i < 4; i++) {
+                _mm256_store_si256((__m256i *)(dst + (size_t)i * stride), _mm256_permute2x128_si256(u[i], u[i + 4], 0x20));
+                _mm256_store_si256((__m256i *)(dst + (size_t)(i + 4) * stride),
+                                   _mm256_permute2x128_si256(u[i], u[i + 4], 0x31));
+        }
+}
+
+/* One row of K elements -> codes c (signed offset applied), wd and wm at
+ * stride GEMM_MR (the row's column of the panel's scale arrays). */
+static void decode_row(int type, const char *row, int64_t K, uint8_t *c, float *wd, float *wm)
+{
+        const struct gemm_type *ti = gemm_type_info(type);
+        const __m128i m4 = _mm_set1_epi8(15);
+        const __m256i m4y = _mm256_set1_epi8(15), m3y = _mm256_set1_epi8(3);
+        int64_t nb = K / ti->blk;
+
+        switch (type) {
+        case MU_TYPE_Q4_0:
+        case MU_TYPE_Q4_1: {
+                const __m128i o = _mm_set1_epi8(type == MU_TYPE_Q4_0 ? 8 : 0);
+                for (int64_t b = 0; b < nb; b++) {
+                        const uint8_t *qs;
+                        if (type == MU_TYPE_Q4_0) {
+                                const struct block_q4_0 *x = (const struct block_q4_0 *)row + b;
+                                qs = x->qs;
+                                wd[b * GEMM_MR] = _cvtsh_ss(x->d);
+                                wm[b * GEMM_MR] = 0.0f;
+                        } else {
+                                const struct block_q4_1 *x = (const struct block_q4_1 *)row + b;
+                                qs = x->qs;
+                                wd[b * GEMM_MR] = _cvtsh_ss(x->d);
+                                wm[b * GEMM_MR] = _cvtsh_ss(x->m);
+                        }
+                        __m128i q = _mm_loadu_si128((const __m128i *)qs);
+                        _mm_storeu_si128((__m128i *)(c + 32 * b), _mm_sub_epi8(_mm_and_si128(q, m4), o));
+                        _mm_storeu_si128((__m128i *)(c + 32 * b + 16),
+                                         _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m4), o));
+                }
+                return;
+        }
+        case MU_TYPE_Q8_0:
+                for (int64_t b = 0; b < nb; b++) {
+                        const struct block_q8_0 *x = (const struct block_q8_0 *)row + b;
+                        _mm256_storeu_si256((__m256i *)(c + 32 * b), _mm256_loadu_si256((const __m256i *)x->qs));
+                        wd[b * GEMM_MR] = _cvtsh_ss(x->d);
+                        wm[b * GEMM_MR] = 0.0f;
+                }
+                return;
+        case MU_TYPE_Q4_K:
+                for (int64_t b = 0; b < nb; b++) {
+                        const struct block_q4_k *x = (const struct block_q4_k *)row + b;
+                        float d = _cvtsh_ss(x->d), dmin = _cvtsh_ss(x->dmin);
+                        uint8_t *o = c + 256 * b;
+                        for (int ch = 0; ch < 4; ch++) {
+                                __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * ch));
+                                _mm256_storeu_si256((__m256i *)(o + 64 * ch), _mm256_and_si256(q, m4y));
+                                _mm256_storeu_si256((__m256i *)(o + 64 * ch + 32),
+                                                    _mm256_and_si256(_mm256_srli_epi16(q, 4), m4y));
+                        }
+                        for (int j = 0; j < 8; j++) {
+                                uint8_t sc, m;
+                                quant_k4_scale_min(j, x->scales, &sc, &m);
+                                wd[(8 * b + j) * GEMM_MR] = d * (float)sc;
+                                wm[(8 * b + j) * GEMM_MR] = -dmin * (float)m;
+                        }
+                }
+                return;
+        case MU_TYPE_Q6_K: {
+                const __m256i o32 = _mm256_set1_epi8(32);
+                for (int64_t b = 0; b < nb; b++) {
+                        const struct block_q6_k *x = (const struct block_q6_k *)row + b;
+                        float d = _cvtsh_ss(x->d);
+                        for (int h = 0; h < 2; h++) {
+                                const uint8_t *ql = x->ql + 64 * h, *qh = x->qh + 32 * h;
+                                uint8_t *o = c + 256 * b + 128 * h;
+                                __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                                __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                                __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+                                __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(hb, m3y), 4);
+                                __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m3y), 4);
+                                __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3y), 4);
+                                __m256i h3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3y), 4);
+                                __m256i v0 = _mm256_or_si256(_mm256_and_si256(l0, m4y), h0);
+                                __m256i v1 = _mm256_or_si256(_mm256_and_si256(l1, m4y), h1);
+                                __m256i v2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4y), h2);
+                                __m256i v3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4y), h3);
+                                _mm256_storeu_si256((__m256i *)o, _mm256_sub_epi8(v0, o32));
+                                _mm256_storeu_si256((__m256i *)(o + 32), _mm256_sub_epi8(v1, o32));
+                                _mm256_storeu_si256((__m256i *)(o + 64), _mm256_sub_epi8(v2, o32));
+                                _mm256_storeu_si256((__m256i *)(o + 96), _mm256_sub_epi8(v3, o32));
+                        }
+                        for (int g = 0; g < 16; g++) {
+                                wd[(16 * b + g) * GEMM_MR] = d * (float)x->scales[g];
+                                wm[(16 * b + g) * GEMM_MR] = 0.0f;
+                        }
+                }
+                return;
+        }
+        default: {
+                int gpb = ti->blk / ti->gs, off = signed_off(type);
+                float bd[16], bm[16];
+                for (int64_t b = 0; b < nb; b++) {
+                        uint8_t *o = c + (size_t)b * (size_t)ti->blk;
+                        gemm_decode_block(type, row, b, o, bd, bm);
+                        for (int i = 0; off && i < ti->blk; i++)
+                                o[i] = (uint8_t)(o[i] - off);
+                        for (int g = 0; g < gpb; g++) {
+                                wd[(b * gpb + g) * GEMM_MR] = bd[g];
+                                wm[(b * gpb + g) * GEMM_MR] = off ? 0.0f : bm[g];
+                        }
+                }
+                return;
+        }
+        }
+}
 
 static void amx_pack(int type, const char *w, size_t wrow, int nr, int64_t K, struct gemm_panel *p)
 {
         const struct gemm_type *ti = gemm_type_info(type);
-        int off = signed_off(type);
+        const uint8_t *rows[GEMM_MR];
 
-        gemm_isa_avx2.pack(type, w, wrow, nr, K, p);
-        if (!off)
-                return;
-        const __m512i vo = _mm512_set1_epi8((char)off);
-        for (size_t i = 0; i < (size_t)K * GEMM_MR; i += 64) {
-                __m512i v = _mm512_load_si512((const void *)(p->q + i));
-                _mm512_store_si512((void *)(p->q + i), _mm512_sub_epi8(v, vo));
+        for (int r = 0; r < GEMM_MR; r++) {
+                uint8_t *c = p->tmp + (size_t)r * (size_t)K;
+                rows[r] = c;
+                if (r < nr) {
+                        decode_row(type, w + (size_t)r * wrow, K, c, p->wd + r, p->wm + r);
+                        continue;
+                }
+                memset(c, 0, (size_t)K);
+                for (int64_t g = 0; g < K / ti->gs; g++)
+                        p->wd[g * GEMM_MR + r] = p->wm[g * GEMM_MR + r] = 0.0f;
         }
-        memset(p->wm, 0, sizeof(float) * (size_t)(K / ti->gs) * GEMM_MR);
+        for (int64_t c = 0; c < K / 32; c++) {
+                transpose8(rows, (size_t)c * 32, p->q + c * 512, 64);
+                transpose8(rows + 8, (size_t)c * 32, p->q + c * 512 + 32, 64);
+        }
 }
 
 /* ---- microkernel --------------------------------------------------------- */
