@@ -347,11 +347,21 @@ static void gemm_task(void *arg, int ith, int nth)
         quant_act_vdt(j->type, j->x, j->n_tok, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
         if (j->act.dt) { /* scales with tokens contiguous, for the amx kernel */
                 int64_t nd = j->K / 32, ns = j->K / j->act.gs;
+                int raw = gemm_type_info(j->type)->blk == 256; /* Q8_K activations (gemm_run) */
                 for (int t = t0; t < t1; t++) {
                         for (int64_t g = 0; g < nd; g++)
                                 j->act.dt[g * j->act.ldt + t] = j->act.d[t * nd + g];
-                        for (int64_t g = 0; g < ns; g++)
-                                j->act.st[g * j->act.ldt + t] = j->act.s[t * ns + g];
+                        for (int64_t g = 0; g < ns; g++) {
+                                float v = j->act.s[t * ns + g];
+                                if (raw) { /* code sum of the group */
+                                        const int8_t *q = j->act.q + (size_t)t * (size_t)j->K + g * j->act.gs;
+                                        int sum = 0;
+                                        for (int i = 0; i < j->act.gs; i++)
+                                                sum += q[i];
+                                        v = (float)sum;
+                                }
+                                j->act.st[g * j->act.ldt + t] = v;
+                        }
                 }
         }
         if (nth > 1)
@@ -415,6 +425,9 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
 #endif
         (void)float_type;
         if (!isa || !ti || n_tok <= 0 || w->ne[0] % ti->blk != 0 || w->ne[1] <= 0)
+                return 0;
+        /* the amx k-quant kernels factor out the one activation scale per 256 */
+        if (isa->want_t && ti->blk == 256 && cpu_kernels_get()->q[w->type].vec_dot_type != MU_TYPE_Q8_K)
                 return 0;
         memset(&j, 0, sizeof(j));
         j.pool = pool;

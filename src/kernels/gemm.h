@@ -61,7 +61,9 @@ struct gemm_act {
         float *d;      /* [n_tok][K/32] */
         float *s;      /* [n_tok][K/gs]: xd * sum of codes of the group */
         float *dt;     /* NULL, or d transposed: [K/32][ldt] (tokens contiguous) */
-        float *st;     /* NULL, or s transposed: [K/gs][ldt] */
+        float *st;     /* NULL, or s transposed: [K/gs][ldt]; for Q8_K
+                        * activations (one scale per 256) the plain code sums
+                        * of the groups instead, without the scale */
         int64_t ldt;   /* tokens per row of dt and st (n_tok padded to nt_max) */
         int64_t K;
         int gs;

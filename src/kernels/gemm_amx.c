@@ -370,6 +370,97 @@ kern(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float
         }
 }
 
+/* The k-quants: activations are Q8_K, one scale xd per 256 elements, so
+ *   acc[t] += xd[t] * sum over the 256/GS groups of (wd * C[t] + wm * bs[t])
+ * with bs the plain code sums (gemm_act's st): cvt + fma (+ fma) per token
+ * and group, no multiply; the 16 per-token partial sums stay in registers
+ * and the running totals in memory. */
+#define EPIK(c, g)                                                                                     \
+        do {                                                                                           \
+                const __m512 wd_ = _mm512_load_ps(p->wd + (g) * GEMM_MR);                              \
+                _Pragma("GCC unroll 16") for (int t = 0; t < 16; t++) part[t] =                        \
+                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512((c) + 16 * t)), wd_, part[t]); \
+                if (MIN) {                                                                             \
+                        const __m512 wm_ = _mm512_load_ps(p->wm + (g) * GEMM_MR);                      \
+                        const float *bs_ = a->st + (size_t)(g) * (size_t)a->ldt + t0;                  \
+                        _Pragma("GCC unroll 16") for (int t = 0; t < 16; t++) part[t] =                \
+                                _mm512_fmadd_ps(wm_, _mm512_set1_ps(bs_[t]), part[t]);                 \
+                }                                                                                      \
+        } while (0)
+
+static inline __attribute__((always_inline)) void
+kern_k(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y, size_t ldy, int nr,
+       const int GS, const int SGN, const int MIN)
+{
+        const int64_t K = a->K;
+        const int gpb = 256 / GS; /* groups per superblock: 8 or 16 */
+        const int8_t *xq = a->q + (size_t)t0 * (size_t)K;
+        const size_t bstep = (size_t)GS * 16;
+        int32_t cbuf[4][256] __attribute__((aligned(64)));
+        float tot[16][16] __attribute__((aligned(64)));
+        __m512 part[16];
+
+        memset(tot, 0, sizeof(tot));
+        for (int64_t sb = 0; sb < K / 256; sb++) {
+#pragma GCC unroll 16
+                for (int t = 0; t < 16; t++)
+                        part[t] = _mm512_setzero_ps();
+                for (int64_t g = sb * gpb; g < (sb + 1) * gpb; g += 4) {
+                        const int8_t *x0 = xq + g * GS;
+                        const uint8_t *w0 = p->q + (size_t)g * bstep;
+                        _tile_zero(0);
+                        _tile_zero(1);
+                        _tile_zero(2);
+                        _tile_zero(3);
+                        _tile_loadd(4, x0, K);
+                        _tile_loadd(5, w0, 64);
+                        _tile_loadd(6, x0 + GS, K);
+                        _tile_loadd(7, w0 + bstep, 64);
+                        DP(0, 4, 5);
+                        DP(1, 6, 7);
+                        _tile_loadd(4, x0 + 2 * GS, K);
+                        _tile_loadd(5, w0 + 2 * bstep, 64);
+                        _tile_loadd(6, x0 + 3 * GS, K);
+                        _tile_loadd(7, w0 + 3 * bstep, 64);
+                        DP(2, 4, 5);
+                        DP(3, 6, 7);
+                        _tile_stored(0, cbuf[0], 64);
+                        _tile_stored(1, cbuf[1], 64);
+                        _tile_stored(2, cbuf[2], 64);
+                        _tile_stored(3, cbuf[3], 64);
+                        EPIK(cbuf[0], g);
+                        EPIK(cbuf[1], g + 1);
+                        EPIK(cbuf[2], g + 2);
+                        EPIK(cbuf[3], g + 3);
+                }
+                const float *xd = a->dt + (size_t)(sb * 8) * (size_t)a->ldt + t0;
+#pragma GCC unroll 16
+                for (int t = 0; t < 16; t++)
+                        _mm512_store_ps(tot[t], _mm512_fmadd_ps(part[t], _mm512_set1_ps(xd[t]), _mm512_load_ps(tot[t])));
+        }
+        const __mmask16 m = (__mmask16)((1u << nr) - 1);
+        for (int t = 0; t < nt; t++)
+                _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, _mm512_load_ps(tot[t]));
+}
+
+static void kern_k32u(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y,
+                      size_t ldy, int nr)
+{
+        kern_k(p, a, t0, nt, y, ldy, nr, 32, 0, 1);
+}
+
+static void kern_k16s(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y,
+                      size_t ldy, int nr)
+{
+        kern_k(p, a, t0, nt, y, ldy, nr, 16, 1, 0);
+}
+
+static void kern_k16u(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y,
+                      size_t ldy, int nr)
+{
+        kern_k(p, a, t0, nt, y, ldy, nr, 16, 0, 1);
+}
+
 static void kern_s32(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y,
                      size_t ldy, int nr)
 {
@@ -382,28 +473,20 @@ static void kern_u32(const struct gemm_panel *p, const struct gemm_act *a, int t
         kern(p, a, t0, nt, y, ldy, nr, 32, 0, 1);
 }
 
-static void kern_s16(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y,
-                     size_t ldy, int nr)
-{
-        kern(p, a, t0, nt, y, ldy, nr, 16, 1, 0);
-}
-
-static void kern_u16(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float *y,
-                     size_t ldy, int nr)
-{
-        kern(p, a, t0, nt, y, ldy, nr, 16, 0, 1);
-}
-
 static void amx_kernel(int type, const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt,
                        float *y, size_t ldy, int nr)
 {
         const struct gemm_type *ti = gemm_type_info(type);
         int sgn = ti->sgn || signed_off(type);
 
-        if (ti->gs == 32)
+        if (ti->blk == 256) { /* k-quants: Q8_K activations */
+                if (ti->gs == 32)
+                        kern_k32u(p, a, t0, nt, y, ldy, nr); /* Q4_K Q5_K */
+                else
+                        (sgn ? kern_k16s : kern_k16u)(p, a, t0, nt, y, ldy, nr); /* Q3_K Q6_K : Q2_K */
+        } else { /* 32-element blocks: Q8_0 or Q8_1 activations, a scale per 32 */
                 (sgn ? kern_s32 : kern_u32)(p, a, t0, nt, y, ldy, nr);
-        else
-                (sgn ? kern_s16 : kern_u16)(p, a, t0, nt, y, ldy, nr);
+        }
 }
 
 const struct gemm_isa gemm_isa_amx = {"amx", GEMM_AMX_NT, 1, amx_pack, amx_kernel, amx_begin, amx_end};
