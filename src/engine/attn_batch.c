@@ -28,6 +28,7 @@
 #include <immintrin.h>
 
 #define QT 4   /* query tokens per unit */
+#define QT512 16 /* the AVX-512 path: more rows share each converted K/V tile */
 #define KT 64  /* key positions per tile */
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -317,7 +318,7 @@ AVX512 static void ab_task512(void *arg, int ith, int nth)
         const int group = hp->n_head / hp->n_head_kv;
         const int swa = s->m->layers[j->il].is_swa ? hp->n_swa : 0;
         const float scale = hp->attn_scale, cap = hp->attn_softcap;
-        const int R = group * QT; /* query rows of a unit */
+        const int R = group * QT512; /* query rows of a unit */
         size_t esz = kv->type == MU_TYPE_F32 ? 4 : 2;
         size_t nf = (size_t)KT * (size_t)(hdk + hdv) + (size_t)R * (size_t)(hdk + hdv + KT + 2) + 64;
 
@@ -330,7 +331,7 @@ AVX512 static void ab_task512(void *arg, int ith, int nth)
 
         for (int u = ith; u < j->n_units; u += nth) {
                 int kvh = u % hp->n_head_kv, qt = u / hp->n_head_kv;
-                int t0 = qt * QT, nt = j->n - t0 < QT ? j->n - t0 : QT;
+                int t0 = qt * QT512, nt = j->n - t0 < QT512 ? j->n - t0 : QT512;
                 int nr = group * nt;
                 int lo_min = INT32_MAX, hi_max = 0;
                 for (int tt = 0; tt < nt; tt++) {
@@ -433,11 +434,14 @@ int attn_batch(struct session *s, int il, int n, int p0)
         j.il = il;
         j.n = n;
         j.p0 = p0;
-        j.n_qtiles = (n + QT - 1) / QT;
-        j.n_units = j.n_qtiles * hp->n_head_kv;
         void (*task)(void *, int, int) = ab_task;
-        if (!strcmp(s->k->name, "avx512") && hp->head_dim_v % 64 == 0 && hp->head_dim_k <= 1024)
+        int qt = QT;
+        if (!strcmp(s->k->name, "avx512") && hp->head_dim_v % 64 == 0 && hp->head_dim_k <= 1024) {
                 task = ab_task512;
+                qt = QT512;
+        }
+        j.n_qtiles = (n + qt - 1) / qt;
+        j.n_units = j.n_qtiles * hp->n_head_kv;
         if (mu_pool_size(s->pool) > 1)
                 mu_pool_run(s->pool, task, &j);
         else
