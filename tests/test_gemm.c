@@ -262,6 +262,57 @@ TEST(gemm_amx_matches_scalar_kernel_threads)
         simd_vs_scalar(&gemm_isa_amx);
 }
 
+/* Several weights on one input in one job (Q/K/V): the same bytes as one
+ * gemm_run() each, whatever the thread split; mixed types decline. */
+TEST(gemm_multi_matches_single)
+{
+        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx};
+        const int types[] = {MU_TYPE_Q4_0, MU_TYPE_Q4_K, MU_TYPE_Q6_K};
+        const int rows[3] = {40, 16, 33};
+        struct matmul_ws *ws = matmul_ws_create();
+        struct mu_pool *pool = mu_pool_create(2);
+
+        for (int ti = 0; ti < 3; ti++) {
+                struct case_data c[3];
+                const struct mu_tensor *wl[3];
+                float *y1[3], *y2[3];
+                for (int i = 0; i < 3; i++) {
+                        case_make(&c[i], types[ti], 512, rows[i], 21);
+                        wl[i] = &c[i].t;
+                        y1[i] = malloc(sizeof(float) * (size_t)(rows[i] * 21));
+                        y2[i] = malloc(sizeof(float) * (size_t)(rows[i] * 21));
+                }
+                for (int a = 0; a < 3; a++) {
+                        if (!simd_isa_usable(isas[a]))
+                                continue;
+                        CHECK_EQ_INT(gemm_run_multi(isas[a], pool, ws, 3, wl, c[0].x, 21, y2), 1);
+                        for (int i = 0; i < 3; i++) {
+                                gemm_run(isas[a], NULL, ws, wl[i], c[0].x, 21, y1[i]);
+                                CHECK_MSG(!memcmp(y1[i], y2[i], sizeof(float) * (size_t)(rows[i] * 21)),
+                                          "%s on %s: weight %d differs in the multi job", mu_type_name(types[ti]),
+                                          isas[a]->name, i);
+                        }
+                }
+                for (int i = 0; i < 3; i++) {
+                        free(y1[i]);
+                        free(y2[i]);
+                        case_free(&c[i]);
+                }
+        }
+        struct case_data a, b;
+        case_make(&a, MU_TYPE_Q4_0, 256, 16, 9);
+        case_make(&b, MU_TYPE_Q8_0, 256, 16, 9);
+        const struct mu_tensor *mixed[2] = {&a.t, &b.t};
+        float *ym[2] = {malloc(sizeof(float) * 16 * 9), malloc(sizeof(float) * 16 * 9)};
+        CHECK_EQ_INT(gemm_run_multi(&gemm_isa_scalar, NULL, ws, 2, mixed, a.x, 9, ym), 0);
+        free(ym[0]);
+        free(ym[1]);
+        case_free(&a);
+        case_free(&b);
+        mu_pool_free(pool);
+        matmul_ws_free(ws);
+}
+
 TEST(gemm_dispatch_and_matmul_hook)
 {
         const char *orig = cpu_kernels_get()->name;

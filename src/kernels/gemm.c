@@ -245,6 +245,11 @@ struct gemm_job {
         size_t panel_bytes;
         char *vrows;          /* per thread: one activation row in vec_dot_type */
         size_t vrow_bytes;
+        int nw;               /* int8 path: weights sharing x (same type and K) */
+        const char *wv[GEMM_MAXW];
+        float *yv[GEMM_MAXW];
+        int64_t ne1v[GEMM_MAXW];
+        int64_t pb[GEMM_MAXW + 1]; /* first panel of each weight in the job's count */
 };
 
 #ifdef MU_HAVE_BLAS
@@ -371,39 +376,51 @@ static void gemm_task(void *arg, int ith, int nth)
                                 j->act.gs);
         if (j->isa->begin)
                 j->isa->begin(j->type);
-        int64_t nb = (j->ne1 + GEMM_MR - 1) / GEMM_MR;
+        int64_t nb = j->pb[j->nw];
         int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
-        for (int64_t sb = b0; sb < b1; sb += GEMM_NP) {
-                int np = (int)(b1 - sb < GEMM_NP ? b1 - sb : GEMM_NP);
-                int nr[GEMM_NP];
-                for (int i = 0; i < np; i++) {
-                        int64_t r0 = (sb + i) * GEMM_MR;
-                        nr[i] = (int)(j->ne1 - r0 < GEMM_MR ? j->ne1 - r0 : GEMM_MR);
-                        j->isa->pack(j->type, j->w + (size_t)r0 * j->wrow, j->wrow, nr[i], j->K, &p[i]);
-                }
-                for (int t = 0; t < j->n_tok; t += tb) {
-                        int nt = j->n_tok - t < tb ? j->n_tok - t : tb;
-                        for (int i = 0; i < np; i++)
-                                j->isa->kernel(j->type, &p[i], &j->act, t, nt,
-                                               j->y + (size_t)t * j->ne1 + (size_t)(sb + i) * GEMM_MR,
-                                               (size_t)j->ne1, nr[i]);
+        for (int wi = 0; wi < j->nw; wi++) {
+                int64_t lo = b0 > j->pb[wi] ? b0 : j->pb[wi], hi = b1 < j->pb[wi + 1] ? b1 : j->pb[wi + 1];
+                int64_t ne1 = j->ne1v[wi];
+                for (int64_t sb = lo - j->pb[wi]; sb < hi - j->pb[wi]; sb += GEMM_NP) {
+                        int np = (int)(hi - j->pb[wi] - sb < GEMM_NP ? hi - j->pb[wi] - sb : GEMM_NP);
+                        int nr[GEMM_NP];
+                        for (int i = 0; i < np; i++) {
+                                int64_t r0 = (sb + i) * GEMM_MR;
+                                nr[i] = (int)(ne1 - r0 < GEMM_MR ? ne1 - r0 : GEMM_MR);
+                                j->isa->pack(j->type, j->wv[wi] + (size_t)r0 * j->wrow, j->wrow, nr[i], j->K, &p[i]);
+                        }
+                        for (int t = 0; t < j->n_tok; t += tb) {
+                                int nt = j->n_tok - t < tb ? j->n_tok - t : tb;
+                                for (int i = 0; i < np; i++)
+                                        j->isa->kernel(j->type, &p[i], &j->act, t, nt,
+                                                       j->yv[wi] + (size_t)t * ne1 + (size_t)(sb + i) * GEMM_MR,
+                                                       (size_t)ne1, nr[i]);
+                        }
                 }
         }
         if (j->isa->end)
                 j->isa->end();
 }
 
-int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
-             const struct mu_tensor *w, const float *x, int n_tok, float *y)
+int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws, int nw,
+                   const struct mu_tensor *const *wl, const float *x, int n_tok, float *const *yl)
 {
+        const struct mu_tensor *w = wl[0];
         const struct gemm_type *ti = gemm_type_info(w->type);
+        float *y = yl[0];
         struct gemm_job j;
         int nth = pool ? mu_pool_size(pool) : 1;
+
+        if (nw < 1 || nw > GEMM_MAXW)
+                return 0;
+        for (int i = 1; i < nw; i++)
+                if (wl[i]->type != w->type || wl[i]->ne[0] != w->ne[0] || wl[i]->ne[1] <= 0)
+                        return 0;
 
         if (!isa)
                 isa = gemm_isa_get();
 #ifdef MU_HAVE_BLAS
-        if (isa && float_type(w->type) && n_tok > 0 && w->ne[1] > 0 && w->ne[0] <= INT32_MAX &&
+        if (isa && nw == 1 && float_type(w->type) && n_tok > 0 && w->ne[1] > 0 && w->ne[0] <= INT32_MAX &&
             blas_usable()) {
                 memset(&j, 0, sizeof(j));
                 j.type = w->type;
@@ -440,6 +457,13 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         j.x = x;
         j.y = y;
         j.n_tok = n_tok;
+        j.nw = nw;
+        for (int i = 0; i < nw; i++) {
+                j.wv[i] = wl[i]->data;
+                j.yv[i] = yl[i];
+                j.ne1v[i] = wl[i]->ne[1];
+                j.pb[i + 1] = j.pb[i] + (wl[i]->ne[1] + GEMM_MR - 1) / GEMM_MR;
+        }
         j.act.K = j.K;
         j.act.gs = ti->gs;
         j.n_pad = (n_tok + isa->nt_max - 1) / isa->nt_max * isa->nt_max;
@@ -470,4 +494,10 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
                 mu_pool_run(pool, gemm_task, &j);
         }
         return 1;
+}
+
+int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
+             const struct mu_tensor *w, const float *x, int n_tok, float *y)
+{
+        return gemm_run_multi(isa, pool, ws, 1, &w, x, n_tok, &y);
 }

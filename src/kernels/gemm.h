@@ -124,6 +124,12 @@ const struct gemm_isa *gemm_isa_get(void);
 /* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
 void gemm_enable(int on);
 
+/* matmul() of several weights on one prompt batch (matmul_multi's n_tok >
+ * 1 case): runs of weights of one type go through gemm_try_multi(), the rest
+ * one by one (matmul.c). */
+void matmul_batch_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct mu_tensor *const *w,
+                        const float *x, int n_tok, float *const *y);
+
 /* Scratch space from matmul's workspace (matmul.c). */
 void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
 
@@ -132,6 +138,17 @@ void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
  * use BLAS whatever the (non-NULL) isa. */
 int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
              const struct mu_tensor *w, const float *x, int n_tok, float *y);
+/* The same for nw (<= GEMM_MAXW) weights of one type and K on one input:
+ * the activations are quantized once, one pool job for all (Q/K/V,
+ * gate/up).  0 when they do not qualify together. */
+#define GEMM_MAXW 4
+int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws, int nw,
+                   const struct mu_tensor *const *w, const float *x, int n_tok, float *const *y);
+static inline int gemm_try_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw,
+                                 const struct mu_tensor *const *w, const float *x, int n_tok, float *const *y)
+{
+        return n_tok >= GEMM_MIN_TOK && gemm_run_multi(NULL, pool, ws, nw, w, x, n_tok, y);
+}
 static inline int gemm_try(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *w,
                            const float *x, int n_tok, float *y)
 {
