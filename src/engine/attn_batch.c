@@ -288,6 +288,53 @@ pv_block(const float *srow, const float *vb, int np, int hdv, int e0, float *acc
                         _mm512_storeu_ps(acc + (size_t)r * hdv + e0 + 16 * c, a[r][c]);
 }
 
+/* 16 rows of 16 floats (r) -> their transpose, in place. */
+AVX512 static inline void tr16(__m512 r[16])
+{
+        __m512 t[16], o[16];
+        for (int k = 0; k < 16; k += 2) {
+                t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+                t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+        }
+        for (int k = 0; k < 16; k += 4) { /* r[k + j], lane l: column 4l + j of rows k..k+3 */
+                r[k] = _mm512_shuffle_ps(t[k], t[k + 2], 0x44);
+                r[k + 1] = _mm512_shuffle_ps(t[k], t[k + 2], 0xee);
+                r[k + 2] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+                r[k + 3] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0xee);
+        }
+        for (int j = 0; j < 4; j++) {
+                __m512 x0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), x1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);
+                __m512 y0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+                __m512 y1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
+                o[j] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+                o[8 + j] = _mm512_shuffle_f32x4(x0, y0, 0xdd);
+                o[4 + j] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+                o[12 + j] = _mm512_shuffle_f32x4(x1, y1, 0xdd);
+        }
+        for (int k = 0; k < 16; k++)
+                r[k] = o[k];
+}
+
+/* ks: KT rows of hdk floats -> kt: hdk rows of KT. */
+AVX512 static void k_transpose(const float *ks, int hdk, float *kt)
+{
+        if (hdk % 16) {
+                for (int p = 0; p < KT; p++)
+                        for (int i = 0; i < hdk; i++)
+                                kt[(size_t)i * KT + p] = ks[(size_t)p * hdk + i];
+                return;
+        }
+        for (int pb = 0; pb < KT; pb += 16)
+                for (int ib = 0; ib < hdk; ib += 16) {
+                        __m512 r[16];
+                        for (int j = 0; j < 16; j++)
+                                r[j] = _mm512_loadu_ps(ks + (size_t)(pb + j) * hdk + ib);
+                        tr16(r);
+                        for (int c = 0; c < 16; c++)
+                                _mm512_store_ps(kt + (size_t)(ib + c) * KT + pb, r[c]);
+                }
+}
+
 AVX512 static void qk_rows(const float *q, int nr, int hdk, const float *kt, float *sc)
 {
         int r = 0;
@@ -318,16 +365,17 @@ AVX512 static void ab_task512(void *arg, int ith, int nth)
         const int group = hp->n_head / hp->n_head_kv;
         const int swa = s->m->layers[j->il].is_swa ? hp->n_swa : 0;
         const float scale = hp->attn_scale, cap = hp->attn_softcap;
+        const __m512 vscale = _mm512_set1_ps(scale);
         const int R = group * QT512; /* query rows of a unit */
         size_t esz = kv->type == MU_TYPE_F32 ? 4 : 2;
-        size_t nf = (size_t)KT * (size_t)(hdk + hdv) + (size_t)R * (size_t)(hdk + hdv + KT + 2) + 64;
+        size_t nf = (size_t)KT * (size_t)(2 * hdk + hdv) + (size_t)R * (size_t)(hdk + hdv + KT + 2) + 64;
 
         float *buf = aligned_alloc(64, (nf * sizeof(float) + 63) & ~(size_t)63);
         if (!buf)
                 abort();
         float *kt = buf, *sc = kt + (size_t)KT * hdk, *vb = sc + (size_t)R * KT, *qs = vb + (size_t)KT * hdv;
         float *acc = qs + (size_t)R * hdk, *mrow = acc + (size_t)R * hdv, *lrow = mrow + R;
-        float krow[1024];
+        float *ks = lrow + R; /* the tile's keys, KT rows of hdk */
 
         for (int u = ith; u < j->n_units; u += nth) {
                 int kvh = u % hp->n_head_kv, qt = u / hp->n_head_kv;
@@ -342,8 +390,12 @@ AVX512 static void ab_task512(void *arg, int ith, int nth)
                         for (int g = 0; g < group; g++) {
                                 int r = tt * group + g, h = kvh * group + g;
                                 const float *q = s->q + (size_t)(t0 + tt) * nh * hdk + (size_t)h * hdk;
-                                for (int i = 0; i < hdk; i++)
-                                        qs[(size_t)r * hdk + i] = q[i] * scale;
+                                float *qr = qs + (size_t)r * hdk;
+                                int i = 0;
+                                for (; i + 16 <= hdk; i += 16)
+                                        _mm512_storeu_ps(qr + i, _mm512_mul_ps(_mm512_loadu_ps(q + i), vscale));
+                                for (; i < hdk; i++)
+                                        qr[i] = q[i] * scale;
                         }
                 }
                 for (int r = 0; r < nr; r++) {
@@ -354,19 +406,19 @@ AVX512 static void ab_task512(void *arg, int ith, int nth)
                 for (int p0 = lo_min; p0 < hi_max; p0 += KT) {
                         int np = hi_max - p0 < KT ? hi_max - p0 : KT;
                         for (int p = 0; p < KT; p++) {
+                                float *kr = ks + (size_t)p * hdk;
                                 if (p < np) {
                                         row_to_f32(kv->type,
                                                    (const char *)kv_cache_k(kv, j->il, p0 + p) + (size_t)kvh * hdk * esz,
-                                                   krow, hdk);
+                                                   kr, hdk);
                                         row_to_f32(kv->type,
                                                    (const char *)kv_cache_v(kv, j->il, p0 + p) + (size_t)kvh * hdv * esz,
                                                    vb + (size_t)p * hdv, hdv);
                                 } else {
-                                        memset(krow, 0, sizeof(float) * (size_t)hdk);
+                                        memset(kr, 0, sizeof(float) * (size_t)hdk);
                                 }
-                                for (int i = 0; i < hdk; i++)
-                                        kt[(size_t)i * KT + p] = krow[i];
                         }
+                        k_transpose(ks, hdk, kt);
                         qk_rows(qs, nr, hdk, kt, sc);
                         for (int r = 0; r < nr; r++) {
                                 int pos = j->p0 + t0 + r / group;
@@ -413,9 +465,9 @@ AVX512 static void ab_task512(void *arg, int ith, int nth)
                 for (int r = 0; r < nr; r++) {
                         int tt = r / group, h = kvh * group + r % group;
                         float *out = s->att + (size_t)(t0 + tt) * nh * hdv + (size_t)h * hdv;
-                        float inv = 1.0f / lrow[r];
-                        for (int i = 0; i < hdv; i++)
-                                out[i] = acc[(size_t)r * hdv + i] * inv;
+                        __m512 inv = _mm512_set1_ps(1.0f / lrow[r]);
+                        for (int i = 0; i < hdv; i += 16) /* hdv: a multiple of 64 here */
+                                _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(acc + (size_t)r * hdv + i), inv));
                 }
         }
         free(buf);
@@ -436,7 +488,7 @@ int attn_batch(struct session *s, int il, int n, int p0)
         j.p0 = p0;
         void (*task)(void *, int, int) = ab_task;
         int qt = QT;
-        if (!strcmp(s->k->name, "avx512") && hp->head_dim_v % 64 == 0 && hp->head_dim_k <= 1024) {
+        if (!strcmp(s->k->name, "avx512") && hp->head_dim_v % 64 == 0) {
                 task = ab_task512;
                 qt = QT512;
         }
