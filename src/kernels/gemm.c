@@ -1,6 +1,7 @@
 /* gemm.c -- the multi-token int8 matmul driver and its scalar reference
  * kernels (see gemm.h for the format and the contract). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -250,6 +251,8 @@ struct gemm_job {
         float *yv[GEMM_MAXW];
         int64_t ne1v[GEMM_MAXW];
         int64_t pb[GEMM_MAXW + 1]; /* first panel of each weight in the job's count */
+        int64_t ib[GEMM_MAXW + 1]; /* first work item (GEMM_NP panels) of each weight */
+        _Atomic int64_t next;      /* next work item */
 };
 
 #ifdef MU_HAVE_BLAS
@@ -376,26 +379,30 @@ static void gemm_task(void *arg, int ith, int nth)
                                 j->act.gs);
         if (j->isa->begin)
                 j->isa->begin(j->type);
-        int64_t nb = j->pb[j->nw];
-        int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
-        for (int wi = 0; wi < j->nw; wi++) {
-                int64_t lo = b0 > j->pb[wi] ? b0 : j->pb[wi], hi = b1 < j->pb[wi + 1] ? b1 : j->pb[wi + 1];
-                int64_t ne1 = j->ne1v[wi];
-                for (int64_t sb = lo - j->pb[wi]; sb < hi - j->pb[wi]; sb += GEMM_NP) {
-                        int np = (int)(hi - j->pb[wi] - sb < GEMM_NP ? hi - j->pb[wi] - sb : GEMM_NP);
-                        int nr[GEMM_NP];
-                        for (int i = 0; i < np; i++) {
-                                int64_t r0 = (sb + i) * GEMM_MR;
-                                nr[i] = (int)(ne1 - r0 < GEMM_MR ? ne1 - r0 : GEMM_MR);
-                                j->isa->pack(j->type, j->wv[wi] + (size_t)r0 * j->wrow, j->wrow, nr[i], j->K, &p[i]);
-                        }
-                        for (int t = 0; t < j->n_tok; t += tb) {
-                                int nt = j->n_tok - t < tb ? j->n_tok - t : tb;
-                                for (int i = 0; i < np; i++)
-                                        j->isa->kernel(j->type, &p[i], &j->act, t, nt,
-                                                       j->yv[wi] + (size_t)t * ne1 + (size_t)(sb + i) * GEMM_MR,
-                                                       (size_t)ne1, nr[i]);
-                        }
+        /* work items of GEMM_NP panels from a shared counter: a thread the OS
+         * delays (the box may be shared) does not hold the other back */
+        for (;;) {
+                int64_t k = atomic_fetch_add(&j->next, 1);
+                if (k >= j->ib[j->nw])
+                        break;
+                int wi = 0;
+                while (k >= j->ib[wi + 1])
+                        wi++;
+                int64_t ne1 = j->ne1v[wi], npw = j->pb[wi + 1] - j->pb[wi];
+                int64_t sb = (k - j->ib[wi]) * GEMM_NP;
+                int np = (int)(npw - sb < GEMM_NP ? npw - sb : GEMM_NP);
+                int nr[GEMM_NP];
+                for (int i = 0; i < np; i++) {
+                        int64_t r0 = (sb + i) * GEMM_MR;
+                        nr[i] = (int)(ne1 - r0 < GEMM_MR ? ne1 - r0 : GEMM_MR);
+                        j->isa->pack(j->type, j->wv[wi] + (size_t)r0 * j->wrow, j->wrow, nr[i], j->K, &p[i]);
+                }
+                for (int t = 0; t < j->n_tok; t += tb) {
+                        int nt = j->n_tok - t < tb ? j->n_tok - t : tb;
+                        for (int i = 0; i < np; i++)
+                                j->isa->kernel(j->type, &p[i], &j->act, t, nt,
+                                               j->yv[wi] + (size_t)t * ne1 + (size_t)(sb + i) * GEMM_MR,
+                                               (size_t)ne1, nr[i]);
                 }
         }
         if (j->isa->end)
@@ -463,6 +470,7 @@ int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matm
                 j.yv[i] = yl[i];
                 j.ne1v[i] = wl[i]->ne[1];
                 j.pb[i + 1] = j.pb[i] + (wl[i]->ne[1] + GEMM_MR - 1) / GEMM_MR;
+                j.ib[i + 1] = j.ib[i] + (j.pb[i + 1] - j.pb[i] + GEMM_NP - 1) / GEMM_NP;
         }
         j.act.K = j.K;
         j.act.gs = ti->gs;
