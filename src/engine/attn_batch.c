@@ -14,7 +14,10 @@
  * by every query row of the unit; per row an online softmax (running max m,
  * sum l, accumulator) folds one tile at a time, with a vectorized exp.
  * Units are spread over the pool; each unit is done by one thread in a fixed
- * order, so the result does not depend on the thread count. */
+ * order, so the result does not depend on the thread count.  With the avx512
+ * table (and a V head size that is a multiple of 64) the tiles run as small
+ * register-blocked AVX-512 matmuls over 16 query tokens per unit instead
+ * (ab_task512); the AVX2 code below stays the path elsewhere. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -279,9 +279,10 @@ static void blas_task(void *arg, int ith, int nth)
 }
 #endif
 
-/* Quantize token rows [t0, t1) of x (rows from n_tok on: zeros) exactly as the vec_dot path does (the
- * weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K, with the selected table's
- * from_float), then spread the blocks into gemm_act's layout.  A token thus
+/* Quantize token rows [t0, t1) of x (rows from n_tok on: zeros) exactly as
+ * the vec_dot path does (the weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K,
+ * with the selected table's from_float), then spread the blocks into
+ * gemm_act's layout.  A token thus
  * gets the same int8 codes and scales whether it comes in a prompt batch or
  * alone during decoding, and the two paths differ only in float summation
  * order (as in llama.cpp), not by a second rounding of the activations. */
