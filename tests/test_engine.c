@@ -229,7 +229,8 @@ TEST(engine_tiny_random_logits_pos0)
  * SmolLM2.  There the 8-bit activations of the Q4_1 matmuls dominate the
  * error (each cache type is 0.09-0.14 mean from a float64 forward pass) and
  * any change of the cache moves logits by ~0.1-0.4 chaotically; the greedy
- * continuation stays the same.  test_synth.c checks the cache types against
+ * continuation stays the same up to the first near tie (gap < 0.5).
+ * test_synth.c checks the cache types against
  * each other tightly on F32 weights. */
 TEST(engine_kv_q8_0_close_to_f16_and_f32)
 {
@@ -242,6 +243,7 @@ TEST(engine_kv_q8_0_close_to_f16_and_f32)
         struct mu_err err = {0};
         float *lg[3] = {NULL, NULL, NULL};
         int32_t gen[3][8];
+        float gap[3][8];
         struct model *m = load(path);
         int nv = m ? model_n_vocab(m) : 0;
 
@@ -253,7 +255,7 @@ TEST(engine_kv_q8_0_close_to_f16_and_f32)
                 lg[k] = malloc((size_t)nv * sizeof(float));
                 memcpy(lg[k], session_logits(s), (size_t)nv * sizeof(float));
                 session_truncate(s, 0);
-                CHECK(greedy(s, prompt, n, 8, gen[k], NULL) == 8);
+                CHECK(greedy(s, prompt, n, 8, gen[k], gap[k]) == 8);
                 session_free(s);
         }
         if (lg[0] && lg[1] && lg[2]) {
@@ -269,8 +271,15 @@ TEST(engine_kv_q8_0_close_to_f16_and_f32)
                 CHECK_MSG(d16 < 0.6, "f16 kv: mean diff %g", d16);
                 CHECK_MSG(d8 < 0.6, "q8_0 kv: mean diff %g", d8);
                 CHECK_EQ_INT(argmax(lg[2], nv), argmax(lg[0], nv));
-                CHECK(!memcmp(gen[1], gen[0], sizeof(gen[0])));
-                CHECK(!memcmp(gen[2], gen[0], sizeof(gen[0])));
+                /* the same tokens up to the first near tie of the f32 run (top-2
+                 * gap under the cache noise: measured 0.15 at step 2 once the
+                 * AMX gemm changed the rounding) */
+                int same = 0;
+                while (same < 8 && gap[0][same] >= 0.5f)
+                        same++;
+                CHECK_MSG(same >= 2, "f32 kv: near tie already at step %d", same);
+                CHECK(!memcmp(gen[1], gen[0], sizeof(int32_t) * (size_t)same));
+                CHECK(!memcmp(gen[2], gen[0], sizeof(int32_t) * (size_t)same));
         }
         for (int k = 0; k < 3; k++)
                 free(lg[k]);

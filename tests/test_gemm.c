@@ -130,17 +130,29 @@ static int have_isa(const char *name)
         return 0;
 }
 
+/* The gemm ISA runs on this CPU (scalar always). */
+static int simd_isa_usable(const struct gemm_isa *isa)
+{
+        if (!isa->name)
+                return 0;
+        if (isa == &gemm_isa_avx2)
+                return have_isa("avx2");
+        if (isa == &gemm_isa_amx)
+                return gemm_amx_usable();
+        return 1;
+}
+
 TEST(gemm_every_type_vs_float_reference)
 {
-        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2};
+        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx};
         struct matmul_ws *ws = matmul_ws_create();
 
         for (int i = 0; i < N_GT; i++) {
                 struct case_data c;
                 case_make(&c, gemm_types[i], 512, 37, 11);
                 float *y = malloc(sizeof(float) * (size_t)(c.R * c.T));
-                for (int a = 0; a < 2; a++) {
-                        if (!isas[a]->name || (a == 1 && !have_isa("avx2")))
+                for (int a = 0; a < 3; a++) {
+                        if (!simd_isa_usable(isas[a]))
                                 continue;
                         memset(y, 0, sizeof(float) * (size_t)(c.R * c.T));
                         CHECK_EQ_INT(gemm_run(isas[a], NULL, ws, &c.t, c.x, c.T, y), 1);
@@ -191,23 +203,28 @@ TEST(gemm_float_weights_blas)
                 TEST_SKIP("no BLAS in this build, or OpenBLAS without an AVX2-class kernel");
 }
 
-TEST(gemm_simd_matches_scalar_kernel_threads)
+/* Each SIMD gemm against the scalar kernel, 1 and 2 threads, ragged shapes
+ * (rows not a multiple of 16, tokens not a multiple of 3 or 16, K not a
+ * multiple of 128 groups). */
+static void simd_vs_scalar(const struct gemm_isa *isa)
 {
-        if (!gemm_isa_avx2.name || !have_isa("avx2")) {
-                TEST_SKIP("no AVX2 on this CPU or build");
-        }
         struct matmul_ws *ws = matmul_ws_create();
         struct mu_pool *pool = mu_pool_create(2);
-        const int shapes[][3] = {{256, 16, 8}, {768, 50, 13}, {256, 9, 4}};
+        const int shapes[][3] = {{256, 16, 8}, {768, 50, 13}, {256, 9, 4}, {1280, 100, 37}, {512, 33, 16}};
+        const int ns = (int)(sizeof(shapes) / sizeof(shapes[0]));
 
         for (int i = 0; i < N_GT; i++) {
-                for (int s = 0; s < 3; s++) {
+                for (int s = 0; s < ns; s++) {
                         struct case_data c;
                         case_make(&c, gemm_types[i], shapes[s][0], shapes[s][1], shapes[s][2]);
+                        if (c.K % gemm_type_info(c.type)->blk) {
+                                case_free(&c);
+                                continue;
+                        }
                         size_t n = (size_t)(c.R * c.T);
                         float *y0 = malloc(sizeof(float) * n), *y1 = malloc(sizeof(float) * n);
                         gemm_run(&gemm_isa_scalar, NULL, ws, &c.t, c.x, c.T, y0);
-                        gemm_run(&gemm_isa_avx2, pool, ws, &c.t, c.x, c.T, y1);
+                        gemm_run(isa, s % 2 ? NULL : pool, ws, &c.t, c.x, c.T, y1);
                         int bad = 0;
                         for (int t = 0; t < c.T; t++)
                                 for (int64_t r = 0; r < c.R; r++) {
@@ -217,13 +234,81 @@ TEST(gemm_simd_matches_scalar_kernel_threads)
                                         size_t o = (size_t)t * c.R + r;
                                         bad += fabs(y0[o] - y1[o]) > 1e-5 * mag + 1e-6;
                                 }
-                        CHECK_MSG(!bad, "%s K=%d R=%d T=%d: %d outputs differ between scalar and avx2",
-                                  mu_type_name(c.type), shapes[s][0], shapes[s][1], shapes[s][2], bad);
+                        CHECK_MSG(!bad, "%s K=%d R=%d T=%d: %d outputs differ between scalar and %s",
+                                  mu_type_name(c.type), shapes[s][0], shapes[s][1], shapes[s][2], bad,
+                                  isa->name);
                         free(y0);
                         free(y1);
                         case_free(&c);
                 }
         }
+        mu_pool_free(pool);
+        matmul_ws_free(ws);
+}
+
+TEST(gemm_simd_matches_scalar_kernel_threads)
+{
+        if (!simd_isa_usable(&gemm_isa_avx2)) {
+                TEST_SKIP("no AVX2 on this CPU or build");
+        }
+        simd_vs_scalar(&gemm_isa_avx2);
+}
+
+TEST(gemm_amx_matches_scalar_kernel_threads)
+{
+        if (!simd_isa_usable(&gemm_isa_amx)) {
+                TEST_SKIP("no AMX-INT8 on this CPU or build, or the kernel refused the tile state");
+        }
+        simd_vs_scalar(&gemm_isa_amx);
+}
+
+/* Several weights on one input in one job (Q/K/V): the same bytes as one
+ * gemm_run() each, whatever the thread split; mixed types decline. */
+TEST(gemm_multi_matches_single)
+{
+        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx};
+        const int types[] = {MU_TYPE_Q4_0, MU_TYPE_Q4_K, MU_TYPE_Q6_K};
+        const int rows[3] = {40, 16, 33};
+        struct matmul_ws *ws = matmul_ws_create();
+        struct mu_pool *pool = mu_pool_create(2);
+
+        for (int ti = 0; ti < 3; ti++) {
+                struct case_data c[3];
+                const struct mu_tensor *wl[3];
+                float *y1[3], *y2[3];
+                for (int i = 0; i < 3; i++) {
+                        case_make(&c[i], types[ti], 512, rows[i], 21);
+                        wl[i] = &c[i].t;
+                        y1[i] = malloc(sizeof(float) * (size_t)(rows[i] * 21));
+                        y2[i] = malloc(sizeof(float) * (size_t)(rows[i] * 21));
+                }
+                for (int a = 0; a < 3; a++) {
+                        if (!simd_isa_usable(isas[a]))
+                                continue;
+                        CHECK_EQ_INT(gemm_run_multi(isas[a], pool, ws, 3, wl, c[0].x, 21, y2), 1);
+                        for (int i = 0; i < 3; i++) {
+                                gemm_run(isas[a], NULL, ws, wl[i], c[0].x, 21, y1[i]);
+                                CHECK_MSG(!memcmp(y1[i], y2[i], sizeof(float) * (size_t)(rows[i] * 21)),
+                                          "%s on %s: weight %d differs in the multi job", mu_type_name(types[ti]),
+                                          isas[a]->name, i);
+                        }
+                }
+                for (int i = 0; i < 3; i++) {
+                        free(y1[i]);
+                        free(y2[i]);
+                        case_free(&c[i]);
+                }
+        }
+        struct case_data a, b;
+        case_make(&a, MU_TYPE_Q4_0, 256, 16, 9);
+        case_make(&b, MU_TYPE_Q8_0, 256, 16, 9);
+        const struct mu_tensor *mixed[2] = {&a.t, &b.t};
+        float *ym[2] = {malloc(sizeof(float) * 16 * 9), malloc(sizeof(float) * 16 * 9)};
+        CHECK_EQ_INT(gemm_run_multi(&gemm_isa_scalar, NULL, ws, 2, mixed, a.x, 9, ym), 0);
+        free(ym[0]);
+        free(ym[1]);
+        case_free(&a);
+        case_free(&b);
         mu_pool_free(pool);
         matmul_ws_free(ws);
 }
@@ -236,6 +321,14 @@ TEST(gemm_dispatch_and_matmul_hook)
 
         CHECK_EQ_INT(cpu_kernels_force("scalar"), 0);
         CHECK(gemm_isa_get() == NULL);
+        if (have_isa("avx512") && simd_isa_usable(&gemm_isa_amx)) {
+                const char *e = getenv("MULLAMA_CPU"), *g = getenv("MULLAMA_GEMM");
+                CHECK_EQ_INT(cpu_kernels_force("avx512"), 0);
+                if ((!e || !strcmp(e, "amx")) && (!g || !strcmp(g, "amx")))
+                        CHECK(gemm_isa_get() == &gemm_isa_amx); /* the default on AMX CPUs */
+                else if (e && !strcmp(e, "avx512"))
+                        CHECK(gemm_isa_get() == &gemm_isa_avx2);
+        }
         if (have_isa("avx2") && gemm_isa_avx2.name) {
                 CHECK_EQ_INT(cpu_kernels_force("avx2"), 0);
                 CHECK(gemm_isa_get() == &gemm_isa_avx2);

@@ -32,12 +32,91 @@ static void add_bias(float *y, const struct mu_tensor *b, int n_tok, int dim)
                 op_add(y + (size_t)t * dim, b->data, dim);
 }
 
-static void norm_rows(float *y, const float *x, const struct mu_tensor *w, int n_tok, int dim,
-                      float eps)
+/* ---- per-token element-wise steps, split over the pool for batches ------
+ *
+ * Norms, RoPE, the gated activation and the residual add of a prompt batch
+ * are split by tokens over the threads (a token's values do not depend on
+ * the split), so the second thread does not idle through them. */
+
+enum { ROWS_NORM, ROWS_ADD, ROWS_SILU, ROWS_GELU, ROWS_ROPE };
+
+struct rows_job {
+        struct session *s;
+        int op, n, dim;
+        float *y;
+        const float *x, *w;
+        float eps;
+        int p0;
+        const struct rope_params *rp;
+};
+
+static void rows_range(struct rows_job *j, int t0, int t1)
 {
-        for (int t = 0; t < n_tok; t++)
-                op_rmsnorm(y + (size_t)t * dim, x + (size_t)t * dim, w->data, dim, eps);
+        const size_t d = (size_t)j->dim;
+
+        switch (j->op) {
+        case ROWS_NORM:
+                for (int t = t0; t < t1; t++)
+                        op_rmsnorm(j->y + t * d, j->x + t * d, j->w, j->dim, j->eps);
+                break;
+        case ROWS_ADD:
+                op_add(j->y + t0 * d, j->x + t0 * d, (int)((size_t)(t1 - t0) * d));
+                break;
+        case ROWS_SILU: /* y = silu(x) * y */
+                op_silu_mul(j->y + t0 * d, j->x + t0 * d, j->y + t0 * d, (int)((size_t)(t1 - t0) * d));
+                break;
+        case ROWS_GELU:
+                op_gelu_mul(j->y + t0 * d, j->x + t0 * d, j->y + t0 * d, (int)((size_t)(t1 - t0) * d));
+                break;
+        case ROWS_ROPE: {
+                const struct model_hparams *hp = &j->s->m->hp;
+                const int hdk = hp->head_dim_k, qd = hp->n_head * hdk, kd = hp->n_head_kv * hdk;
+                float cs[1024];
+                for (int t = t0; t < t1; t++) {
+                        op_rope_cache(cs, (float)(j->p0 + t), j->rp);
+                        for (int h = 0; h < hp->n_head; h++)
+                                op_rope_apply(j->s->q + (size_t)t * qd + (size_t)h * hdk, cs, hp->n_rot,
+                                              hp->rope_neox);
+                        for (int h = 0; h < hp->n_head_kv; h++)
+                                op_rope_apply(j->s->kx + (size_t)t * kd + (size_t)h * hdk, cs, hp->n_rot,
+                                              hp->rope_neox);
+                }
+                break;
+        }
+        default:
+                break;
+        }
 }
+
+static void rows_task(void *arg, int ith, int nth)
+{
+        struct rows_job *j = arg;
+
+        rows_range(j, (int)((int64_t)j->n * ith / nth), (int)((int64_t)j->n * (ith + 1) / nth));
+}
+
+static void rows_run(struct rows_job *j)
+{
+        if (j->n >= 8 && mu_pool_size(j->s->pool) > 1)
+                mu_pool_run(j->s->pool, rows_task, j);
+        else
+                rows_range(j, 0, j->n);
+}
+
+static void norm_rows(struct session *s, float *y, const float *x, const struct mu_tensor *w, int n_tok,
+                        int dim, float eps)
+{
+        struct rows_job j = {.s = s, .op = ROWS_NORM, .n = n_tok, .dim = dim, .y = y, .x = x, .w = w->data,
+                             .eps = eps};
+        rows_run(&j);
+}
+
+static void rows_op(struct session *s, int op, float *y, const float *x, int n_tok, int dim)
+{
+        struct rows_job j = {.s = s, .op = op, .n = n_tok, .dim = dim, .y = y, .x = x};
+        rows_run(&j);
+}
+
 
 /* ---- attention ----------------------------------------------------------- */
 
@@ -121,7 +200,7 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         const float eps = hp->norm_eps;
 
         /* attention */
-        norm_rows(s->xn, s->x, &l->attn_norm, n, E, eps);
+        norm_rows(s, s->xn, s->x, &l->attn_norm, n, E, eps);
         if (m->fused_qkv) {
                 int d = qd + kd + vd;
                 mm(s, &l->wqkv, s->xn, n, s->qkv);
@@ -150,14 +229,19 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         }
         struct rope_params rp = {hp->n_rot, hp->rope_neox, l->rope_base, hp->rope_freq_scale,
                                  hp->rope_attn_factor, l->rope_factors};
-        for (int t = 0; t < n; t++) {
-                op_rope_cache(s->rope_cs, (float)(p0 + t), &rp);
-                for (int h = 0; h < hp->n_head; h++)
-                        op_rope_apply(s->q + (size_t)t * qd + (size_t)h * hdk, s->rope_cs,
-                                      hp->n_rot, hp->rope_neox);
-                for (int h = 0; h < hp->n_head_kv; h++)
-                        op_rope_apply(s->kx + (size_t)t * kd + (size_t)h * hdk, s->rope_cs,
-                                      hp->n_rot, hp->rope_neox);
+        if (hp->n_rot <= 1024) {
+                struct rows_job rj = {.s = s, .op = ROWS_ROPE, .n = n, .p0 = p0, .rp = &rp};
+                rows_run(&rj);
+        } else {
+                for (int t = 0; t < n; t++) {
+                        op_rope_cache(s->rope_cs, (float)(p0 + t), &rp);
+                        for (int h = 0; h < hp->n_head; h++)
+                                op_rope_apply(s->q + (size_t)t * qd + (size_t)h * hdk, s->rope_cs,
+                                              hp->n_rot, hp->rope_neox);
+                        for (int h = 0; h < hp->n_head_kv; h++)
+                                op_rope_apply(s->kx + (size_t)t * kd + (size_t)h * hdk, s->rope_cs,
+                                              hp->n_rot, hp->rope_neox);
+                }
         }
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
@@ -171,11 +255,11 @@ static void layer_forward(struct session *s, int il, int n, int p0)
 
         mm(s, &l->wo, s->att, n, s->tmp);
         if (l->attn_post_norm.data)
-                norm_rows(s->tmp, s->tmp, &l->attn_post_norm, n, E, eps);
-        op_add(s->x, s->tmp, n * E);
+                norm_rows(s, s->tmp, s->tmp, &l->attn_post_norm, n, E, eps);
+        rows_op(s, ROWS_ADD, s->x, s->tmp, n, E);
 
         /* feed-forward */
-        norm_rows(s->xn, s->x, &l->ffn_norm, n, E, eps);
+        norm_rows(s, s->xn, s->x, &l->ffn_norm, n, E, eps);
         if (m->fused_up) {
                 mm(s, &l->ffn_up, s->xn, n, s->gate);  /* [n][2 * nff]: gate | up */
                 for (int t = 0; t < n; t++) {
@@ -186,15 +270,13 @@ static void layer_forward(struct session *s, int il, int n, int p0)
                 const struct mu_tensor *w[2] = {&l->ffn_gate, &l->ffn_up};
                 float *y[2] = {s->gate, s->up};
                 matmul_multi(s->pool, s->ws, 2, w, s->xn, n, y);
-                if (m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3)
-                        op_gelu_mul(s->up, s->gate, s->up, n * nff);
-                else
-                        op_silu_mul(s->up, s->gate, s->up, n * nff);
+                rows_op(s, m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3 ? ROWS_GELU : ROWS_SILU, s->up,
+                        s->gate, n, nff);
         }
         mm(s, &l->ffn_down, s->up, n, s->tmp);
         if (l->ffn_post_norm.data)
-                norm_rows(s->tmp, s->tmp, &l->ffn_post_norm, n, E, eps);
-        op_add(s->x, s->tmp, n * E);
+                norm_rows(s, s->tmp, s->tmp, &l->ffn_post_norm, n, E, eps);
+        rows_op(s, ROWS_ADD, s->x, s->tmp, n, E);
 }
 
 int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logits,

@@ -4,7 +4,8 @@
  * FMA + F16C) and avx512 (cpu_avx512.c: F/BW/VL/DQ + VNNI).  The SIMD tables
  * are completed once (avx512 gaps from avx2, avx2 gaps from scalar), then the
  * best one this CPU runs is chosen; MULLAMA_CPU=scalar|avx2|avx512 asks for a
- * specific one (an unusable request is ignored with a warning).  The choice
+ * specific one (an unusable request is ignored with a warning); amx is the
+ * avx512 table with the AMX prompt gemm (gemm.c reads the variable too).  The choice
  * is made once under pthread_once; cpu_kernels_force() is for tests and
  * benchmarks, called before worker threads use the table. */
 #include <pthread.h>
@@ -64,6 +65,8 @@ static void fill_from(struct cpu_kernels *dst, const struct cpu_kernels *src)
 
 static const struct cpu_kernels *by_name(const char *name)
 {
+        if (!strcmp(name, "amx")) /* the avx512 table; the gemm takes AMX (gemm.c) */
+                name = "avx512";
         for (int i = 0; avail[i]; i++) {
                 if (strcmp(avail[i], name))
                         continue;

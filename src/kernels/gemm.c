@@ -1,6 +1,7 @@
 /* gemm.c -- the multi-token int8 matmul driver and its scalar reference
  * kernels (see gemm.h for the format and the contract). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -138,7 +139,7 @@ static void scalar_kernel(int type, const struct gemm_panel *p, const struct gem
         }
 }
 
-const struct gemm_isa gemm_isa_scalar = {"scalar", scalar_pack, scalar_kernel};
+const struct gemm_isa gemm_isa_scalar = {"scalar", GEMM_NR, 0, scalar_pack, scalar_kernel, NULL, NULL};
 
 /* ---- float weights: OpenBLAS ------------------------------------------------
  *
@@ -197,17 +198,34 @@ void gemm_enable(int on)
         off = !on;
 }
 
+/* Which gemm the environment allows: 0 off, 1 avx2 only, 2 amx allowed. */
+static int env_mode(void)
+{
+        const char *g = getenv("MULLAMA_GEMM"), *c = getenv("MULLAMA_CPU");
+
+        if (g && !strcmp(g, "0"))
+                return 0;
+        if (g && !strcmp(g, "avx2"))
+                return 1;
+        if (c && (!strcmp(c, "avx2") || !strcmp(c, "avx512")))
+                return 1;
+        return 2;
+}
+
 const struct gemm_isa *gemm_isa_get(void)
 {
         const struct cpu_kernels *k = cpu_kernels_get();
+        static int mode = -1;
 
-        if (off < 0) {
-                const char *e = getenv("MULLAMA_GEMM");
-                off = e && !strcmp(e, "0");
-        }
-        if (off)
+        if (off < 0)
+                off = env_mode() == 0;
+        if (mode < 0)
+                mode = env_mode();
+        if (off || !k->name || !strcmp(k->name, "scalar"))
                 return NULL;
-        if (gemm_isa_avx2.name && k->name && strcmp(k->name, "scalar") != 0)
+        if (mode == 2 && gemm_isa_amx.name && !strcmp(k->name, "avx512") && gemm_amx_usable())
+                return &gemm_isa_amx;
+        if (gemm_isa_avx2.name)
                 return &gemm_isa_avx2;
         return NULL;
 }
@@ -222,11 +240,19 @@ struct gemm_job {
         float *y;
         int64_t K, ne1;
         int n_tok;
+        int n_pad;            /* n_tok rounded up to the ISA's nt_max */
         struct gemm_act act;
         char *panels;
         size_t panel_bytes;
         char *vrows;          /* per thread: one activation row in vec_dot_type */
         size_t vrow_bytes;
+        int nw;               /* int8 path: weights sharing x (same type and K) */
+        const char *wv[GEMM_MAXW];
+        float *yv[GEMM_MAXW];
+        int64_t ne1v[GEMM_MAXW];
+        int64_t pb[GEMM_MAXW + 1]; /* first panel of each weight in the job's count */
+        int64_t ib[GEMM_MAXW + 1]; /* first work item (GEMM_NP panels) of each weight */
+        _Atomic int64_t next;      /* next work item */
 };
 
 #ifdef MU_HAVE_BLAS
@@ -253,13 +279,15 @@ static void blas_task(void *arg, int ith, int nth)
 }
 #endif
 
-/* Quantize token rows [t0, t1) of x exactly as the vec_dot path does (the
- * weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K, with the selected table's
- * from_float), then spread the blocks into gemm_act's layout.  A token thus
+/* Quantize token rows [t0, t1) of x (rows from n_tok on: zeros) exactly as
+ * the vec_dot path does (the weight type's vec_dot_type: Q8_0, Q8_1 or Q8_K,
+ * with the selected table's from_float), then spread the blocks into
+ * gemm_act's layout.  A token thus
  * gets the same int8 codes and scales whether it comes in a prompt batch or
  * alone during decoding, and the two paths differ only in float summation
  * order (as in llama.cpp), not by a second rounding of the activations. */
-static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0, int t1, void *row)
+static void quant_act_vdt(int wtype, const float *x, int n_tok, struct gemm_act *a, int t0, int t1,
+                         void *row)
 {
         const struct cpu_kernels *k = cpu_kernels_get();
         int vdt = k->q[wtype].vec_dot_type;
@@ -270,6 +298,12 @@ static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0,
                 const float *xt = x + (size_t)t * K;
                 int8_t *q = a->q + (size_t)t * K;
                 float *d = a->d + (size_t)t * (K / 32), *s = a->s + (size_t)t * (K / gs);
+                if (t >= n_tok) { /* padding up to the ISA's token block */
+                        memset(q, 0, (size_t)K);
+                        memset(d, 0, sizeof(float) * (size_t)(K / 32));
+                        memset(s, 0, sizeof(float) * (size_t)(K / gs));
+                        continue;
+                }
                 k->q[vdt].from_float(xt, row, K);
                 if (vdt == MU_TYPE_Q8_K) {
                         const struct block_q8_k *b = row;
@@ -306,41 +340,95 @@ static void quant_act_vdt(int wtype, const float *x, struct gemm_act *a, int t0,
         }
 }
 
+/* Panels packed together: each token block of activations (nt_max tokens x
+ * K bytes) is read once per GEMM_NP panels while it is in L2. */
+#define GEMM_NP 4
+
 static void gemm_task(void *arg, int ith, int nth)
 {
         struct gemm_job *j = arg;
         int t0 = (int)((int64_t)j->n_tok * ith / nth), t1 = (int)((int64_t)j->n_tok * (ith + 1) / nth);
-        struct gemm_panel p;
+        int tb = j->isa->nt_max;
+        struct gemm_panel p[GEMM_NP];
 
-        quant_act_vdt(j->type, j->x, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
-        if (nth > 1)
-                mu_pool_barrier(j->pool);
-        gemm_panel_init(&p, j->panels + (size_t)ith * j->panel_bytes, j->K, j->act.gs);
-        int64_t nb = (j->ne1 + GEMM_MR - 1) / GEMM_MR;
-        int64_t b0 = nb * ith / nth, b1 = nb * (ith + 1) / nth;
-        for (int64_t b = b0; b < b1; b++) {
-                int64_t r0 = b * GEMM_MR;
-                int nr = (int)(j->ne1 - r0 < GEMM_MR ? j->ne1 - r0 : GEMM_MR);
-                j->isa->pack(j->type, j->w + (size_t)r0 * j->wrow, j->wrow, nr, j->K, &p);
-                for (int t = 0; t < j->n_tok; t += GEMM_NR) {
-                        int nt = j->n_tok - t < GEMM_NR ? j->n_tok - t : GEMM_NR;
-                        j->isa->kernel(j->type, &p, &j->act, t, nt, j->y + (size_t)t * j->ne1 + r0,
-                                       (size_t)j->ne1, nr);
+        if (ith == nth - 1)
+                t1 = j->n_pad; /* the last thread zeroes the padding tokens */
+        quant_act_vdt(j->type, j->x, j->n_tok, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
+        if (j->act.dt) { /* scales with tokens contiguous, for the amx kernel */
+                int64_t nd = j->K / 32, ns = j->K / j->act.gs;
+                int raw = gemm_type_info(j->type)->blk == 256; /* Q8_K activations (gemm_run) */
+                for (int t = t0; t < t1; t++) {
+                        for (int64_t g = 0; g < nd; g++)
+                                j->act.dt[g * j->act.ldt + t] = j->act.d[t * nd + g];
+                        for (int64_t g = 0; g < ns; g++) {
+                                float v = j->act.s[t * ns + g];
+                                if (raw) { /* code sum of the group */
+                                        const int8_t *q = j->act.q + (size_t)t * (size_t)j->K + g * j->act.gs;
+                                        int sum = 0;
+                                        for (int i = 0; i < j->act.gs; i++)
+                                                sum += q[i];
+                                        v = (float)sum;
+                                }
+                                j->act.st[g * j->act.ldt + t] = v;
+                        }
                 }
         }
+        if (nth > 1)
+                mu_pool_barrier(j->pool);
+        for (int i = 0; i < GEMM_NP; i++)
+                gemm_panel_init(&p[i], j->panels + ((size_t)ith * GEMM_NP + (size_t)i) * j->panel_bytes, j->K,
+                                j->act.gs);
+        if (j->isa->begin)
+                j->isa->begin(j->type);
+        /* work items of GEMM_NP panels from a shared counter: a thread the OS
+         * delays (the box may be shared) does not hold the other back */
+        for (;;) {
+                int64_t k = atomic_fetch_add(&j->next, 1);
+                if (k >= j->ib[j->nw])
+                        break;
+                int wi = 0;
+                while (k >= j->ib[wi + 1])
+                        wi++;
+                int64_t ne1 = j->ne1v[wi], npw = j->pb[wi + 1] - j->pb[wi];
+                int64_t sb = (k - j->ib[wi]) * GEMM_NP;
+                int np = (int)(npw - sb < GEMM_NP ? npw - sb : GEMM_NP);
+                int nr[GEMM_NP];
+                for (int i = 0; i < np; i++) {
+                        int64_t r0 = (sb + i) * GEMM_MR;
+                        nr[i] = (int)(ne1 - r0 < GEMM_MR ? ne1 - r0 : GEMM_MR);
+                        j->isa->pack(j->type, j->wv[wi] + (size_t)r0 * j->wrow, j->wrow, nr[i], j->K, &p[i]);
+                }
+                for (int t = 0; t < j->n_tok; t += tb) {
+                        int nt = j->n_tok - t < tb ? j->n_tok - t : tb;
+                        for (int i = 0; i < np; i++)
+                                j->isa->kernel(j->type, &p[i], &j->act, t, nt,
+                                               j->yv[wi] + (size_t)t * ne1 + (size_t)(sb + i) * GEMM_MR,
+                                               (size_t)ne1, nr[i]);
+                }
+        }
+        if (j->isa->end)
+                j->isa->end();
 }
 
-int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
-             const struct mu_tensor *w, const float *x, int n_tok, float *y)
+int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws, int nw,
+                   const struct mu_tensor *const *wl, const float *x, int n_tok, float *const *yl)
 {
+        const struct mu_tensor *w = wl[0];
         const struct gemm_type *ti = gemm_type_info(w->type);
+        float *y = yl[0];
         struct gemm_job j;
         int nth = pool ? mu_pool_size(pool) : 1;
+
+        if (nw < 1 || nw > GEMM_MAXW)
+                return 0;
+        for (int i = 1; i < nw; i++)
+                if (wl[i]->type != w->type || wl[i]->ne[0] != w->ne[0] || wl[i]->ne[1] <= 0)
+                        return 0;
 
         if (!isa)
                 isa = gemm_isa_get();
 #ifdef MU_HAVE_BLAS
-        if (isa && float_type(w->type) && n_tok > 0 && w->ne[1] > 0 && w->ne[0] <= INT32_MAX &&
+        if (isa && nw == 1 && float_type(w->type) && n_tok > 0 && w->ne[1] > 0 && w->ne[0] <= INT32_MAX &&
             blas_usable()) {
                 memset(&j, 0, sizeof(j));
                 j.type = w->type;
@@ -363,6 +451,9 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         (void)float_type;
         if (!isa || !ti || n_tok <= 0 || w->ne[0] % ti->blk != 0 || w->ne[1] <= 0)
                 return 0;
+        /* the amx k-quant kernels factor out the one activation scale per 256 */
+        if (isa->want_t && ti->blk == 256 && cpu_kernels_get()->q[w->type].vec_dot_type != MU_TYPE_Q8_K)
+                return 0;
         memset(&j, 0, sizeof(j));
         j.pool = pool;
         j.isa = isa;
@@ -374,21 +465,36 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
         j.x = x;
         j.y = y;
         j.n_tok = n_tok;
+        j.nw = nw;
+        for (int i = 0; i < nw; i++) {
+                j.wv[i] = wl[i]->data;
+                j.yv[i] = yl[i];
+                j.ne1v[i] = wl[i]->ne[1];
+                j.pb[i + 1] = j.pb[i] + (wl[i]->ne[1] + GEMM_MR - 1) / GEMM_MR;
+                j.ib[i + 1] = j.ib[i] + (j.pb[i + 1] - j.pb[i] + GEMM_NP - 1) / GEMM_NP;
+        }
         j.act.K = j.K;
         j.act.gs = ti->gs;
+        j.n_pad = (n_tok + isa->nt_max - 1) / isa->nt_max * isa->nt_max;
         j.panel_bytes = gemm_panel_bytes(j.K, ti->gs);
 
-        size_t qb = ALIGN64((size_t)n_tok * (size_t)j.K);
-        size_t db = ALIGN64((size_t)n_tok * (size_t)(j.K / 32) * sizeof(float));
-        size_t sb = ALIGN64((size_t)n_tok * (size_t)(j.K / ti->gs) * sizeof(float));
+        size_t qb = ALIGN64((size_t)j.n_pad * (size_t)j.K);
+        size_t db = ALIGN64((size_t)j.n_pad * (size_t)(j.K / 32) * sizeof(float));
+        size_t sb = ALIGN64((size_t)j.n_pad * (size_t)(j.K / ti->gs) * sizeof(float));
         /* every gemm type's vec_dot_type is Q8_0, Q8_1 or Q8_K (quant_act_vdt) */
         size_t vb = ALIGN64(mu_row_size(cpu_kernels_get()->q[w->type].vec_dot_type, j.K));
-        char *buf = matmul_ws_reserve(ws, qb + db + sb + (size_t)nth * (j.panel_bytes + vb));
+        size_t tb = isa->want_t ? db + sb : 0;
+        char *buf = matmul_ws_reserve(ws, qb + db + sb + tb + (size_t)nth * (GEMM_NP * j.panel_bytes + vb));
         j.act.q = (int8_t *)buf;
         j.act.d = (float *)(buf + qb);
         j.act.s = (float *)(buf + qb + db);
-        j.panels = buf + qb + db + sb;
-        j.vrows = j.panels + (size_t)nth * j.panel_bytes;
+        if (isa->want_t) {
+                j.act.dt = (float *)(buf + qb + db + sb);
+                j.act.st = (float *)(buf + qb + 2 * db + sb);
+                j.act.ldt = j.n_pad;
+        }
+        j.panels = buf + qb + db + sb + tb;
+        j.vrows = j.panels + (size_t)nth * GEMM_NP * j.panel_bytes;
         j.vrow_bytes = vb;
         if (nth <= 1) {
                 j.pool = NULL;
@@ -397,4 +503,10 @@ int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws 
                 mu_pool_run(pool, gemm_task, &j);
         }
         return 1;
+}
+
+int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
+             const struct mu_tensor *w, const float *x, int n_tok, float *y)
+{
+        return gemm_run_multi(isa, pool, ws, 1, &w, x, n_tok, &y);
 }

@@ -15,20 +15,33 @@
  *      Q8_0 keeps signed codes (wm = 0).  A thread unpacks GEMM_MR rows at a
  *      time into a panel: codes interleaved so that one 32-byte vector holds
  *      4 consecutive codes of each of 8 rows, and wd/wm per (group, row).
- *   3. The microkernel multiplies a panel by 4 tokens: u8 x s8 byte dot
- *      products (vpmaddubsw) summed in int16 as long as they cannot overflow,
- *      then int32, then per group in float: acc += wd*xd * isum + wm * xs.
- * The threads split the weight rows (panels); the result of a (row, token)
- * pair does not depend on the thread count.  Float weights (F32, F16, BF16)
- * go to OpenBLAS sgemm on dequantized row tiles instead, when the build has
- * BLAS and OpenBLAS runs an AVX2-class kernel (measurements: gemm.c).
+ *   3. The microkernel multiplies a panel by a few tokens: avx2, 3 tokens:
+ *      u8 x s8 byte dot products (vpmaddubsw) summed in int16 as long as
+ *      they cannot overflow, then int32, then per group in float:
+ *      acc += wd*xd * isum + wm * xs.  amx (gemm_amx.c), 16 tokens: the
+ *      panel is already the VNNI layout of an AMX B tile; one TDPBSSD or
+ *      TDPBSUD per group into a 16 x 16 int32 tile, then the same scaling
+ *      with AVX-512 (types with wm = -off * wd are packed signed instead).
+ * The threads quantize the activations (split by tokens), then take work
+ * items of GEMM_NP panels from a shared counter; the result of a (row,
+ * token) pair does not depend on the thread count.  Float weights (F32,
+ * F16, BF16) go to OpenBLAS sgemm on dequantized row tiles instead, when
+ * the build has BLAS and OpenBLAS runs an AVX2-class kernel (measurements:
+ * gemm.c).
  *
  * The scalar C microkernel here (gemm.c) is the reference for the SIMD ones
- * (gemm_avx2.c); tests/test_gemm.c checks each against a float matmul of the
- * dequantized weights.  Which path runs: gemm_try() uses the SIMD kernel of
- * the selected CPU table (avx2, or avx2 code on avx512 CPUs); under
- * MULLAMA_CPU=scalar (or MULLAMA_GEMM=0, for A/B runs) it declines and
- * matmul() keeps its vec_dot path. */
+ * (gemm_avx2.c, gemm_amx.c); tests/test_gemm.c checks each against a float
+ * matmul of the dequantized weights and against the scalar kernel.  Which
+ * path runs: gemm_try() uses amx where the CPU has AMX-INT8 (and Linux
+ * grants the tile state) and the avx512 table is selected, else the avx2
+ * kernel on AVX2 CPUs (see gemm_isa_get() for the MULLAMA_CPU and
+ * MULLAMA_GEMM overrides); under MULLAMA_CPU=scalar (or MULLAMA_GEMM=0, for
+ * A/B runs) it declines and matmul() keeps its vec_dot path.
+ *
+ * Per-thread GOP/s (bench/bench_gemm, n_tok 512, TinyLlama shapes, Sapphire
+ * Rapids-class VM, busy): amx 430-500 (Q4_0, Q8_0, Q4_K), 320-370 (Q6_K,
+ * Q4_1); avx2 100-160; a 2048 x 256 matrix alone 190-270 (the activation
+ * quantization weighs more there: Q/K/V share it through gemm_run_multi). */
 #ifndef MULLAMA_GEMM_H
 #define MULLAMA_GEMM_H
 
@@ -60,6 +73,11 @@ struct gemm_act {
         int8_t *q;     /* [n_tok][K] */
         float *d;      /* [n_tok][K/32] */
         float *s;      /* [n_tok][K/gs]: xd * sum of codes of the group */
+        float *dt;     /* NULL, or d transposed: [K/32][ldt] (tokens contiguous) */
+        float *st;     /* NULL, or s transposed: [K/gs][ldt]; for Q8_K
+                        * activations (one scale per 256) the plain code sums
+                        * of the groups instead, without the scale */
+        int64_t ldt;   /* tokens per row of dt and st (n_tok padded to nt_max) */
         int64_t K;
         int gs;
 };
@@ -80,6 +98,8 @@ void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
 /* The kernels of one ISA. */
 struct gemm_isa {
         const char *name;
+        int nt_max;   /* tokens per kernel call (GEMM_NR; GEMM_AMX_NT for amx) */
+        int want_t;   /* the kernel reads gemm_act's dt and st */
         /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
          * of w (row stride wrow bytes) into p. */
         void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,
@@ -88,17 +108,40 @@ struct gemm_isa {
          * panel p times tokens [t0, t0 + nt) of a. */
         void (*kernel)(int type, const struct gemm_panel *p, const struct gemm_act *a, int t0,
                        int nt, float *y, size_t ldy, int nr);
+        /* Optional, per thread around its pack/kernel calls of one gemm_run
+         * (amx: tile configuration for the type, tile release). */
+        void (*begin)(int type);
+        void (*end)(void);
 };
 
 extern const struct gemm_isa gemm_isa_scalar;
 extern const struct gemm_isa gemm_isa_avx2; /* name NULL when not built */
+extern const struct gemm_isa gemm_isa_amx;  /* name NULL when not built */
 
-/* The ISA gemm_try() uses now (NULL under MULLAMA_CPU=scalar or when the CPU
- * lacks AVX2). */
+/* Tokens per AMX kernel call: one 16-row tile of activations.  gemm_run()
+ * pads the quantized activations with zero tokens up to a multiple of the
+ * ISA's nt_max, so a kernel may read (not write) up to nt_max tokens. */
+#define GEMM_AMX_NT 16
+
+/* 1 when this CPU has AMX-INT8 and the kernel granted this process the tile
+ * state (arch_prctl ARCH_REQ_XCOMP_PERM); checked once (gemm_amx.c). */
+int gemm_amx_usable(void);
+
+/* The ISA gemm_try() uses now: amx where gemm_amx_usable() and the cpu
+ * table is avx512 (the default there; MULLAMA_CPU=amx asks for it, =avx512
+ * or =avx2 for the avx2 gemm), else avx2 on AVX2 CPUs; NULL under
+ * MULLAMA_CPU=scalar, MULLAMA_GEMM=0 or without AVX2.  MULLAMA_GEMM=avx2
+ * picks the avx2 gemm even where amx runs (A/B runs). */
 const struct gemm_isa *gemm_isa_get(void);
 
 /* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
 void gemm_enable(int on);
+
+/* matmul() of several weights on one prompt batch (matmul_multi's n_tok >
+ * 1 case): runs of weights of one type go through gemm_try_multi(), the rest
+ * one by one (matmul.c). */
+void matmul_batch_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct mu_tensor *const *w,
+                        const float *x, int n_tok, float *const *y);
 
 /* Scratch space from matmul's workspace (matmul.c). */
 void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
@@ -108,6 +151,17 @@ void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
  * use BLAS whatever the (non-NULL) isa. */
 int gemm_run(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws,
              const struct mu_tensor *w, const float *x, int n_tok, float *y);
+/* The same for nw (<= GEMM_MAXW) weights of one type and K on one input:
+ * the activations are quantized once, one pool job for all (Q/K/V,
+ * gate/up).  0 when they do not qualify together. */
+#define GEMM_MAXW 4
+int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matmul_ws *ws, int nw,
+                   const struct mu_tensor *const *w, const float *x, int n_tok, float *const *y);
+static inline int gemm_try_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw,
+                                 const struct mu_tensor *const *w, const float *x, int n_tok, float *const *y)
+{
+        return n_tok >= GEMM_MIN_TOK && gemm_run_multi(NULL, pool, ws, nw, w, x, n_tok, y);
+}
 static inline int gemm_try(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *w,
                            const float *x, int n_tok, float *y)
 {

@@ -217,9 +217,9 @@ static void avx2_kernel(int type, const struct gemm_panel *p, const struct gemm_
         }
 }
 
-const struct gemm_isa gemm_isa_avx2 = {"avx2", avx2_pack, avx2_kernel};
+const struct gemm_isa gemm_isa_avx2 = {"avx2", GEMM_NR, 0, avx2_pack, avx2_kernel, NULL, NULL};
 
 #else
 #include "kernels/gemm.h"
-const struct gemm_isa gemm_isa_avx2 = {NULL, NULL, NULL, NULL};
+const struct gemm_isa gemm_isa_avx2 = {NULL, 0, 0, NULL, NULL, NULL, NULL};
 #endif

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 #include "mullama/pool.h"
@@ -145,6 +146,5 @@ void matmul_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw, const stru
                 matmul_vec(pool, ws, nw, w, x, y);
                 return;
         }
-        for (int i = 0; i < nw; i++)
-                matmul(pool, ws, w[i], x, n_tok, y[i]);
+        matmul_batch_multi(pool, ws, nw, w, x, n_tok, y); /* matmul.c */
 }

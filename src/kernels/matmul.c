@@ -221,3 +221,19 @@ void matmul(struct mu_pool *pool, struct matmul_ws *ws, const struct mu_tensor *
                 mu_pool_run(pool, mm_task, &j);
         }
 }
+
+void matmul_batch_multi(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct mu_tensor *const *w,
+                        const float *x, int n_tok, float *const *y)
+{
+        for (int i = 0; i < nw;) {
+                int n = 1;
+                while (i + n < nw && n < GEMM_MAXW && w[i + n]->type == w[i]->type && w[i + n]->ne[0] == w[i]->ne[0])
+                        n++;
+                if (n > 1 && gemm_try_multi(pool, ws, n, w + i, x, n_tok, y + i)) {
+                        i += n;
+                        continue;
+                }
+                matmul(pool, ws, w[i], x, n_tok, y[i]);
+                i++;
+        }
+}
