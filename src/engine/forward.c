@@ -7,15 +7,19 @@
  *   (-> post-norm) -> residual,
  * then the final norm and the output projection for the last token only.
  * Every weight is used by one matmul() per batch.  Attention is split over
- * (token, head) pairs on the pool, taken from a shared counter; each pair is
- * computed by one thread in a fixed order, so results do not depend on the thread count, and a token's
- * result does not depend on the batch it came in (keys and values are read
- * back from the cache in both cases). */
+ * (token, head) pairs on the pool, taken from a shared counter (over an F16
+ * cache with llama.cpp's f16 roundings, attn_f16.c; batches of 64 tokens and
+ * more go to attn_batch.c, f32 like llama.cpp's tiled path); each pair is
+ * computed by one thread in a fixed order, so results do not depend on the
+ * thread count, and in batches under 64 tokens a token's result does not
+ * depend on the batch it came in (keys and values are read back from the
+ * cache in both cases). */
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "engine/attn_batch.h"
+#include "engine/attn_f16.h"
 #include "engine/engine.h"
 #include "mullama/pool.h"
 
@@ -63,12 +67,23 @@ static void att_task(void *arg, int ith, int nth)
         float *qf = s->att_qf + (size_t)ith * hdk;
         void *qx = (char *)s->att_q + (size_t)ith * s->att_q_stride;
         const void *qdot = qf;
+        const int f16 = kv->type == MU_TYPE_F16 && hdk % 64 == 0 && hdv % 16 == 0;
+        const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
 
         for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
                 int t = task / nh, h = task % nh, kvh = h / group;
                 int pos = j->p0 + t;
                 int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
                 const float *q = s->q + (size_t)t * nh * hdk + (size_t)h * hdk;
+                if (f16) { /* llama.cpp's roundings (attn_f16.c) */
+                        struct attn_f16_row r = {
+                                (const char *)kv_cache_k(kv, j->il, 0) + (size_t)kvh * hdk * 2,
+                                (const char *)kv_cache_v(kv, j->il, 0) + (size_t)kvh * hdv * 2,
+                                kv->k_row, kv->v_row, hdk, hdv, scale, cap};
+                        attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc,
+                                 s->att + (size_t)t * nh * hdv + (size_t)h * hdv, simd);
+                        continue;
+                }
                 size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
                 size_t voff = mu_row_size(kv->type, (int64_t)kvh * hdv);
                 float m = -INFINITY, l = 0;

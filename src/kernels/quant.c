@@ -364,7 +364,35 @@ static void q8_0_to_float(const void *xv, float *y, int64_t n)
         }
 }
 
+/* Activations (and a Q8_0 KV cache) are quantized with llama.cpp's x86 rule,
+ * which is not its reference quantizer's: the inverse scale is 127 / amax
+ * (not 1 / d) and halves round to even (not away from zero).  The results
+ * differ by one in a few codes per thousand, enough to change these small
+ * models' greedy output, so we follow the rule of the llama.cpp builds we
+ * compare with (x86, AVX2 and AVX-512).  Weights written by `create
+ * --quantize` keep the reference rule (q8_0_quantize_ref). */
+static inline int8_t q8_round(float v)
+{
+        return (int8_t)nearbyintf(v); /* default rounding mode: half to even */
+}
+
 static void q8_0_from_float(const float *x, void *yv, int64_t n)
+{
+        struct block_q8_0 *y = yv;
+
+        for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0) {
+                float amax = 0;
+                for (int j = 0; j < QK8_0; j++)
+                        amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
+                float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+                y[b].d = F2H(d);
+                for (int j = 0; j < QK8_0; j++)
+                        y[b].qs[j] = q8_round(x[j] * id);
+        }
+}
+
+/* ggml's quantize_row_q8_0_ref: what llama-quantize writes for Q8_0. */
+static void q8_0_quantize_ref(const float *x, void *yv, int64_t n)
 {
         struct block_q8_0 *y = yv;
 
@@ -413,10 +441,10 @@ static void q8_1_from_float(const float *x, void *yv, int64_t n)
                 int sum = 0;
                 for (int j = 0; j < QK8_1; j++)
                         amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
-                float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+                float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
                 y[b].d = F2H(d);
                 for (int j = 0; j < QK8_1; j++) {
-                        y[b].qs[j] = (int8_t)roundf(x[j] * id);
+                        y[b].qs[j] = q8_round(x[j] * id); /* the rule of q8_0_from_float */
                         sum += y[b].qs[j];
                 }
                 y[b].s = F2H((float)sum * d);
@@ -1196,5 +1224,9 @@ void quant_dequantize_row(int type, const void *x, float *y, int64_t n)
  * not depend on the CPU that wrote them. */
 void quant_quantize_row(int type, const float *x, void *y, int64_t n)
 {
+        if (type == MU_TYPE_Q8_0) { /* the weight rule, not the activation rule */
+                q8_0_quantize_ref(x, y, n);
+                return;
+        }
         cpu_kernels_scalar.q[type].from_float(x, y, n);
 }
