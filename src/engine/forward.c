@@ -203,8 +203,10 @@ static void layer_forward(struct session *s, int il, int n, int p0)
                 matmul_multi(s->pool, s->ws, 2, w, s->xn, n, y);
                 if (m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3)
                         op_gelu_mul(s->up, s->gate, s->up, n * nff);
-                else
-                        op_silu_mul(s->up, s->gate, s->up, n * nff);
+                else /* per row: the last partial group of 16 is done apart */
+                        for (int t = 0; t < n; t++)
+                                op_silu_mul(s->up + (size_t)t * nff, s->gate + (size_t)t * nff,
+                                            s->up + (size_t)t * nff, nff);
         }
         mm(s, &l->ffn_down, s->up, n, s->tmp);
         if (l->ffn_post_norm.data)

@@ -206,19 +206,40 @@ static void q4_1_from_float(const float *x, void *yv, int64_t n)
         }
 }
 
+/* The 32-block dot products sum like llama.cpp's x86 kernels (AVX2 and
+ * AVX-512 builds): per block, 8 lanes each take 4 consecutive products
+ * (an int32, exact), scaled by d_x * d_y (one f32 product) and added with an
+ * FMA into the lane; the lanes are summed (l + 4), (l + 2), (l + 1).  Float
+ * sums in another order give other last bits, and after int8 re-quantization
+ * in every layer other greedy tokens on small models. */
+static float lanes8_sum(const float acc[8])
+{
+        float r[4];
+
+        for (int l = 0; l < 4; l++)
+                r[l] = acc[l + 4] + acc[l];
+        return (r[0] + r[2]) + (r[1] + r[3]);
+}
+
 static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q4_1 *x = xv;
         const struct block_q8_1 *y = yv;
-        float sum = 0;
+        float acc[8] = {0}, summs = 0;
 
         for (int b = 0; b < n / QK4_1; b++) {
-                int isum = 0;
-                for (int j = 0; j < 16; j++)
-                        isum += (x[b].qs[j] & 0xf) * y[b].qs[j] + (x[b].qs[j] >> 4) * y[b].qs[j + 16];
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d) + H2F(x[b].m) * H2F(y[b].s);
+                float d = H2F(x[b].d) * H2F(y[b].d);
+                summs += H2F(x[b].m) * H2F(y[b].s);
+                for (int l = 0; l < 8; l++) {
+                        int isum = 0;
+                        for (int j = 4 * l; j < 4 * l + 4; j++) {
+                                int q = j < 16 ? x[b].qs[j] & 0xf : x[b].qs[j - 16] >> 4;
+                                isum += q * y[b].qs[j];
+                        }
+                        acc[l] = fmaf(d, (float)isum, acc[l]);
+                }
         }
-        *s = sum;
+        *s = lanes8_sum(acc) + summs;
 }
 
 static inline uint32_t load_u32(const uint8_t *p)
@@ -410,15 +431,18 @@ static void q8_0_quantize_ref(const float *x, void *yv, int64_t n)
 static void q8_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q8_0 *x = xv, *y = yv;
-        float sum = 0;
+        float acc[8] = {0};
 
         for (int b = 0; b < n / QK8_0; b++) {
-                int isum = 0;
-                for (int j = 0; j < QK8_0; j++)
-                        isum += x[b].qs[j] * y[b].qs[j];
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d);
+                float d = H2F(x[b].d) * H2F(y[b].d);
+                for (int l = 0; l < 8; l++) {
+                        int isum = 0;
+                        for (int j = 4 * l; j < 4 * l + 4; j++)
+                                isum += x[b].qs[j] * y[b].qs[j];
+                        acc[l] = fmaf(d, (float)isum, acc[l]);
+                }
         }
-        *s = sum;
+        *s = lanes8_sum(acc);
 }
 
 static void q8_1_to_float(const void *xv, float *y, int64_t n)
