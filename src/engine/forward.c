@@ -69,6 +69,10 @@ static void att_task(void *arg, int ith, int nth)
         const void *qdot = qf;
         const int f16 = kv->type == MU_TYPE_F16 && hdk % 64 == 0 && hdv % 16 == 0;
         const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
+        /* llama.cpp's graphs for these scale q before attention (ggml_scale),
+         * the others inside it: the f16 rounding of q differs */
+        const enum model_arch ar = s->m->arch;
+        const int q_scaled = ar == ARCH_GEMMA2 || ar == ARCH_GEMMA3 || ar == ARCH_PHI3;
 
         for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
                 int t = task / nh, h = task % nh, kvh = h / group;
@@ -80,6 +84,12 @@ static void att_task(void *arg, int ith, int nth)
                                 (const char *)kv_cache_k(kv, j->il, 0) + (size_t)kvh * hdk * 2,
                                 (const char *)kv_cache_v(kv, j->il, 0) + (size_t)kvh * hdv * 2,
                                 kv->k_row, kv->v_row, hdk, hdv, scale, cap};
+                        if (q_scaled) { /* llama.cpp scales q in f32 first for these */
+                                for (int i = 0; i < hdk; i++)
+                                        qf[i] = q[i] * scale;
+                                q = qf;
+                                r.scale = 1.0f;
+                        }
                         attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc,
                                  s->att + (size_t)t * nh * hdv + (size_t)h * hdv, simd);
                         continue;

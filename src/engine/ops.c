@@ -130,5 +130,5 @@ void op_add(float *y, const float *x, int n)
 void op_softcap(float *x, int n, float cap)
 {
         for (int i = 0; i < n; i++)
-                x[i] = tanhf(x[i] / cap) * cap;
+                x[i] = tanhf(x[i] * (1.0f / cap)) * cap; /* as llama.cpp: scale, tanh, scale */
 }
