@@ -270,7 +270,10 @@ TEST(engine_kv_q8_0_close_to_f16_and_f32)
                 CHECK_MSG(d8 < 0.6, "q8_0 kv: mean diff %g", d8);
                 CHECK_EQ_INT(argmax(lg[2], nv), argmax(lg[0], nv));
                 CHECK(!memcmp(gen[1], gen[0], sizeof(gen[0])));
-                CHECK(!memcmp(gen[2], gen[0], sizeof(gen[0])));
+                /* q8_0 K/V: the same first 2 tokens; the third is a near tie
+                 * (llama.cpp's top-2 gap there is 0.34: engine/smollm2.steps.txt,
+                 * 01_story step 2), which the 8-bit cache may turn either way */
+                CHECK(!memcmp(gen[2], gen[0], 2 * sizeof(gen[0][0])));
         }
         for (int k = 0; k < 3; k++)
                 free(lg[k]);
