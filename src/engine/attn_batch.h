@@ -4,7 +4,10 @@
 
 struct session;
 
-#define ATTN_BATCH_MIN_TOK 8
+/* Batches of at least 64 tokens: llama.cpp's CPU flash attention switches to
+ * its tiled f32 path at 64 query rows, and below that rounds q and the V
+ * accumulator to f16 (attn_f16.c, which forward.c uses under this size). */
+#define ATTN_BATCH_MIN_TOK 64
 
 /* s->att for the n queries in s->q at positions [p0, p0 + n) of layer il;
  * 0, or -1 when not applicable (the caller computes it then). */

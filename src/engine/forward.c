@@ -7,15 +7,19 @@
  *   (-> post-norm) -> residual,
  * then the final norm and the output projection for the last token only.
  * Every weight is used by one matmul() per batch.  Attention is split over
- * (token, head) pairs on the pool, taken from a shared counter; each pair is
- * computed by one thread in a fixed order, so results do not depend on the thread count, and a token's
- * result does not depend on the batch it came in (keys and values are read
- * back from the cache in both cases). */
+ * (token, head) pairs on the pool, taken from a shared counter (over an F16
+ * cache with llama.cpp's f16 roundings, attn_f16.c; batches of 64 tokens and
+ * more go to attn_batch.c, f32 like llama.cpp's tiled path); each pair is
+ * computed by one thread in a fixed order, so results do not depend on the
+ * thread count, and in batches under 64 tokens a token's result does not
+ * depend on the batch it came in (keys and values are read back from the
+ * cache in both cases). */
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "engine/attn_batch.h"
+#include "engine/attn_f16.h"
 #include "engine/engine.h"
 #include "mullama/pool.h"
 
@@ -62,8 +66,9 @@ static void rows_range(struct rows_job *j, int t0, int t1)
         case ROWS_ADD:
                 op_add(j->y + t0 * d, j->x + t0 * d, (int)((size_t)(t1 - t0) * d));
                 break;
-        case ROWS_SILU: /* y = silu(x) * y */
-                op_silu_mul(j->y + t0 * d, j->x + t0 * d, j->y + t0 * d, (int)((size_t)(t1 - t0) * d));
+        case ROWS_SILU: /* y = silu(x) * y, per row: a row's last partial group of 16 is done apart */
+                for (int t = t0; t < t1; t++)
+                        op_silu_mul(j->y + t * d, j->x + t * d, j->y + t * d, j->dim);
                 break;
         case ROWS_GELU:
                 op_gelu_mul(j->y + t0 * d, j->x + t0 * d, j->y + t0 * d, (int)((size_t)(t1 - t0) * d));
@@ -142,12 +147,33 @@ static void att_task(void *arg, int ith, int nth)
         float *qf = s->att_qf + (size_t)ith * hdk;
         void *qx = (char *)s->att_q + (size_t)ith * s->att_q_stride;
         const void *qdot = qf;
+        const int f16 = kv->type == MU_TYPE_F16 && hdk % 64 == 0 && hdv % 16 == 0;
+        const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
+        /* llama.cpp's graphs for these scale q before attention (ggml_scale),
+         * the others inside it: the f16 rounding of q differs */
+        const enum model_arch ar = s->m->arch;
+        const int q_scaled = ar == ARCH_GEMMA2 || ar == ARCH_GEMMA3 || ar == ARCH_PHI3;
 
         for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
                 int t = task / nh, h = task % nh, kvh = h / group;
                 int pos = j->p0 + t;
                 int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
                 const float *q = s->q + (size_t)t * nh * hdk + (size_t)h * hdk;
+                if (f16) { /* llama.cpp's roundings (attn_f16.c) */
+                        struct attn_f16_row r = {
+                                (const char *)kv_cache_k(kv, j->il, 0) + (size_t)kvh * hdk * 2,
+                                (const char *)kv_cache_v(kv, j->il, 0) + (size_t)kvh * hdv * 2,
+                                kv->k_row, kv->v_row, hdk, hdv, scale, cap};
+                        if (q_scaled) { /* llama.cpp scales q in f32 first for these */
+                                for (int i = 0; i < hdk; i++)
+                                        qf[i] = q[i] * scale;
+                                q = qf;
+                                r.scale = 1.0f;
+                        }
+                        attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc,
+                                 s->att + (size_t)t * nh * hdv + (size_t)h * hdv, simd);
+                        continue;
+                }
                 size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
                 size_t voff = mu_row_size(kv->type, (int64_t)kvh * hdv);
                 float m = -INFINITY, l = 0;

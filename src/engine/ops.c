@@ -46,29 +46,55 @@ void op_rope_apply(float *x, const float *cs, int n_rot, int neox)
                 for (int i = 0; i < h; i++) {
                         float c = cs[2 * i], s = cs[2 * i + 1];
                         float x0 = x[i], x1 = x[i + h];
-                        x[i] = x0 * c - x1 * s;
-                        x[i + h] = x0 * s + x1 * c;
+                        x[i] = fmaf(x0, c, -(x1 * s));
+                        x[i + h] = fmaf(x0, s, x1 * c);
                 }
         } else {
                 for (int i0 = 0; i0 < n_rot; i0 += 2) {
                         float c = cs[i0], s = cs[i0 + 1];
                         float x0 = x[i0], x1 = x[i0 + 1];
-                        x[i0] = x0 * c - x1 * s;
-                        x[i0 + 1] = x0 * s + x1 * c;
+                        x[i0] = fmaf(x0, c, -(x1 * s));
+                        x[i0 + 1] = fmaf(x0, s, x1 * c);
                 }
         }
 }
 
+/* exp(x) as ggml's AVX-512 ggml_v_expf computes it (range reduction by
+ * rounding x/ln2 with the 1.5*2^23 trick, a degree-5 polynomial in FMAs,
+ * scaling by 2^n); within ~1.5 ulp of expf, and what llama.cpp's SiLU uses
+ * on AVX-512 CPUs. */
+static float expf_ggml(float x)
+{
+        const float r = 0x1.8p23f;
+        float z = fmaf(x, 0x1.715476p+0f, r), n = z - r;
+        float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x)), u = b * b;
+        float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                            fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                       u, fmaf(0x1.ffffecp-1f, b, 1.0f));
+
+        if (fabsf(n) > 192)
+                return n <= 0 ? 0.0f : INFINITY;
+        return scalbnf(j, (int)n);
+}
+
+/* SiLU(g) * u like llama.cpp's ggml_vec_swiglu_f32 on AVX-512: groups of 16
+ * with expf_ggml, the tail with expf. */
 void op_silu_mul(float *y, const float *g, const float *u, int n)
 {
-        for (int i = 0; i < n; i++)
+        int i = 0, n16 = n - n % 16;
+
+        for (; i < n16; i++)
+                y[i] = g[i] / (1.0f + expf_ggml(-g[i])) * u[i];
+        for (; i < n; i++)
                 y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
 float op_gelu(float x)
 {
         const float a = 0.044715f, s2pi = 0.79788456080286535587989211986876f;
-        return 0.5f * x * (1.0f + tanhf(s2pi * x * (1.0f + a * x * x)));
+        /* 1 + a x^2 as one FMA, as ggml's build contracts it (this changes
+         * one fp16 table entry, x = -1.999) */
+        return 0.5f * x * (1.0f + tanhf(s2pi * x * fmaf(a * x, x, 1.0f)));
 }
 
 /* gelu of every fp16 value, rounded to fp16 (as ggml's table) */
@@ -106,5 +132,5 @@ void op_add(float *y, const float *x, int n)
 void op_softcap(float *x, int n, float cap)
 {
         for (int i = 0; i < n; i++)
-                x[i] = tanhf(x[i] / cap) * cap;
+                x[i] = tanhf(x[i] * (1.0f / cap)) * cap; /* as llama.cpp: scale, tanh, scale */
 }

@@ -55,7 +55,10 @@ static void fill_from(struct cpu_kernels *dst, const struct cpu_kernels *src)
                         dst->q[t].from_float = src->q[t].from_float;
                 if (!dst->q[t].vec_dot)
                         dst->q[t].vec_dot = src->q[t].vec_dot;
-                if (!dst->q[t].vec_dot4)
+                /* not the scalar 4-token kernels (they follow llama.cpp's
+                 * summation order, not speed): a SIMD table without one
+                 * loops its own vec_dot */
+                if (!dst->q[t].vec_dot4 && src != &cpu_kernels_scalar)
                         dst->q[t].vec_dot4 = src->q[t].vec_dot4;
                 if (!dst->q[t].gemv)
                         dst->q[t].gemv = src->q[t].gemv;

@@ -154,20 +154,47 @@ static void q4_0_from_float(const float *x, void *yv, int64_t n)
         }
 }
 
+/* The 32-block dot products sum like llama.cpp's x86 kernels (AVX2 and
+ * AVX-512 builds): per block, 8 lanes each take 4 consecutive products
+ * (an int32, exact), scaled by d_x * d_y (one f32 product) and added with an
+ * FMA into the lane; the lanes are summed (l + 4), (l + 2), (l + 1); Q4_1 and
+ * Q5_1 add their min terms in a separate f32 sum, last.  Float sums in
+ * another order give other last bits, and after int8 re-quantization in
+ * every layer other greedy tokens on small models. */
+static inline void lanes8_fma(float acc[8], float d, const int w[32], const int8_t *y)
+{
+        for (int l = 0; l < 8; l++) {
+                int isum = 0;
+                for (int j = 4 * l; j < 4 * l + 4; j++)
+                        isum += w[j] * y[j];
+                acc[l] = fmaf(d, (float)isum, acc[l]);
+        }
+}
+
+static float lanes8_sum(const float acc[8])
+{
+        float r[4];
+
+        for (int l = 0; l < 4; l++)
+                r[l] = acc[l + 4] + acc[l];
+        return (r[0] + r[2]) + (r[1] + r[3]);
+}
+
 static void q4_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q4_0 *x = xv;
         const struct block_q8_0 *y = yv;
-        float sum = 0;
+        float acc[8] = {0};
+        int w[32];
 
         for (int b = 0; b < n / QK4_0; b++) {
-                int isum = 0;
-                for (int j = 0; j < 16; j++)
-                        isum += ((x[b].qs[j] & 0xf) - 8) * y[b].qs[j] +
-                                ((x[b].qs[j] >> 4) - 8) * y[b].qs[j + 16];
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d);
+                for (int j = 0; j < 16; j++) {
+                        w[j] = (x[b].qs[j] & 0xf) - 8;
+                        w[j + 16] = (x[b].qs[j] >> 4) - 8;
+                }
+                lanes8_fma(acc, H2F(x[b].d) * H2F(y[b].d), w, y[b].qs);
         }
-        *s = sum;
+        *s = lanes8_sum(acc);
 }
 
 static void q4_1_to_float(const void *xv, float *y, int64_t n)
@@ -210,15 +237,18 @@ static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q4_1 *x = xv;
         const struct block_q8_1 *y = yv;
-        float sum = 0;
+        float acc[8] = {0}, summs = 0;
+        int w[32];
 
         for (int b = 0; b < n / QK4_1; b++) {
-                int isum = 0;
-                for (int j = 0; j < 16; j++)
-                        isum += (x[b].qs[j] & 0xf) * y[b].qs[j] + (x[b].qs[j] >> 4) * y[b].qs[j + 16];
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d) + H2F(x[b].m) * H2F(y[b].s);
+                summs += H2F(x[b].m) * H2F(y[b].s);
+                for (int j = 0; j < 16; j++) {
+                        w[j] = x[b].qs[j] & 0xf;
+                        w[j + 16] = x[b].qs[j] >> 4;
+                }
+                lanes8_fma(acc, H2F(x[b].d) * H2F(y[b].d), w, y[b].qs);
         }
-        *s = sum;
+        *s = lanes8_sum(acc) + summs;
 }
 
 static inline uint32_t load_u32(const uint8_t *p)
@@ -276,19 +306,18 @@ static void q5_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q5_0 *x = xv;
         const struct block_q8_0 *y = yv;
-        float sum = 0;
+        float acc[8] = {0};
+        int w[32];
 
         for (int b = 0; b < n / QK5_0; b++) {
                 uint32_t qh = load_u32(x[b].qh);
-                int isum = 0;
                 for (int j = 0; j < 16; j++) {
-                        int a = (x[b].qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
-                        int c = (x[b].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
-                        isum += (a - 16) * y[b].qs[j] + (c - 16) * y[b].qs[j + 16];
+                        w[j] = ((x[b].qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4)) - 16;
+                        w[j + 16] = ((x[b].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4)) - 16;
                 }
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d);
+                lanes8_fma(acc, H2F(x[b].d) * H2F(y[b].d), w, y[b].qs);
         }
-        *s = sum;
+        *s = lanes8_sum(acc);
 }
 
 static void q5_1_to_float(const void *xv, float *y, int64_t n)
@@ -338,19 +367,19 @@ static void q5_1_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q5_1 *x = xv;
         const struct block_q8_1 *y = yv;
-        float sum = 0;
+        float acc[8] = {0}, summs = 0;
+        int w[32];
 
         for (int b = 0; b < n / QK5_1; b++) {
                 uint32_t qh = load_u32(x[b].qh);
-                int isum = 0;
+                summs += H2F(x[b].m) * H2F(y[b].s);
                 for (int j = 0; j < 16; j++) {
-                        int a = (x[b].qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
-                        int c = (x[b].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
-                        isum += a * y[b].qs[j] + c * y[b].qs[j + 16];
+                        w[j] = (x[b].qs[j] & 0xf) | (int)(((qh >> j) & 1) << 4);
+                        w[j + 16] = (x[b].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
                 }
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d) + H2F(x[b].m) * H2F(y[b].s);
+                lanes8_fma(acc, H2F(x[b].d) * H2F(y[b].d), w, y[b].qs);
         }
-        *s = sum;
+        *s = lanes8_sum(acc) + summs;
 }
 
 static void q8_0_to_float(const void *xv, float *y, int64_t n)
@@ -364,7 +393,35 @@ static void q8_0_to_float(const void *xv, float *y, int64_t n)
         }
 }
 
+/* Activations (and a Q8_0 KV cache) are quantized with llama.cpp's x86 rule,
+ * which is not its reference quantizer's: the inverse scale is 127 / amax
+ * (not 1 / d) and halves round to even (not away from zero).  The results
+ * differ by one in a few codes per thousand, enough to change these small
+ * models' greedy output, so we follow the rule of the llama.cpp builds we
+ * compare with (x86, AVX2 and AVX-512).  Weights written by `create
+ * --quantize` keep the reference rule (q8_0_quantize_ref). */
+static inline int8_t q8_round(float v)
+{
+        return (int8_t)nearbyintf(v); /* default rounding mode: half to even */
+}
+
 static void q8_0_from_float(const float *x, void *yv, int64_t n)
+{
+        struct block_q8_0 *y = yv;
+
+        for (int64_t b = 0; b < n / QK8_0; b++, x += QK8_0) {
+                float amax = 0;
+                for (int j = 0; j < QK8_0; j++)
+                        amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
+                float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+                y[b].d = F2H(d);
+                for (int j = 0; j < QK8_0; j++)
+                        y[b].qs[j] = q8_round(x[j] * id);
+        }
+}
+
+/* ggml's quantize_row_q8_0_ref: what llama-quantize writes for Q8_0. */
+static void q8_0_quantize_ref(const float *x, void *yv, int64_t n)
 {
         struct block_q8_0 *y = yv;
 
@@ -382,15 +439,15 @@ static void q8_0_from_float(const float *x, void *yv, int64_t n)
 static void q8_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q8_0 *x = xv, *y = yv;
-        float sum = 0;
+        float acc[8] = {0};
+        int w[32];
 
         for (int b = 0; b < n / QK8_0; b++) {
-                int isum = 0;
-                for (int j = 0; j < QK8_0; j++)
-                        isum += x[b].qs[j] * y[b].qs[j];
-                sum += (float)isum * H2F(x[b].d) * H2F(y[b].d);
+                for (int j = 0; j < 32; j++)
+                        w[j] = x[b].qs[j];
+                lanes8_fma(acc, H2F(x[b].d) * H2F(y[b].d), w, y[b].qs);
         }
-        *s = sum;
+        *s = lanes8_sum(acc);
 }
 
 static void q8_1_to_float(const void *xv, float *y, int64_t n)
@@ -413,10 +470,10 @@ static void q8_1_from_float(const float *x, void *yv, int64_t n)
                 int sum = 0;
                 for (int j = 0; j < QK8_1; j++)
                         amax = fabsf(x[j]) > amax ? fabsf(x[j]) : amax;
-                float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+                float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
                 y[b].d = F2H(d);
                 for (int j = 0; j < QK8_1; j++) {
-                        y[b].qs[j] = (int8_t)roundf(x[j] * id);
+                        y[b].qs[j] = q8_round(x[j] * id); /* the rule of q8_0_from_float */
                         sum += y[b].qs[j];
                 }
                 y[b].s = F2H((float)sum * d);
@@ -981,18 +1038,49 @@ static void q4_k_from_float(const float *x, void *yv, int64_t n)
         }
 }
 
-static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+/* As llama.cpp's x86 CPU backend computes Q4_K rows (it repacks Q4_K weights
+ * with a multiple of 8 rows into 8-row interleaved blocks on AVX2 and
+ * AVX-512 CPUs): integer sums sum_j sc_j * (q . y) and sum_j m_j * bsum_j,
+ * each added with an FMA into its own f32 accumulator scaled by d * d8 and
+ * dmin * d8; the result is the difference.  Its one-token kernel (gemv)
+ * adds once per super-block (span 8 sub-blocks), its 4-token AVX-512 kernel
+ * (gemm, prompt rows in groups of 4 from the first) once per pair of
+ * sub-blocks (span 2): q4_k_vec_dot and q4_k_vec_dot4. */
+static float q4_k_dot_span(int n, const struct block_q4_k *x, const struct block_q8_k *y, int span)
 {
-        const struct block_q4_k *x = xv;
-        const struct block_q8_k *y = yv;
         uint8_t q[QK_K];
-        float sum = 0;
+        float acc = 0, accm = 0;
 
         for (int b = 0; b < n / QK_K; b++) {
+                float dd = H2F(x[b].d) * y[b].d, dm = H2F(x[b].dmin) * y[b].d;
                 q4_k_codes(&x[b], q);
-                sum += k4_dot(H2F(x[b].d), H2F(x[b].dmin), x[b].scales, q, &y[b]);
+                for (int j0 = 0; j0 < 8; j0 += span) {
+                        int isum = 0, msum = 0;
+                        for (int j = j0; j < j0 + span; j++) {
+                                uint8_t sc, m;
+                                int gs = 0;
+                                quant_k4_scale_min(j, x[b].scales, &sc, &m);
+                                for (int l = 0; l < 32; l++)
+                                        gs += q[32 * j + l] * y[b].qs[32 * j + l];
+                                isum += sc * gs;
+                                msum += m * (y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
+                        }
+                        acc = fmaf((float)isum, dd, acc);
+                        accm = fmaf((float)msum, dm, accm);
+                }
         }
-        *s = sum;
+        return acc - accm;
+}
+
+static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        *s = q4_k_dot_span(n, xv, yv, 8);
+}
+
+static void q4_k_vec_dot4(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys)
+{
+        for (int k = 0; k < 4; k++)
+                s[k * ss] = q4_k_dot_span(n, xv, (const struct block_q8_k *)((const char *)yv + k * ys), 2);
 }
 
 static void q5_k_to_float(const void *xv, float *y, int64_t n)
@@ -1115,25 +1203,36 @@ static void q6_k_from_float(const float *x, void *yv, int64_t n)
         }
 }
 
+/* As llama.cpp's x86 ggml_vec_dot_q6_K_q8_K: per super-block 8 int32 lanes,
+ * lane l holding, for each 32-value run r, sc * (u . y) over values
+ * 32r + 4l .. 32r + 4l + 3 (u the unsigned 6-bit code, sc the scale of that
+ * value's group of 16), minus 32 * (sc * bsum) of groups 2l and 2l + 1; each
+ * lane is added with an FMA scaled by d8 * d, and the lanes summed at the end
+ * (lanes8_sum).  The same integer total as the plain sum, other float bits. */
 static void q6_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q6_k *x = xv;
         const struct block_q8_k *y = yv;
         int8_t q[QK_K];
-        float sum = 0;
+        float acc[8] = {0};
 
         for (int b = 0; b < n / QK_K; b++) {
-                int isum = 0;
+                const int8_t *sc = x[b].scales;
+                const int8_t *q8 = y[b].qs;
+                float d = y[b].d * H2F(x[b].d);
                 q6_k_codes(&x[b], q);
-                for (int g = 0; g < 16; g++) {
-                        int gs = 0;
-                        for (int l = 0; l < 16; l++)
-                                gs += q[16 * g + l] * y[b].qs[16 * g + l];
-                        isum += x[b].scales[g] * gs;
+                for (int l = 0; l < 8; l++) {
+                        int lane = 0;
+                        for (int r = 0; r < 8; r++)
+                                for (int i = 0; i < 4; i++) {
+                                        int e = 32 * r + 4 * l + i;
+                                        lane += sc[e / 16] * (q[e] + 32) * q8[e];
+                                }
+                        lane -= 32 * (y[b].bsums[2 * l] * sc[2 * l] + y[b].bsums[2 * l + 1] * sc[2 * l + 1]);
+                        acc[l] = fmaf(d, (float)lane, acc[l]);
                 }
-                sum += H2F(x[b].d) * y[b].d * isum;
         }
-        *s = sum;
+        *s = lanes8_sum(acc);
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -1154,7 +1253,8 @@ const struct cpu_kernels cpu_kernels_scalar = {
                 [MU_TYPE_Q8_1] = {q8_1_to_float, q8_1_from_float, NULL, MU_TYPE_Q8_1},
                 [MU_TYPE_Q2_K] = ENTRY(q2_k, Q8_K),
                 [MU_TYPE_Q3_K] = ENTRY(q3_k, Q8_K),
-                [MU_TYPE_Q4_K] = ENTRY(q4_k, Q8_K),
+                [MU_TYPE_Q4_K] = {q4_k_to_float, q4_k_from_float, q4_k_vec_dot, MU_TYPE_Q8_K,
+                                  q4_k_vec_dot4},
                 [MU_TYPE_Q5_K] = ENTRY(q5_k, Q8_K),
                 [MU_TYPE_Q6_K] = ENTRY(q6_k, Q8_K),
                 [MU_TYPE_Q8_K] = ENTRY(q8_k, Q8_K),
@@ -1196,5 +1296,9 @@ void quant_dequantize_row(int type, const void *x, float *y, int64_t n)
  * not depend on the CPU that wrote them. */
 void quant_quantize_row(int type, const float *x, void *y, int64_t n)
 {
+        if (type == MU_TYPE_Q8_0) { /* the weight rule, not the activation rule */
+                q8_0_quantize_ref(x, y, n);
+                return;
+        }
         cpu_kernels_scalar.q[type].from_float(x, y, n);
 }

@@ -64,8 +64,10 @@ static inline __m256i pack_i32x32(__m256i a, __m256i b, __m256i c, __m256i d)
         return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-/* One Q8_0/Q8_1 block: d = amax/127, q = roundf(x/d): the scalar
- * reference's bytes. */
+/* One Q8_0/Q8_1 activation block: d = amax/127, q = x * (127/amax) rounded
+ * half to even: the scalar reference's bytes (quant.c q8_0_from_float, which
+ * follows llama.cpp's x86 activation quantizer).  The name is historical:
+ * the rounding is no longer roundf's. */
 static inline __m256i quant32_roundf(const float *x, float *d_out)
 {
         const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -73,14 +75,15 @@ static inline __m256i quant32_roundf(const float *x, float *d_out)
         __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
         __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
                                  _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
-        float amax = hmax_f32x8(m), d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        float amax = hmax_f32x8(m), d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         __m256 s = _mm256_set1_ps(id);
+        const int rne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 
         *d_out = d;
-        return pack_i32x32(_mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v0, s))),
-                           _mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v1, s))),
-                           _mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v2, s))),
-                           _mm256_cvttps_epi32(roundf_x8(_mm256_mul_ps(v3, s))));
+        return pack_i32x32(_mm256_cvttps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, s), rne)),
+                           _mm256_cvttps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, s), rne)),
+                           _mm256_cvttps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, s), rne)),
+                           _mm256_cvttps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, s), rne)));
 }
 
 /* One Q8_K block, byte-identical to the scalar reference. */

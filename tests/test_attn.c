@@ -1,0 +1,150 @@
+/* test_attn.c -- attention over an F16 KV cache with llama.cpp's roundings
+ * (src/engine/attn_f16.c):
+ *   - on llama.cpp's own inputs (SmolLM2 layer 0, tests/data/attn/), the
+ *     output equals llama.cpp's bit for bit;
+ *   - the AVX2/F16C variant equals the scalar reference bit for bit;
+ *   - against a float64 softmax the error stays within the f16 accumulator's
+ *     bound (a few f16 ulps of the largest |v|). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/attn_f16.h"
+#include "mullama/kernels.h"
+#include "test.h"
+
+#define NT 19 /* tokens in the llama.cpp dump */
+#define HD 64
+
+static int read_vals(char *p, float *v, int n)
+{
+        int k = 0;
+
+        for (char *e; k < n; k++, p = e) {
+                v[k] = strtof(p, &e);
+                if (e == p)
+                        break;
+        }
+        return k;
+}
+
+TEST(attn_f16_equals_llamacpp_bits)
+{
+        const char *path = test_data("attn/smollm2_l0_kvh1.txt");
+        FILE *f = path ? fopen(path, "r") : NULL;
+        static uint16_t k16[NT][HD], v16[NT][HD];
+        static float q[NT][3][HD], o[NT][3][HD];
+        int nk = 0, nv = 0, nq = 0, no = 0;
+        char line[4096];
+
+        CHECK(f != NULL);
+        while (f && fgets(line, sizeof(line), f)) {
+                int t, h, off;
+                float tmp[HD];
+                if ((line[0] == 'k' || line[0] == 'v') && sscanf(line + 2, "%d%n", &t, &off) == 1 &&
+                    t >= 0 && t < NT && read_vals(line + 2 + off, tmp, HD) == HD) {
+                        uint16_t *dst = line[0] == 'k' ? k16[t] : v16[t];
+                        for (int i = 0; i < HD; i++) /* the cache holds them as f16 */
+                                dst[i] = mu_fp32_to_fp16(tmp[i]);
+                        *(line[0] == 'k' ? &nk : &nv) += 1;
+                } else if ((line[0] == 'q' || line[0] == 'o') &&
+                           sscanf(line + 2, "%d %d%n", &t, &h, &off) == 2 && t >= 0 && t < NT &&
+                           h >= 3 && h <= 5) {
+                        float *dst = line[0] == 'q' ? q[t][h - 3] : o[t][h - 3];
+                        if (read_vals(line + 2 + off, dst, HD) == HD)
+                                *(line[0] == 'q' ? &nq : &no) += 1;
+                }
+        }
+        if (f)
+                fclose(f);
+        CHECK(nk == NT && nv == NT && nq == NT * 3 && no == NT * 3);
+        if (nk != NT || nv != NT || nq != NT * 3 || no != NT * 3)
+                return;
+        struct attn_f16_row r = {(const char *)k16, (const char *)v16, sizeof(k16[0]), sizeof(v16[0]),
+                                 HD, HD, 0.125f, 0.0f};
+        int simd_ok = strcmp(cpu_kernels_get()->name, "scalar") != 0;
+        for (int simd = 0; simd <= simd_ok; simd++) {
+                int bad = 0;
+                for (int t = 0; t < NT; t++)
+                        for (int h = 0; h < 3; h++) {
+                                uint16_t q16[HD], acc[HD];
+                                float out[HD];
+                                attn_f16(&r, q[t][h], 0, t, q16, acc, out, simd);
+                                bad += memcmp(out, o[t][h], sizeof(out)) != 0;
+                        }
+                CHECK_MSG(bad == 0, "%s: %d of %d rows differ from llama.cpp's",
+                          simd ? "simd" : "scalar", bad, NT * 3);
+        }
+}
+
+static float frand(unsigned *s)
+{
+        *s = *s * 1103515245u + 12345u;
+        return ((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+TEST(attn_f16_simd_equals_scalar_and_is_accurate)
+{
+        if (!strcmp(cpu_kernels_get()->name, "scalar"))
+                TEST_SKIP("no AVX2 on this CPU");
+        static const int dims[][2] = {{64, 64}, {256, 256}, {128, 64}};
+        unsigned seed = 7;
+        int diff = 0, rows = 0;
+        double worst = 0;
+
+        for (int d = 0; d < 3; d++) {
+                int hdk = dims[d][0], hdv = dims[d][1], np = 300;
+                uint16_t *k = malloc((size_t)np * hdk * 2), *v = malloc((size_t)np * hdv * 2);
+                float *q = malloc((size_t)hdk * 4), *o1 = malloc((size_t)hdv * 4), *o2 = malloc((size_t)hdv * 4);
+                uint16_t *q16 = malloc((size_t)hdk * 2), *acc = malloc((size_t)hdv * 2);
+                double *ex = malloc((size_t)hdv * 8), *w = malloc((size_t)np * 8);
+                for (int i = 0; i < np * hdk; i++)
+                        k[i] = mu_fp32_to_fp16(frand(&seed) * 3);
+                for (int i = 0; i < np * hdv; i++)
+                        v[i] = mu_fp32_to_fp16(frand(&seed) * 2);
+                for (int cap = 0; cap <= 1; cap++)
+                        for (int hi = 0; hi < np; hi += 37) {
+                                for (int i = 0; i < hdk; i++)
+                                        q[i] = frand(&seed) * 4;
+                                struct attn_f16_row r = {(const char *)k, (const char *)v, (size_t)hdk * 2,
+                                                         (size_t)hdv * 2, hdk, hdv, 1.0f / sqrtf((float)hdk),
+                                                         cap ? 50.0f : 0.0f};
+                                int lo = hi > 100 ? hi - 100 : 0;
+                                attn_f16(&r, q, lo, hi, q16, acc, o1, 0);
+                                attn_f16(&r, q, lo, hi, q16, acc, o2, 1);
+                                diff += memcmp(o1, o2, (size_t)hdv * 4) != 0;
+                                rows++;
+                                /* float64 softmax over the same f16 inputs */
+                                double mx = -INFINITY, sum = 0;
+                                for (int p = lo; p <= hi; p++) {
+                                        double s = 0;
+                                        for (int i = 0; i < hdk; i++)
+                                                s += (double)mu_fp16_to_fp32(q16[i]) *
+                                                     mu_fp16_to_fp32(k[(size_t)p * hdk + i]);
+                                        s *= r.scale;
+                                        if (cap)
+                                                s = r.cap * tanh(s / r.cap);
+                                        w[p] = s;
+                                        mx = s > mx ? s : mx;
+                                }
+                                for (int i = 0; i < hdv; i++)
+                                        ex[i] = 0;
+                                for (int p = lo; p <= hi; p++) {
+                                        double e = exp(w[p] - mx);
+                                        sum += e;
+                                        for (int i = 0; i < hdv; i++)
+                                                ex[i] += e * mu_fp16_to_fp32(v[(size_t)p * hdv + i]);
+                                }
+                                for (int i = 0; i < hdv; i++)
+                                        worst = fmax(worst, fabs(o1[i] - ex[i] / sum));
+                        }
+                free(k), free(v), free(q), free(o1), free(o2), free(q16), free(acc), free(ex), free(w);
+        }
+        CHECK_MSG(diff == 0, "%d of %d rows: AVX2/F16C differs from the scalar reference", diff, rows);
+        /* |v| <= 2: an f16 ulp there is 2^-10; the accumulator is rounded at every step */
+        CHECK_MSG(worst < 8.0 / 1024, "max |out - float64| = %g", worst);
+        if (getenv("MULLAMA_TEST_VERBOSE"))
+                fprintf(stderr, "  attn_f16: max |out - float64| = %.3g over %d rows\n", worst, rows);
+}
