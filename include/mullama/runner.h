@@ -142,4 +142,15 @@ int runner_embed(struct runner *r, const char *text, const struct runner_options
 struct json_schema;
 void runner_set_json_schema(struct runner *r, const struct json_schema *s);
 
+/* Batched decoding of parallel slots (model.h, decode groups): a group on
+ * base's model for up to max_seqs runners, with its own n_threads pool
+ * (MU_EUNSUPPORTED when the model has blocks on a GPU).  A runner given a
+ * group evaluates each generated token in the group's shared step instead
+ * of alone (the prompt still runs alone).  Free with decode_group_free()
+ * after the runners stop generating.  NULL: decode alone. */
+struct decode_group;
+int runner_group_create(struct runner *base, int max_seqs, int n_threads,
+                        struct decode_group **out, struct mu_err *err);
+void runner_set_group(struct runner *r, struct decode_group *g);
+
 #endif

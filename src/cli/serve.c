@@ -108,7 +108,7 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
         const char *host = NULL, *api_key = NULL, *origins = NULL, *keep = NULL;
         const char *max_mem = NULL, *max_body = NULL;
         int no_auth = 0, parallel = 0, max_queue = -1, max_loaded = 0, num_ctx = 0;
-        int threads = 0, grace = 10;
+        int threads = 0, grace = 10, no_batch = 0;
         char **preload = NULL;
         const struct opt opts[] = {
                 {"host", 0, OPT_STR, &host, "ADDR", "address to listen on (host:port)"},
@@ -125,6 +125,7 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
                 {"threads", 't', OPT_INT, &threads, "N", "threads per slot (cores / parallel)"},
                 {"preload", 0, OPT_LIST, &preload, "MODEL", "load MODEL at start, keep it (repeatable)"},
                 {"grace", 0, OPT_INT, &grace, "SEC", "shutdown grace period (10)"},
+                {"no-batch", 0, OPT_BOOL, &no_batch, NULL, "parallel slots decode one at a time"},
                 {0},
         };
         struct srv_config c = {0};
@@ -168,6 +169,7 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
         c.num_ctx = num_ctx;
         c.num_thread = threads;
         c.grace_s = grace;
+        c.no_batch = no_batch;
         {
                 const char *k = keep ? keep : env_or("MULLAMA_KEEP_ALIVE", "5m");
                 int64_t ns;

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "mullama/fs.h"
+#include "mullama/model.h"
 #include "mullama/model_info.h"
 #include "mullama/modelfile.h"
 #include "mullama/pool.h"
@@ -24,6 +25,7 @@ static void entry_free(struct srv_model *m)
                         runner_close(m->slots[i]);
                 runner_close(m->slots[0]);
         }
+        decode_group_free(m->group);
         free(m->slots);
         free(m->busy);
         store_model_free(m->sm);
@@ -304,6 +306,20 @@ static int load_entry(struct srv *s, struct srv_model *m, struct mu_err *err)
                 return rc;
         m->mem = runner_memory_bytes(m->slots[0]);
         m->n_ctx = runner_n_ctx(m->slots[0]);
+        if (m->n_slots > 1 && !s->c.no_batch) {
+                /* the group's pool: the slots' threads together, at most
+                 * the cores */
+                struct mu_err gerr = {0};
+                int per = s->c.num_thread > 0 ? s->c.num_thread
+                                              : mu_cpu_physical_cores() / s->c.parallel;
+                int nth = (per > 0 ? per : 1) * m->n_slots;
+                if (nth > mu_cpu_physical_cores())
+                        nth = mu_cpu_physical_cores();
+                if (runner_group_create(m->slots[0], m->n_slots, nth, &m->group, &gerr))
+                        MU_LOG_INFO("%s: slots decode one at a time: %s", m->name, gerr.msg);
+                else
+                        runner_set_group(m->slots[0], m->group);
+        }
         return 0;
 }
 
@@ -432,6 +448,8 @@ int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct sr
                 if (!rc)
                         rc = runner_open_shared(&m->slots[l->slot], m->slots[0], &o, err);
                 runner_options_release(&o);
+                if (!rc)
+                        runner_set_group(m->slots[l->slot], m->group);
                 if (rc) {
                         srv_release(l, SRV_KEEP_DEFAULT);
                         return status_for(rc);
@@ -556,6 +574,12 @@ char *srv_ps_json(struct srv *s)
                 cJSON_AddNumberToObject(o, "context_length", m->n_ctx);
                 cJSON_AddNumberToObject(o, "slots", m->n_slots);
                 cJSON_AddNumberToObject(o, "slots_busy", m->n_busy);
+                if (m->group) { /* batched decoding: passes run, tokens in them */
+                        uint64_t steps, toks;
+                        decode_group_stats(m->group, &steps, &toks);
+                        cJSON_AddNumberToObject(o, "decode_steps", (double)steps);
+                        cJSON_AddNumberToObject(o, "decode_tokens", (double)toks);
+                }
                 cJSON_AddItemToArray(arr, o);
         }
         pthread_mutex_unlock(&s->mu);

@@ -8,6 +8,10 @@
  * model first unloads idle models, least recently used first, while more
  * than max_loaded models or more than max_memory bytes would be loaded.
  *
+ * With more than one slot, the slots' runners share a decode group
+ * (runner.h): each generated token is evaluated in one forward pass together
+ * with the other slots' next tokens (--no-batch: one at a time).
+ *
  * gen.c: a generation job, run in its own thread: acquire a slot, render
  * the chat, generate, hand text to the API's formatter, which writes to the
  * request's http_chan.
@@ -44,6 +48,7 @@ struct srv_config {
         int num_ctx;              /* default context (0: the runner's) */
         int num_thread;           /* per slot (0: cores / parallel) */
         int grace_s;              /* shutdown grace period */
+        int no_batch;             /* 1: slots decode one at a time */
 };
 
 struct srv_model {
@@ -61,6 +66,7 @@ struct srv_model {
         int64_t last_used;
         uint64_t mem;             /* estimated bytes */
         int n_ctx;
+        struct decode_group *group; /* batched decoding of the slots, or NULL */
 };
 
 struct gen_job;
