@@ -292,6 +292,13 @@ static void timed_wait(struct srv *s)
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+/* Batched decoding pays when streaming the weights dominates a step: on the
+ * dev box (2 cores, bench/bench_decode_group.c, 4 sequences) SmolLM2-135M
+ * Q4_1 (98 MB) decodes 1.5-2.1x faster batched, while stories260K (1 MB),
+ * whose step is all per-call overhead, runs 0.25-0.63x as fast.  Smaller
+ * models decode one slot at a time. */
+#define SRV_BATCH_MIN_BYTES (16u << 20)
+
 /* Load m's slot 0 (unlocked; m->loading set by the caller). */
 static int load_entry(struct srv *s, struct srv_model *m, struct mu_err *err)
 {
@@ -306,7 +313,8 @@ static int load_entry(struct srv *s, struct srv_model *m, struct mu_err *err)
                 return rc;
         m->mem = runner_memory_bytes(m->slots[0]);
         m->n_ctx = runner_n_ctx(m->slots[0]);
-        if (m->n_slots > 1 && !s->c.no_batch) {
+        if (m->n_slots > 1 && !s->c.no_batch &&
+            runner_weights_bytes(m->slots[0]) >= SRV_BATCH_MIN_BYTES) {
                 /* the group's pool: the slots' threads together, at most
                  * the cores */
                 struct mu_err gerr = {0};
