@@ -305,6 +305,7 @@ uint64_t runner_memory_bytes(const struct runner *r)
 }
 
 uint64_t runner_weights_bytes(const struct runner *r) { return model_size_bytes(r->model); }
+uint64_t runner_gpu_bytes(const struct runner *r) { return model_gpu_mem(r->model); }
 
 void runner_close(struct runner *r)
 {

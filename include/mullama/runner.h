@@ -74,6 +74,8 @@ int runner_open_shared(struct runner **out, struct runner *base,
  * only its session).  runner_weights_bytes: the weights alone. */
 uint64_t runner_memory_bytes(const struct runner *r);
 uint64_t runner_weights_bytes(const struct runner *r);
+/* Device memory of the model's Vulkan offload (0: all on the CPU). */
+uint64_t runner_gpu_bytes(const struct runner *r);
 
 /* Re-create the session if o changes num_ctx / threads / batch / kv type. */
 int runner_configure(struct runner *r, const struct runner_options *o,

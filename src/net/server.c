@@ -198,6 +198,8 @@ int srv_options(struct srv *s, const struct srv_model *m, const cJSON *req_opts,
         runner_options_init(o);
         if (s->c.num_ctx > 0)
                 o->num_ctx = s->c.num_ctx;
+        if (s->c.num_gpu != SRV_GPU_ANY)
+                o->num_gpu = s->c.num_gpu;
         if (s->c.num_thread > 0)
                 o->num_thread = s->c.num_thread;
         else {
@@ -306,6 +308,8 @@ static int load_entry(struct srv *s, struct srv_model *m, struct mu_err *err)
         int rc;
 
         rc = srv_options(s, m, NULL, &o, err);
+        if (m->num_gpu != SRV_GPU_ANY)
+                o.num_gpu = m->num_gpu;
         if (!rc)
                 rc = runner_open(&m->slots[0], m->path, &o, 0, err);
         runner_options_release(&o);
@@ -334,6 +338,12 @@ static int load_entry(struct srv *s, struct srv_model *m, struct mu_err *err)
 int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct srv_lease *l,
                 struct mu_err *err)
 {
+        return srv_acquire_gpu(s, name, cancel, SRV_GPU_ANY, l, err);
+}
+
+int srv_acquire_gpu(struct srv *s, const char *name, volatile int *cancel, int num_gpu,
+                    struct srv_lease *l, struct mu_err *err)
+{
         struct srv_model *m, *dead = NULL;
         int queued = 0, rc;
 
@@ -352,6 +362,18 @@ int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct sr
                         goto fail;
                 }
                 m = entry_find(s, name);
+                if (m && !m->loading && num_gpu != SRV_GPU_ANY && num_gpu != m->num_gpu) {
+                        /* loaded with another offload: reload once idle */
+                        if (m->n_busy)
+                                goto wait;
+                        MU_LOG_INFO("reloading %s with num_gpu %d", m->name, num_gpu);
+                        entry_unlink(s, m);
+                        pthread_mutex_unlock(&s->mu);
+                        entry_free(m);
+                        pthread_mutex_lock(&s->mu);
+                        pthread_cond_broadcast(&s->cv);
+                        continue;
+                }
                 if (m && !m->loading) {
                         for (int i = 0; i < m->n_slots; i++)
                                 if (!m->busy[i]) {
@@ -406,6 +428,7 @@ int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct sr
                         m->slots = mu_xcalloc((size_t)m->n_slots, sizeof(*m->slots));
                         m->busy = mu_xcalloc((size_t)m->n_slots, sizeof(int));
                         m->loading = 1;
+                        m->num_gpu = num_gpu;
                         m->mem = need;
                         m->expires_ns = SRV_KEEP_FOREVER;
                         m->next = s->models;
@@ -578,7 +601,8 @@ char *srv_ps_json(struct srv *s)
                 else
                         time_rfc3339(tbuf, sizeof(tbuf), m->expires_wall);
                 cJSON_AddStringToObject(o, "expires_at", tbuf);
-                cJSON_AddNumberToObject(o, "size_vram", 0);
+                cJSON_AddNumberToObject(o, "size_vram",
+                                        m->slots[0] ? (double)runner_gpu_bytes(m->slots[0]) : 0);
                 cJSON_AddNumberToObject(o, "context_length", m->n_ctx);
                 cJSON_AddNumberToObject(o, "slots", m->n_slots);
                 cJSON_AddNumberToObject(o, "slots_busy", m->n_busy);

@@ -49,7 +49,9 @@ struct srv_config {
         int num_thread;           /* per slot (0: cores / parallel) */
         int grace_s;              /* shutdown grace period */
         int no_batch;             /* 1: slots decode one at a time */
+        int num_gpu;              /* --gpu-layers; SRV_GPU_ANY: unset (runner default) */
 };
+#define SRV_GPU_ANY INT32_MIN
 
 struct srv_model {
         struct srv_model *next;
@@ -67,6 +69,7 @@ struct srv_model {
         uint64_t mem;             /* estimated bytes */
         int n_ctx;
         struct decode_group *group; /* batched decoding of the slots, or NULL */
+        int num_gpu;              /* num_gpu asked for at load (SRV_GPU_ANY: default) */
 };
 
 struct gen_job;
@@ -107,6 +110,11 @@ struct srv_lease {
  * canceled, 400/500) with err filled. */
 int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct srv_lease *l,
                 struct mu_err *err);
+/* The same for a request that asks for num_gpu blocks on the GPU: a model
+ * loaded with another num_gpu is reloaded (once idle), as Ollama does.
+ * SRV_GPU_ANY takes the model as loaded. */
+int srv_acquire_gpu(struct srv *s, const char *name, volatile int *cancel, int num_gpu,
+                    struct srv_lease *l, struct mu_err *err);
 /* Give the slot back; keep_alive_ns < -1 means "use the default". */
 void srv_release(struct srv_lease *l, int64_t keep_alive_ns);
 #define SRV_KEEP_DEFAULT INT64_MIN
