@@ -486,7 +486,7 @@ static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *e
                 else
                         any = 1;
         }
-        return any ? 0 : MU_EINVAL;
+        return any ? 0 : mu_fail(err, MU_EINVAL, "JSON schema: no token can continue the output");
 }
 
 static void sampler_params_from(struct sampler_params *sp, const struct runner_options *o)

@@ -330,3 +330,30 @@ TEST(json_regex_subset)
         }
         json_regex_free(r);
 }
+TEST(json_schema_no_dead_end_at_backslash)
+{
+        /* a backslash is refused where no escape could follow: in a key of a
+         * closed object, in an enum string, at maxLength, and in a pattern
+         * string where no short escape fits (\\u is never taken there) */
+        const char *sch = "{\"type\":\"object\",\"properties\":{\"ratio\":{\"enum\":[\"a\"]},"
+                          "\"s\":{\"type\":\"string\",\"maxLength\":1},"
+                          "\"p\":{\"type\":\"string\",\"pattern\":\"^[A-Z]+$\"},"
+                          "\"q\":{\"type\":\"string\",\"pattern\":\"^a\\\\nb$\"}}}";
+        CHECK_EQ_INT(accepted(sch, "{\"r\\u0061tio\":\"a\"}"), 3);
+        CHECK_EQ_INT(accepted(sch, "{\"ratio\":\"\\u0061\"}"), 10);
+        CHECK_EQ_INT(accepted(sch, "{\"s\":\"x\\n\"}"), 7);
+        CHECK_EQ_INT(accepted(sch, "{\"p\":\"AB\\n\"}"), 8);
+        CHECK_EQ_INT(accepted(sch, "{\"p\":\"\\u0041\"}"), 6);
+        CHECK_EQ_INT(fits_s(sch, "{\"q\":\"a\\nb\"}"), 1);
+        CHECK_EQ_INT(fits_s(sch, "{\"s\":\"\\n\"}"), 1);
+}
+
+TEST(json_schema_array_items_count)
+{
+        const char *s = "{\"type\":\"object\",\"properties\":{\"t\":{\"type\":\"array\","
+                        "\"items\":{\"type\":\"integer\"},\"minItems\":1,\"maxItems\":2}}}";
+        CHECK_EQ_INT(fits_s(s, "{\"t\":[1]}"), 1);
+        CHECK_EQ_INT(fits_s(s, "{\"t\":[1, 2]}"), 1);
+        CHECK_EQ_INT(fits_s(s, "{\"t\":[]}"), 0);
+        CHECK_EQ_INT(accepted(s, "{\"t\":[1,2,3]}"), 9);  /* the second , */
+}

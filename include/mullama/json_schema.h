@@ -17,6 +17,7 @@
  * "minimum"/"maximum" and "exclusiveMinimum"/"exclusiveMaximum" (numbers:
  * every prefix must still be able to reach the range; no exponent then);
  * "minLength"/"maxLength" (characters: code points, an escape is one);
+ * "minItems"/"maxItems";
  * "pattern": a regular expression subset (literals, ., [classes], \d \w \s
  * and their negations, groups, |, * + ? {n,m}, ^ and $ at the ends; at most
  * 62 character positions after expanding {n,m}), matched as JSON Schema

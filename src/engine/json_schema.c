@@ -29,6 +29,7 @@ struct js_node {
         int has_min, has_max, xmin, xmax;  /* bounds; x: exclusive */
         double min, max;
         int64_t min_len, max_len;          /* -1: none */
+        int64_t min_items, max_items;      /* -1: none */
         struct json_regex *re;             /* pattern, NULL: any */
 };
 
@@ -58,6 +59,7 @@ static int add_node(struct json_schema *s)
         s->nodes[s->n].items = -1;
         s->nodes[s->n].types = T_ANY;
         s->nodes[s->n].min_len = s->nodes[s->n].max_len = -1;
+        s->nodes[s->n].min_items = s->nodes[s->n].max_items = -1;
         for (int k = 0; k < 5; k++)
                 s->nodes[s->n].alt[k] = -2;
         return s->n++;
@@ -207,6 +209,10 @@ static int merge_nodes(struct js_ctx *cx, int a, int b, int depth)
                 m->min_len = x->min_len < y->min_len ? x->min_len : y->min_len;
         if (x->max_len >= 0 && y->max_len >= 0)
                 m->max_len = x->max_len > y->max_len ? x->max_len : y->max_len;
+        if (x->min_items >= 0 && y->min_items >= 0)
+                m->min_items = x->min_items < y->min_items ? x->min_items : y->min_items;
+        if (x->max_items >= 0 && y->max_items >= 0)
+                m->max_items = x->max_items > y->max_items ? x->max_items : y->max_items;
         return id;
 }
 
@@ -340,6 +346,10 @@ static void compile_into(struct js_ctx *cx, const cJSON *j, int id, int depth)
                 n->min_len = v > 1e9 ? 1000000000 : (int64_t)ceil(v);
         if (num_of(j, "maxLength", &v) && v >= 0)
                 n->max_len = v > 1e9 ? 1000000000 : (int64_t)floor(v);
+        if (num_of(j, "minItems", &v) && v >= 0)
+                n->min_items = v > 1e9 ? 1000000000 : (int64_t)ceil(v);
+        if (num_of(j, "maxItems", &v) && v >= 0)
+                n->max_items = v > 1e9 ? 1000000000 : (int64_t)floor(v);
         x = cJSON_GetObjectItemCaseSensitive(j, "pattern");
         if (cJSON_IsString(x) && !n->enums) {
                 n->re = json_regex_compile(x->valuestring);
@@ -710,6 +720,8 @@ static int feed1(struct json_schema_state *st, char c)
                         if (n && n->enums)
                                 return -1; /* escapes never match our enum strings */
                         if (c == 'u') {
+                                if (n && n->re)  /* \uXXXX: a prefix may lead nowhere */
+                                        return -1;
                                 st->uesc = 4;
                                 st->ucode = 0;
                                 return 0;
@@ -718,6 +730,20 @@ static int feed1(struct json_schema_state *st, char c)
                                                : c == 'b' ? '\b' : c == 'f' ? '\f' : c);
                 }
                 if (c == '\\') {
+                        /* only where some escape can continue the string */
+                        if (n && (n->enums || (n->max_len >= 0 && st->nchar >= n->max_len)))
+                                return -1;
+                        if (n && n->re) {
+                                static const char short_esc[] = "\"\\/\b\f\n\r\t";
+                                int any = 0;
+                                for (const char *e = short_esc; *e && !any; e++) {
+                                        uint64_t set = st->re;
+                                        uint8_t started = st->re_started;
+                                        any = json_regex_step(n->re, &set, &started, *e) == 0;
+                                }
+                                if (!any)
+                                        return -1;
+                        }
                         st->esc = 1;
                         return 0;
                 }
@@ -741,24 +767,27 @@ static int feed1(struct json_schema_state *st, char c)
                         return enum_ok(st, n, 0) ? 0 : -1;
                 }
                 return 0;
-        case F_ARR:
+        case F_ARR:  /* f->seen: items so far */
                 if (is_ws(c))
                         return 0;
-                if (f->phase == 0 && c == ']') {
+                if ((f->phase == 0 || f->phase == 1) && c == ']') {
+                        if (n && n->min_items >= 0 && f->seen < n->min_items)
+                                return -1;
                         value_end(st);
                         return 0;
                 }
                 if (f->phase == 1) {
                         if (c == ',') {
+                                if (n && n->max_items >= 0 && f->seen >= n->max_items)
+                                        return -1;
                                 f->phase = 2;
-                                return 0;
-                        }
-                        if (c == ']') {
-                                value_end(st);
                                 return 0;
                         }
                         return -1;
                 }
+                if (n && n->max_items >= 0 && f->seen >= n->max_items)
+                        return -1;  /* "[" of maxItems 0 */
+                f->seen++;
                 return value_start(st, n ? n->items : -1, c);
         case F_OBJ:
                 switch (f->phase) {
@@ -783,7 +812,9 @@ static int feed1(struct json_schema_state *st, char c)
                                 st->esc = 0;
                                 return closed(st, f) ? -1 : 0;
                         }
-                        if (c == '\\') {
+                        if (c == '\\') {  /* our keys have no escapes */
+                                if (closed(st, f))
+                                        return -1;
                                 st->esc = 1;
                                 return 0;
                         }
