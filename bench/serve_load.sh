@@ -3,8 +3,8 @@
 # CLIENTS concurrent clients x REQS requests each (/api/generate,
 # stream:false, NPRED tokens, temperature 0), against a server started with
 # --parallel P for each P in PARALLELS ("4nb": --parallel 4 --no-batch, slots
-# decoding one at a time).  Checks every answer is complete (done,
-# eval_count == NPRED) and reports throughput, aggregate tokens/s, p50/p95
+# decoding one at a time).  Checks every answer is complete (done, with
+# eval_count == NPRED or an end of text before) and reports throughput, aggregate tokens/s, p50/p95
 # latency, and for batched servers the mean slots per decode step (from
 # /api/ps); then each configuration's aggregate tokens/s against --parallel 1.
 # Usage: bench/serve_load.sh [MODEL.gguf]   (default tests/models/stories260K.gguf)
@@ -44,7 +44,9 @@ def client(ci):
     for k in range(reqs):
         try:
             dt, d = one("Once upon a time %d %d" % (ci, k))
-            ok = d.get("done") and d.get("eval_count") == npred
+            # complete: num_predict tokens, or the model's own end of text
+            ok = d.get("done") and (d.get("eval_count") == npred or
+                                    (d.get("done_reason") == "stop" and 0 < d.get("eval_count", 0) < npred))
             with lock:
                 lat.append(dt)
                 tokens[0] += d.get("eval_count", 0)

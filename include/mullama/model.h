@@ -159,7 +159,8 @@ int session_embed(struct session *s, const int32_t *tokens, int n, float *out,
 /* ---- decoding several sessions together (decode_group.c) ----------------
  * A decode group evaluates one token of each of several sessions of one
  * model in one forward pass, so each weight matrix is read once per step for
- * all of them (forward_multi.c).  It has its own thread pool (n_threads, <= 0:
+ * all of them (forward_multi.c; rows are split into passes of the sizes
+ * that pay, see decode_group.c).  It has its own thread pool (n_threads, <= 0:
  * physical cores) and scratch for max_seqs rows.  Logits agree with
  * session_eval() one token at a time up to float rounding (the multi-row
  * matmul path), like a prompt batch against token-by-token evaluation.
@@ -181,7 +182,8 @@ void decode_group_join(struct decode_group *g);
 void decode_group_leave(struct decode_group *g);
 int decode_group_eval(struct decode_group *g, struct session *s, int32_t tok,
                       struct mu_err *err);
-/* Forward passes run and tokens evaluated by them so far. */
+/* Steps run (decode_group_eval_multi() calls and rendezvous rounds) and
+ * tokens evaluated in them so far: tokens / steps is the mean batch. */
 void decode_group_stats(struct decode_group *g, uint64_t *steps, uint64_t *tokens);
 
 #endif
