@@ -163,7 +163,8 @@ static int merge_nodes(struct js_ctx *cx, int a, int b, int depth)
                                 for (int k = 0; k < oth->n_props; k++)
                                         if (!strcmp(oth->props[k].name, src->props[i].name))
                                                 other = k;
-                                int pn = src->props[i].node, on = other >= 0 ? oth->props[other].node : pn;
+                                int pn = src->props[i].node;
+                                int on = other >= 0 ? oth->props[other].node : pn;
                                 pr[n].name = mu_xstrdup(src->props[i].name);
                                 pr[n].required = other >= 0 && src->props[i].required &&
                                                  oth->props[other].required;
@@ -572,7 +573,8 @@ static int value_start(struct json_schema_state *st, int id, char c)
         unsigned t;
         struct json_schema_frame *f;
         uint8_t kind;
-        int k = c == '{' ? 0 : c == '[' ? 1 : c == '"' ? 2 : c == '-' || (c >= '0' && c <= '9') ? 3 : 4;
+        int k = c == '{' ? 0 : c == '[' ? 1 : c == '"' ? 2
+                : c == '-' || (c >= '0' && c <= '9') ? 3 : 4;
 
         /* anyOf / oneOf: the alternative for this kind of value (bounded:
          * a recursive $ref may point back at its own anyOf) */
