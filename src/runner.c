@@ -30,6 +30,7 @@ struct runner {
         int64_t load_ns;
         int shared;            /* model and tokenizer borrowed from another runner */
         const struct json_schema *schema;  /* JSON mode: also this schema (borrowed) */
+        struct decode_group *group;  /* decode steps batched with other slots (borrowed) */
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -304,6 +305,7 @@ uint64_t runner_memory_bytes(const struct runner *r)
 }
 
 uint64_t runner_weights_bytes(const struct runner *r) { return model_size_bytes(r->model); }
+uint64_t runner_gpu_bytes(const struct runner *r) { return model_gpu_mem(r->model); }
 
 void runner_close(struct runner *r)
 {
@@ -447,6 +449,14 @@ static int schema_fits(const struct json_filter *f, int tok)
 
 void runner_set_json_schema(struct runner *r, const struct json_schema *s) { r->schema = s; }
 
+int runner_group_create(struct runner *base, int max_seqs, int n_threads,
+                        struct decode_group **out, struct mu_err *err)
+{
+        return decode_group_create(out, base->model, max_seqs, n_threads, err);
+}
+
+void runner_set_group(struct runner *r, struct decode_group *g) { r->group = g; }
+
 /* Mask every token whose bytes would break the JSON prefix; end-of-generation
  * tokens stay allowed only once the object is complete. */
 static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *err)
@@ -476,7 +486,7 @@ static int json_filter_fn(void *ud, float *logits, int n_vocab, struct mu_err *e
                 else
                         any = 1;
         }
-        return any ? 0 : MU_EINVAL;
+        return any ? 0 : mu_fail(err, MU_EINVAL, "JSON schema: no token can continue the output");
 }
 
 static void sampler_params_from(struct sampler_params *sp, const struct runner_options *o)
@@ -545,7 +555,7 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
         struct mu_buf piece = MU_BUF_INIT, safe = MU_BUF_INIT;
         int32_t *toks = NULL;
         size_t n_tok_sz = 0;
-        int n_toks = 0, common = 0, rc, n_ctx, stopped = 0;
+        int n_toks = 0, common = 0, rc, n_ctx, stopped = 0, joined = 0;
         int64_t t0 = mu_time_ns(), t1;
 
         memset(st, 0, sizeof(*st));
@@ -606,6 +616,10 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                 sampler_set_logit_filter(smp, json_filter_fn, &jf);
         }
         stop = stop_matcher_create((const char *const *)o->stop, o->n_stop);
+        if (r->group) {
+                decode_group_join(r->group);
+                joined = 1;
+        }
         for (;;) {
                 int32_t id;
                 if (cancel && *cancel) {
@@ -658,7 +672,8 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
                         }
                         st->ctx_shifted += before - r->n_cache;
                 }
-                rc = session_eval(r->sess, &id, 1, err);
+                rc = joined ? decode_group_eval(r->group, r->sess, id, err)
+                            : session_eval(r->sess, &id, 1, err);
                 if (rc) {
                         runner_reset(r);
                         goto out;
@@ -678,6 +693,8 @@ int runner_generate(struct runner *r, const char *prompt, const struct runner_op
         }
         st->eval_ns = mu_time_ns() - t1;
 out:
+        if (joined)
+                decode_group_leave(r->group);
         if (rc == MU_ECANCELED) {
                 rc = 0;
                 st->done_reason = "canceled";

@@ -156,4 +156,34 @@ void session_set_cancel(struct session *s, volatile int *flag);
 int session_embed(struct session *s, const int32_t *tokens, int n, float *out,
                   struct mu_err *err);
 
+/* ---- decoding several sessions together (decode_group.c) ----------------
+ * A decode group evaluates one token of each of several sessions of one
+ * model in one forward pass, so each weight matrix is read once per step for
+ * all of them (forward_multi.c; rows are split into passes of the sizes
+ * that pay, see decode_group.c).  It has its own thread pool (n_threads, <= 0:
+ * physical cores) and scratch for max_seqs rows.  Logits agree with
+ * session_eval() one token at a time up to float rounding (the multi-row
+ * matmul path), like a prompt batch against token-by-token evaluation.
+ * Models with blocks on a Vulkan device are refused (MU_EUNSUPPORTED). */
+struct decode_group;
+int decode_group_create(struct decode_group **out, struct model *m, int max_seqs,
+                        int n_threads, struct mu_err *err);
+void decode_group_free(struct decode_group *g);  /* NULL is a no-op */
+/* One step from one thread: toks[i] into distinct sessions ss[i] (like
+ * session_eval(ss[i], &toks[i], 1)).  rcs[i] / errs[i] (either may be NULL)
+ * get each session's result; returns the first failure or 0. */
+int decode_group_eval_multi(struct decode_group *g, struct session *const *ss,
+                            const int32_t *toks, int n, int *rcs, struct mu_err *errs);
+/* From the sessions' own threads: join before the first decode_group_eval()
+ * of a generation and leave after the last (always).  decode_group_eval()
+ * blocks until every joined session has handed in a token, then one thread
+ * runs the step for all and each returns its own result. */
+void decode_group_join(struct decode_group *g);
+void decode_group_leave(struct decode_group *g);
+int decode_group_eval(struct decode_group *g, struct session *s, int32_t tok,
+                      struct mu_err *err);
+/* Steps run (decode_group_eval_multi() calls and rendezvous rounds) and
+ * tokens evaluated in them so far: tokens / steps is the mean batch. */
+void decode_group_stats(struct decode_group *g, uint64_t *steps, uint64_t *tokens);
+
 #endif

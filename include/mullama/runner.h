@@ -74,6 +74,8 @@ int runner_open_shared(struct runner **out, struct runner *base,
  * only its session).  runner_weights_bytes: the weights alone. */
 uint64_t runner_memory_bytes(const struct runner *r);
 uint64_t runner_weights_bytes(const struct runner *r);
+/* Device memory of the model's Vulkan offload (0: all on the CPU). */
+uint64_t runner_gpu_bytes(const struct runner *r);
 
 /* Re-create the session if o changes num_ctx / threads / batch / kv type. */
 int runner_configure(struct runner *r, const struct runner_options *o,
@@ -141,5 +143,16 @@ int runner_embed(struct runner *r, const char *text, const struct runner_options
  * for plain JSON.  Borrowed until cleared. */
 struct json_schema;
 void runner_set_json_schema(struct runner *r, const struct json_schema *s);
+
+/* Batched decoding of parallel slots (model.h, decode groups): a group on
+ * base's model for up to max_seqs runners, with its own n_threads pool
+ * (MU_EUNSUPPORTED when the model has blocks on a GPU).  A runner given a
+ * group evaluates each generated token in the group's shared step instead
+ * of alone (the prompt still runs alone).  Free with decode_group_free()
+ * after the runners stop generating.  NULL: decode alone. */
+struct decode_group;
+int runner_group_create(struct runner *base, int max_seqs, int n_threads,
+                        struct decode_group **out, struct mu_err *err);
+void runner_set_group(struct runner *r, struct decode_group *g);
 
 #endif

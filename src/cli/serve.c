@@ -106,9 +106,9 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
                 "MULLAMA_KEEP_ALIVE, MULLAMA_NUM_PARALLEL, MULLAMA_MAX_QUEUE,\n"
                 "MULLAMA_MAX_LOADED_MODELS (flags win)."};
         const char *host = NULL, *api_key = NULL, *origins = NULL, *keep = NULL;
-        const char *max_mem = NULL, *max_body = NULL;
+        const char *max_mem = NULL, *max_body = NULL, *gpu_layers = NULL;
         int no_auth = 0, parallel = 0, max_queue = -1, max_loaded = 0, num_ctx = 0;
-        int threads = 0, grace = 10;
+        int threads = 0, grace = 10, no_batch = 0;
         char **preload = NULL;
         const struct opt opts[] = {
                 {"host", 0, OPT_STR, &host, "ADDR", "address to listen on (host:port)"},
@@ -123,8 +123,11 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
                 {"max-body", 0, OPT_STR, &max_body, "SIZE", "largest request body (32M)"},
                 {"ctx", 'c', OPT_INT, &num_ctx, "N", "default context length (num_ctx)"},
                 {"threads", 't', OPT_INT, &threads, "N", "threads per slot (cores / parallel)"},
+                {"gpu-layers", 0, OPT_STR, &gpu_layers, "N|all",
+                 "blocks to offload to a Vulkan GPU (num_gpu)"},
                 {"preload", 0, OPT_LIST, &preload, "MODEL", "load MODEL at start, keep it (repeatable)"},
                 {"grace", 0, OPT_INT, &grace, "SEC", "shutdown grace period (10)"},
+                {"no-batch", 0, OPT_BOOL, &no_batch, NULL, "parallel slots decode one at a time"},
                 {0},
         };
         struct srv_config c = {0};
@@ -168,6 +171,20 @@ int cmd_serve(int argc, char **argv, const struct mu_config *cfg)
         c.num_ctx = num_ctx;
         c.num_thread = threads;
         c.grace_s = grace;
+        c.no_batch = no_batch;
+        c.num_gpu = SRV_GPU_ANY;
+        if (gpu_layers) {
+                char *end;
+                long v = strtol(gpu_layers, &end, 10);
+                if (!strcmp(gpu_layers, "all"))
+                        v = 999, end = (char *)"";
+                if (end == gpu_layers || *end || v < -1 || v > 100000) {
+                        free(preload);
+                        return opt_error(&u, "--gpu-layers: '%s' is not a number of blocks "
+                                         "or 'all'", gpu_layers);
+                }
+                c.num_gpu = v < 0 ? 999 : (int)v;
+        }
         {
                 const char *k = keep ? keep : env_or("MULLAMA_KEEP_ALIVE", "5m");
                 int64_t ns;

@@ -86,7 +86,10 @@ static void run_job(struct gen_job *j)
         const struct store_model *sm;
         volatile int *cancel = http_chan_cancel_flag(j->chan);
 
-        rc = srv_acquire(j->s, j->model, cancel, &l, &err);
+        const cJSON *ng = j->options ? cJSON_GetObjectItemCaseSensitive(j->options, "num_gpu")
+                                     : NULL;
+        rc = srv_acquire_gpu(j->s, j->model, cancel,
+                             cJSON_IsNumber(ng) ? ng->valueint : SRV_GPU_ANY, &l, &err);
         if (rc) {
                 fail(j, rc, err.msg);
                 return;

@@ -8,6 +8,10 @@
  * model first unloads idle models, least recently used first, while more
  * than max_loaded models or more than max_memory bytes would be loaded.
  *
+ * With more than one slot, the slots' runners share a decode group
+ * (runner.h): each generated token is evaluated in one forward pass together
+ * with the other slots' next tokens (--no-batch: one at a time).
+ *
  * gen.c: a generation job, run in its own thread: acquire a slot, render
  * the chat, generate, hand text to the API's formatter, which writes to the
  * request's http_chan.
@@ -44,7 +48,10 @@ struct srv_config {
         int num_ctx;              /* default context (0: the runner's) */
         int num_thread;           /* per slot (0: cores / parallel) */
         int grace_s;              /* shutdown grace period */
+        int no_batch;             /* 1: slots decode one at a time */
+        int num_gpu;              /* --gpu-layers; SRV_GPU_ANY: unset (runner default) */
 };
+#define SRV_GPU_ANY INT32_MIN
 
 struct srv_model {
         struct srv_model *next;
@@ -61,6 +68,8 @@ struct srv_model {
         int64_t last_used;
         uint64_t mem;             /* estimated bytes */
         int n_ctx;
+        struct decode_group *group; /* batched decoding of the slots, or NULL */
+        int num_gpu;              /* num_gpu asked for at load (SRV_GPU_ANY: default) */
 };
 
 struct gen_job;
@@ -101,6 +110,11 @@ struct srv_lease {
  * canceled, 400/500) with err filled. */
 int srv_acquire(struct srv *s, const char *name, volatile int *cancel, struct srv_lease *l,
                 struct mu_err *err);
+/* The same for a request that asks for num_gpu blocks on the GPU: a model
+ * loaded with another num_gpu is reloaded (once idle), as Ollama does.
+ * SRV_GPU_ANY takes the model as loaded. */
+int srv_acquire_gpu(struct srv *s, const char *name, volatile int *cancel, int num_gpu,
+                    struct srv_lease *l, struct mu_err *err);
 /* Give the slot back; keep_alive_ns < -1 means "use the default". */
 void srv_release(struct srv_lease *l, int64_t keep_alive_ns);
 #define SRV_KEEP_DEFAULT INT64_MIN

@@ -46,7 +46,7 @@ if [ -n "$m" ]; then
         if printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert isinstance(d, dict)' 2>/dev/null; then
                 pass "run: format json output parses as a JSON object"
         else fail "run: format json output parses as a JSON object" "$OUT"; fi
-        expect_rc "run: system prompt" 0 "$MU" run "$m" --temperature 0 --system "You are a pirate. Always say Arr." "Hello!"
+        expect_rc "run: system prompt" 0 "$MU" run "$m" --temperature 0 -n 100 --system "You are a pirate. Always say Arr." "Hello!"
         expect_grep "run: system prompt is used" '[Aa]rr|[Pp]irate|ye' "$OUT"
 else
         skip "run: SmolLM2 tests" "SmolLM2 not in tests/models"
