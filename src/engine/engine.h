@@ -137,6 +137,19 @@ int forward_batch(struct session *s, const int32_t *tokens, int n, int want_logi
 /* After forward_batch(): the logits of row t of that batch into s->logits. */
 void forward_logits_row(struct session *s, int t);
 
+/* Attention of one query head h at position pos of layer il over the
+ * session's KV cache (sliding window, soft-cap; over an F16 cache with
+ * llama.cpp's f16 roundings, attn_f16.c): q is the head's query, out its
+ * hdv outputs.  The one rule for a single query, so a token decoded alone
+ * (forward.c) and in a decode group (forward_multi.c) gets the same bits.
+ * sc: per-thread scratch of hdv, hdv, hdk floats and a quantized-q row. */
+struct attn_scratch {
+        float *acc, *vrow, *qf;
+        void *qx;
+};
+void attn_head(const struct session *s, int il, int h, int pos, const float *q, float *out,
+               struct attn_scratch *sc);
+
 /* ---- vk_forward.c: blocks [gpu_first, n_layer) on a Vulkan device ------- */
 
 struct vk_model;

@@ -131,21 +131,19 @@ struct att_job {
         _Atomic int next;  /* next (token, head) task */
 };
 
-static void att_task(void *arg, int ith, int nth)
+void attn_head(const struct session *s, int il, int h, int pos, const float *q, float *out,
+               struct attn_scratch *sc)
 {
-        struct att_job *j = arg;
-        struct session *s = j->s;
         const struct model_hparams *hp = &s->m->hp;
         const struct kv_cache *kv = &s->kv;
         const struct quant_fns *kf = &s->k->q[kv->type];
-        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head;
-        const int group = hp->n_head / hp->n_head_kv;
-        const int swa = s->m->layers[j->il].is_swa ? hp->n_swa : 0;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+        const int kvh = h / (hp->n_head / hp->n_head_kv);
+        const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
+        const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
         const float scale = hp->attn_scale, cap = hp->attn_softcap;
-        float *acc = s->att_acc + (size_t)ith * hdv;
-        float *vrow = s->att_vrow + (size_t)ith * hdv;
-        float *qf = s->att_qf + (size_t)ith * hdk;
-        void *qx = (char *)s->att_q + (size_t)ith * s->att_q_stride;
+        float *acc = sc->acc, *vrow = sc->vrow, *qf = sc->qf;
+        void *qx = sc->qx;
         const void *qdot = qf;
         const int f16 = kv->type == MU_TYPE_F16 && hdk % 64 == 0 && hdv % 16 == 0;
         const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
@@ -154,61 +152,71 @@ static void att_task(void *arg, int ith, int nth)
         const enum model_arch ar = s->m->arch;
         const int q_scaled = ar == ARCH_GEMMA2 || ar == ARCH_GEMMA3 || ar == ARCH_PHI3;
 
-        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
-                int t = task / nh, h = task % nh, kvh = h / group;
-                int pos = j->p0 + t;
-                int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
-                const float *q = s->q + (size_t)t * nh * hdk + (size_t)h * hdk;
-                if (f16) { /* llama.cpp's roundings (attn_f16.c) */
-                        struct attn_f16_row r = {
-                                (const char *)kv_cache_k(kv, j->il, 0) + (size_t)kvh * hdk * 2,
-                                (const char *)kv_cache_v(kv, j->il, 0) + (size_t)kvh * hdv * 2,
-                                kv->k_row, kv->v_row, hdk, hdv, scale, cap};
-                        if (q_scaled) { /* llama.cpp scales q in f32 first for these */
-                                for (int i = 0; i < hdk; i++)
-                                        qf[i] = q[i] * scale;
-                                q = qf;
-                                r.scale = 1.0f;
-                        }
-                        attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc,
-                                 s->att + (size_t)t * nh * hdv + (size_t)h * hdv, simd);
-                        continue;
+        if (f16) { /* llama.cpp's roundings (attn_f16.c) */
+                struct attn_f16_row r = {
+                        (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
+                        (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
+                        kv->k_row, kv->v_row, hdk, hdv, scale, cap};
+                if (q_scaled) { /* llama.cpp scales q in f32 first for these */
+                        for (int i = 0; i < hdk; i++)
+                                qf[i] = q[i] * scale;
+                        q = qf;
+                        r.scale = 1.0f;
                 }
-                size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
-                size_t voff = mu_row_size(kv->type, (int64_t)kvh * hdv);
-                float m = -INFINITY, l = 0;
+                attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc, out, simd);
+                return;
+        }
+        size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
+        size_t voff = mu_row_size(kv->type, (int64_t)kvh * hdv);
+        float m = -INFINITY, l = 0;
 
-                for (int i = 0; i < hdk; i++)
-                        qf[i] = q[i] * scale;
-                if (kf->vec_dot_type != MU_TYPE_F32) {
-                        s->k->q[kf->vec_dot_type].from_float(qf, qx, hdk);
-                        qdot = qx;
-                }
-                for (int i = 0; i < hdv; i++)
-                        acc[i] = 0;
-                for (int p = lo; p <= pos; p++) {
-                        float sc;
+        for (int i = 0; i < hdk; i++)
+                qf[i] = q[i] * scale;
+        if (kf->vec_dot_type != MU_TYPE_F32) {
+                s->k->q[kf->vec_dot_type].from_float(qf, qx, hdk);
+                qdot = qx;
+        }
+        for (int i = 0; i < hdv; i++)
+                acc[i] = 0;
+        for (int p = lo; p <= pos; p++) {
+                float sv;
 
-                        kf->vec_dot(hdk, &sc, (const char *)kv_cache_k(kv, j->il, p) + koff, qdot);
-                        if (cap > 0)
-                                sc = tanhf(sc / cap) * cap;
-                        if (sc > m) {
-                                float r = expf(m - sc);
-                                for (int i = 0; i < hdv; i++)
-                                        acc[i] *= r;
-                                l *= r;
-                                m = sc;
-                        }
-                        float w = expf(sc - m);
-                        l += w;
-                        kf->to_float((const char *)kv_cache_v(kv, j->il, p) + voff, vrow, hdv);
+                kf->vec_dot(hdk, &sv, (const char *)kv_cache_k(kv, il, p) + koff, qdot);
+                if (cap > 0)
+                        sv = tanhf(sv / cap) * cap;
+                if (sv > m) {
+                        float r = expf(m - sv);
                         for (int i = 0; i < hdv; i++)
-                                acc[i] += w * vrow[i];
+                                acc[i] *= r;
+                        l *= r;
+                        m = sv;
                 }
-                float *out = s->att + (size_t)t * nh * hdv + (size_t)h * hdv;
-                float inv = 1.0f / l;
+                float w = expf(sv - m);
+                l += w;
+                kf->to_float((const char *)kv_cache_v(kv, il, p) + voff, vrow, hdv);
                 for (int i = 0; i < hdv; i++)
-                        out[i] = acc[i] * inv;
+                        acc[i] += w * vrow[i];
+        }
+        float inv = 1.0f / l;
+        for (int i = 0; i < hdv; i++)
+                out[i] = acc[i] * inv;
+}
+
+static void att_task(void *arg, int ith, int nth)
+{
+        struct att_job *j = arg;
+        struct session *s = j->s;
+        const struct model_hparams *hp = &s->m->hp;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head;
+        struct attn_scratch sc = {s->att_acc + (size_t)ith * hdv, s->att_vrow + (size_t)ith * hdv,
+                                  s->att_qf + (size_t)ith * hdk,
+                                  (char *)s->att_q + (size_t)ith * s->att_q_stride};
+
+        (void)nth;
+        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
+                int t = task / nh, h = task % nh;
+                attn_head(s, j->il, h, j->p0 + t, s->q + (size_t)t * nh * hdk + (size_t)h * hdk,
+                          s->att + (size_t)t * nh * hdv + (size_t)h * hdv, &sc);
         }
 }
 

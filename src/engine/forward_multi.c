@@ -118,59 +118,16 @@ static void mat_task(void *arg, int ith, int nth)
         struct multi_ws *w = j->w;
         const struct model_hparams *hp = &w->m->hp;
         const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head;
-        const int group = hp->n_head / hp->n_head_kv;
-        const int swa = w->m->layers[j->il].is_swa ? hp->n_swa : 0;
-        const float scale = hp->attn_scale, cap = hp->attn_softcap;
-        float *acc = w->att_acc + (size_t)ith * hdv;
-        float *vrow = w->att_vrow + (size_t)ith * hdv;
-        float *qf = w->att_qf + (size_t)ith * hdk;
-        void *qx = (char *)w->att_q + (size_t)ith * w->att_q_stride;
+        struct attn_scratch sc = {w->att_acc + (size_t)ith * hdv, w->att_vrow + (size_t)ith * hdv,
+                                  w->att_qf + (size_t)ith * hdk,
+                                  (char *)w->att_q + (size_t)ith * w->att_q_stride};
 
         (void)nth;
         for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n * nh;) {
-                int t = task / nh, h = task % nh, kvh = h / group;
+                int t = task / nh, h = task % nh;
                 const struct session *s = j->ss[t];
-                const struct kv_cache *kv = &s->kv;
-                const struct quant_fns *kf = &w->k->q[kv->type];
-                const void *qdot = qf;
-                int pos = s->n_past;
-                int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
-                const float *q = w->q + (size_t)t * nh * hdk + (size_t)h * hdk;
-                size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
-                size_t voff = mu_row_size(kv->type, (int64_t)kvh * hdv);
-                float m = -INFINITY, l = 0;
-
-                for (int i = 0; i < hdk; i++)
-                        qf[i] = q[i] * scale;
-                if (kf->vec_dot_type != MU_TYPE_F32) {
-                        w->k->q[kf->vec_dot_type].from_float(qf, qx, hdk);
-                        qdot = qx;
-                }
-                for (int i = 0; i < hdv; i++)
-                        acc[i] = 0;
-                for (int p = lo; p <= pos; p++) {
-                        float sc;
-
-                        kf->vec_dot(hdk, &sc, (const char *)kv_cache_k(kv, j->il, p) + koff, qdot);
-                        if (cap > 0)
-                                sc = tanhf(sc / cap) * cap;
-                        if (sc > m) {
-                                float r = expf(m - sc);
-                                for (int i = 0; i < hdv; i++)
-                                        acc[i] *= r;
-                                l *= r;
-                                m = sc;
-                        }
-                        float e = expf(sc - m);
-                        l += e;
-                        kf->to_float((const char *)kv_cache_v(kv, j->il, p) + voff, vrow, hdv);
-                        for (int i = 0; i < hdv; i++)
-                                acc[i] += e * vrow[i];
-                }
-                float *out = w->att + (size_t)t * nh * hdv + (size_t)h * hdv;
-                float inv = 1.0f / l;
-                for (int i = 0; i < hdv; i++)
-                        out[i] = acc[i] * inv;
+                attn_head(s, j->il, h, s->n_past, w->q + (size_t)t * nh * hdk + (size_t)h * hdk,
+                          w->att + (size_t)t * nh * hdv + (size_t)h * hdv, &sc);
         }
 }
 
@@ -252,8 +209,10 @@ static void layer_multi(struct multi_ws *w, struct session *const *ss, int n, in
                 matmul_multi(w->pool, w->ws, 2, wt, w->xn, n, y);
                 if (m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3)
                         op_gelu_mul(w->up, w->gate, w->up, n * nff);
-                else
-                        op_silu_mul(w->up, w->gate, w->up, n * nff);
+                else /* per row, as forward.c: a row's last partial group of 16 apart */
+                        for (int t = 0; t < n; t++)
+                                op_silu_mul(w->up + (size_t)t * nff, w->gate + (size_t)t * nff,
+                                            w->up + (size_t)t * nff, nff);
         }
         mm(w, &l->ffn_down, w->up, n, w->tmp);
         if (l->ffn_post_norm.data)
