@@ -15,6 +15,8 @@
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 
+#include <string.h>
+
 #include "kernels/simd_x86.h"
 
 #define AI static inline __attribute__((always_inline))
@@ -312,6 +314,255 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
         }
 }
 
+/* ---- gemv: 4 weight rows against one activation row ----------------------
+ *
+ * Token generation streams every weight byte once per token, so these
+ * kernels aim to keep up with memory: 4 rows share each activation load,
+ * 4 independent float accumulators hide the FMA latency, and the
+ * 32-element block types work on 2 blocks per 512-bit vector.  A row's
+ * arithmetic is the same whatever rows it is called with: the driver runs
+ * the 4-row kernel on every group, a short tail repeating its last row
+ * (results discarded), so a row's bits never depend on nr.
+ *
+ * Block scales (halves at a block stride) are not converted one by one in
+ * the inner loop: a pre-pass per segment of SEG blocks copies each row's
+ * halves to a small array, converts 16 at a time and multiplies by the
+ * activation scales, and the inner loop broadcasts two floats per pair of
+ * blocks. */
+
+#define SEG 128 /* blocks per scale segment (stack arrays of SEG floats) */
+
+/* d (and for Q4_1 m) of blocks [b0, b0+m) of one row, bs bytes apart,
+ * as float times the activation scales dy[]; the tail up to a multiple of
+ * 16 is zero.  off: byte offset of d in the block. */
+AI void row_scales(float *sc, const char *x, size_t bs, size_t off, int m, const float *dy)
+{
+        uint16_t h[SEG];
+        int i = 0;
+
+        for (; i < m; i++)
+                memcpy(&h[i], x + (size_t)i * bs + off, 2);
+        for (; i < ((m + 15) & ~15); i++)
+                h[i] = 0;
+        for (i = 0; i < m; i += 16) {
+                __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i)));
+                _mm512_storeu_ps(sc + i, _mm512_mul_ps(d, _mm512_loadu_ps(dy + i)));
+        }
+}
+
+/* halves at a stride -> float (activation scales, once per segment) */
+AI void half_col(float *out, const char *p, size_t bs, int m)
+{
+        uint16_t h[SEG];
+        int i = 0;
+
+        for (; i < m; i++)
+                memcpy(&h[i], p + (size_t)i * bs, 2);
+        for (; i < ((m + 15) & ~15); i++)
+                h[i] = 0;
+        for (i = 0; i < m; i += 16)
+                _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+}
+
+/* the scale vector of a block pair: s0 in 128-bit groups 0 and 2, s1 in 1
+ * and 3 (the nibble layout) or s0 in the low 256 bits, s1 in the high */
+AI __m512 pair_scale(const float *s, __mmask16 hi)
+{
+        return _mm512_mask_broadcastss_ps(_mm512_set1_ps(s[0]), hi, _mm_load_ss(s + 1));
+}
+
+/* 16 bytes of nibbles of block pair (p0, p1), as u8 codes in the order
+ * [p0 low, p1 low, p0 high, p1 high]: element i of a block is the low
+ * nibble of byte i (i < 16) or the high nibble of byte i - 16. */
+AI __m512i nib_pair(const uint8_t *p0, const uint8_t *p1, int two)
+{
+        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        __m512i w;
+        if (two)
+                w = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p0)), 0xf0f0,
+                                                _mm_loadu_si128((const __m128i *)p1));
+        else
+                w = _mm512_maskz_broadcast_i32x4(0x0f0f, _mm_loadu_si128((const __m128i *)p0));
+        return _mm512_and_si512(_mm512_srlv_epi16(w, shift), _mm512_set1_epi8(0x0f));
+}
+
+/* Activation bytes of a block pair in the nibble order above (y1 NULL:
+ * zeros in its place). */
+AI __m512i act_pair_nib(const int8_t *y0, const int8_t *y1)
+{
+        const __m512i idx = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
+        __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y0));
+        __m512i b = y1 ? _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y1)) : _mm512_setzero_si512();
+        return _mm512_permutex2var_epi64(a, idx, b);
+}
+
+#define ROWP(xr, r, b, T) ((const T *)(xr)[r] + (b))
+
+/* Q4_0 x Q8_0: codes c (0..15) unsigned into vpdpbusd, minus 8 * sum(y)
+ * per group (from the activation alone). */
+AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_0 *y = yv;
+        const __m512i c8 = _mm512_set1_epi8(8);
+        int nb = n / QK4_0;
+        __m512 acc[4];
+        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm512_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG) {
+                int m = nb - b0 < SEG ? nb - b0 : SEG;
+                half_col(dy, (const char *)(y + b0), sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++)
+                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q4_0), sizeof(struct block_q4_0), 0, m, dy);
+                int i = 0;
+                for (; i + 2 <= m; i += 2) {
+                        const int b = b0 + i;
+                        __m512i yy = act_pair_nib(y[b].qs, y[b + 1].qs);
+                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c8, yy));
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q4_0 *x = ROWP(xr, r, b, struct block_q4_0);
+                                __m512i p = _mm512_dpbusd_epi32(nc, nib_pair(x[0].qs, x[1].qs, 1), yy);
+                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xf0f0), acc[r]);
+                        }
+                }
+                if (i < m) {
+                        const int b = b0 + i;
+                        __m512i yy = act_pair_nib(y[b].qs, NULL);
+                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c8, yy));
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q4_0 *x = ROWP(xr, r, b, struct block_q4_0);
+                                __m512i p = _mm512_dpbusd_epi32(nc, nib_pair(x[0].qs, NULL, 0), yy);
+                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(sc[r][i]), acc[r]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]);
+}
+
+/* Q4_1 x Q8_1: codes straight into vpdpbusd; the min term m * s (s = d *
+ * sum(y) of the activation block) summed per row in the scale pre-pass. */
+AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_1 *y = yv;
+        int nb = n / QK4_1;
+        __m512 acc[4], macc[4];
+        float dy[SEG] __attribute__((aligned(64))), sy[SEG] __attribute__((aligned(64)));
+        float sc[4][SEG + 16] __attribute__((aligned(64))), mn[SEG] __attribute__((aligned(64)));
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < 4; r++)
+                acc[r] = macc[r] = _mm512_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG) {
+                int m = nb - b0 < SEG ? nb - b0 : SEG;
+                half_col(dy, (const char *)(y + b0), sizeof(*y), m);
+                half_col(sy, (const char *)(y + b0) + 2, sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const char *xb = (const char *)ROWP(xr, r, b0, struct block_q4_1);
+                        row_scales(sc[r], xb, sizeof(struct block_q4_1), 0, m, dy);
+                        row_scales(mn, xb, sizeof(struct block_q4_1), 2, m, sy);
+                        for (int j = 0; j < m; j += 16)
+                                macc[r] = _mm512_add_ps(macc[r], _mm512_loadu_ps(mn + j));
+                }
+                int i = 0;
+                for (; i + 2 <= m; i += 2) {
+                        const int b = b0 + i;
+                        __m512i yy = act_pair_nib(y[b].qs, y[b + 1].qs);
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q4_1 *x = ROWP(xr, r, b, struct block_q4_1);
+                                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nib_pair(x[0].qs, x[1].qs, 1), yy);
+                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xf0f0), acc[r]);
+                        }
+                }
+                if (i < m) {
+                        const int b = b0 + i;
+                        __m512i yy = act_pair_nib(y[b].qs, NULL);
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q4_1 *x = ROWP(xr, r, b, struct block_q4_1);
+                                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nib_pair(x[0].qs, NULL, 0), yy);
+                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(sc[r][i]), acc[r]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]) + hsum_f32x16(macc[r]);
+}
+
+/* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
+AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_0 *y = yv;
+        const __m512i c128 = _mm512_set1_epi8((char)0x80);
+        int nb = n / QK8_0;
+        __m512 acc[4];
+        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm512_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG) {
+                int m = nb - b0 < SEG ? nb - b0 : SEG;
+                half_col(dy, (const char *)(y + b0), sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++)
+                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q8_0), sizeof(struct block_q8_0), 0, m, dy);
+                for (int i = 0; i < m; i += 2) {
+                        const int b = b0 + i, two = i + 2 <= m;
+                        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
+                                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
+                                         : _mm512_zextsi256_si512(y0);
+                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
+                                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
+                                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
+                                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
+                                                : _mm512_zextsi256_si512(x0);
+                                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
+                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xff00), acc[r]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]);
+}
+
+/* Rows in groups of 4; a tail group repeats its last row. */
+#define GEMV4(t)                                                                                   \
+        static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
+        {                                                                                          \
+                for (int r = 0; r < nr; r += 4) {                                                  \
+                        const char *xr[4];                                                         \
+                        float out[4];                                                              \
+                        for (int k = 0; k < 4; k++)                                                \
+                                xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
+                        t##_gemv4(n, out, xr, y);                                                  \
+                        for (int k = 0; k < 4 && r + k < nr; k++)                                  \
+                                s[r + k] = out[k];                                                 \
+                }                                                                                  \
+        }
+
+GEMV4(q4_0)
+GEMV4(q4_1)
+GEMV4(q8_0)
+
 /* ---- instantiation ------------------------------------------------------- */
 
 #define INSTANTIATE(t)                                                                     \
@@ -335,15 +586,16 @@ INSTANTIATE(f16)
 INSTANTIATE(f32)
 
 #define ENTRY(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4}
+#define ENTRY_G(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4, .gemv = t##_gemv}
 
 const struct cpu_kernels cpu_kernels_avx512_raw = {
         .name = "avx512",
         .q = {
                 [MU_TYPE_F32] = ENTRY(f32),
                 [MU_TYPE_F16] = ENTRY(f16),
-                [MU_TYPE_Q4_0] = ENTRY(q4_0),
-                [MU_TYPE_Q4_1] = ENTRY(q4_1),
-                [MU_TYPE_Q8_0] = ENTRY(q8_0),
+                [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
+                [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
+                [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
                 [MU_TYPE_Q4_K] = ENTRY(q4_k),
                 [MU_TYPE_Q5_K] = ENTRY(q5_k),
                 [MU_TYPE_Q6_K] = ENTRY(q6_k),
