@@ -544,6 +544,125 @@ AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 s[r] = hsum_f32x16(acc[r]);
 }
 
+/* Q4_K x Q8_K, 4 rows: each 32-byte chunk of codes is broadcast to both
+ * 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c, high =
+ * group 2c+1, the activation's order), maddubs with the activation, then
+ * vpdpwssd with the groups' 6-bit scales; the min term
+ * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
+AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_k *y = yv;
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        __m512 acc[4];
+        __m128 macc[4];
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                acc[r] = _mm512_setzero_ps();
+                macc[r] = _mm_setzero_ps();
+        }
+        for (int b = 0; b < n / QK_K; b++) {
+                __m512i yq[4];
+                for (int c = 0; c < 4; c++)
+                        yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
+                __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
+                                               _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
+                __m128 dy = _mm_set1_ps(y[b].d);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        __m128i sm = k4_scales_vec(x->scales);
+                        __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
+                        __m512i sumi = _mm512_setzero_si512();
+                        _Pragma("GCC unroll 4")
+                        for (int c = 0; c < 4; c++) {
+                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * c)));
+                                w = _mm512_and_si512(_mm512_srlv_epi16(w, shift), m4);
+                                __m512i scv = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w, yq[c]), scv);
+                        }
+                        /* d, dmin of the row times the activation's d */
+                        uint32_t dd;
+                        memcpy(&dd, &x->d, 4);
+                        __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)), dy);
+                        __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+                        acc[r] = _mm512_fmadd_ps(_mm512_broadcastss_ps(dm), _mm512_cvtepi32_ps(sumi), acc[r]);
+                        macc[r] = _mm_fmadd_ps(_mm_shuffle_ps(dm, dm, 0x55), _mm_cvtepi32_ps(mp), macc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
+                m = _mm_add_ss(m, _mm_movehdup_ps(m));
+                s[r] = hsum_f32x16(acc[r]) - _mm_cvtss_f32(m);
+        }
+}
+
+/* Q6_K x Q8_K, 4 rows: codes 0..63 (value code - 32); per 128-element half
+ * the 64 low-nibble bytes are one load and the 32 high-bit bytes are
+ * broadcast to both 256-bit halves, shifted per half; the -32 goes in
+ * through the block sums. */
+AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_k *y = yv;
+        const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(0x30);
+        /* high bits for elements 0..31 / 32..63 of a half: qh << 4 / << 2;
+         * for 64..95 / 96..127: qh / qh >> 2 */
+        const __m512i sl = _mm512_set_epi64(2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                            4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll);
+        const __m512i sr = _mm512_set_epi64(2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll, 0, 0, 0, 0);
+        /* int16 lane i of a 64-element step takes scale 4*step + i/8 */
+        const __m512i idx0 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1,
+                                              1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+        __m512 acc[4];
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm512_setzero_ps();
+        for (int b = 0; b < n / QK_K; b++) {
+                __m512i yq[4];
+                for (int c = 0; c < 4; c++)
+                        yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
+                __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const struct block_q6_k *x = (const struct block_q6_k *)xr[r] + b;
+                        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+                        __m512i sc512 = _mm512_castsi256_si512(sc16);
+                        __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5);
+                        __m512i sumi = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), bias));
+                        __m512i sumi2 = _mm512_setzero_si512();
+                        _Pragma("GCC unroll 2")
+                        for (int h = 0; h < 2; h++) {
+                                __m512i l = _mm512_loadu_si512(x->ql + 64 * h);
+                                __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qh + 32 * h)));
+                                __m512i w0 = _mm512_ternarylogic_epi32(l, _mm512_and_si512(_mm512_sllv_epi16(hb, sl), m3), m4, 0xe4);
+                                __m512i w1 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4),
+                                                                       _mm512_and_si512(_mm512_srlv_epi16(hb, sr), m3), m4, 0xe4);
+                                __m512i s0 = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx0, _mm512_set1_epi16((short)(8 * h))), sc512);
+                                __m512i s1 = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx0, _mm512_set1_epi16((short)(8 * h + 4))), sc512);
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w0, yq[2 * h]), s0);
+                                sumi2 = _mm512_dpwssd_epi32(sumi2, _mm512_maddubs_epi16(w1, yq[2 * h + 1]), s1);
+                        }
+                        acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(h2f(x->d) * y[b].d),
+                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi, sumi2)), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]);
+}
+
 /* Rows in groups of 4; a tail group repeats its last row. */
 #define GEMV4(t)                                                                                   \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
@@ -562,6 +681,8 @@ AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
 GEMV4(q4_0)
 GEMV4(q4_1)
 GEMV4(q8_0)
+GEMV4(q4_k)
+GEMV4(q6_k)
 
 /* ---- instantiation ------------------------------------------------------- */
 
@@ -596,9 +717,9 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
                 [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
                 [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
                 [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
-                [MU_TYPE_Q4_K] = ENTRY(q4_k),
+                [MU_TYPE_Q4_K] = ENTRY_G(q4_k),
                 [MU_TYPE_Q5_K] = ENTRY(q5_k),
-                [MU_TYPE_Q6_K] = ENTRY(q6_k),
+                [MU_TYPE_Q6_K] = ENTRY_G(q6_k),
         },
 };
 
