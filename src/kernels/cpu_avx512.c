@@ -15,6 +15,7 @@
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 
+#include <stddef.h>
 #include <string.h>
 
 #include "kernels/simd_x86.h"
@@ -399,18 +400,52 @@ AI __m512i act_pair_nib(const int8_t *y0, const int8_t *y1)
 
 #define ROWP(xr, r, b, T) ((const T *)(xr)[r] + (b))
 
-/* Q4_0 x Q8_0: codes c (0..15) unsigned into vpdpbusd, minus 8 * sum(y)
- * per group (from the activation alone). */
-AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+/* The fifth bits of a Q5 block pair in the nibble order (bit set: the
+ * byte gets 0x10): qh bits 0-15 are elements 0-15 (group 0 / 1), bits
+ * 16-31 elements 16-31 (group 2 / 3). */
+AI __m512i add_fifth(__m512i w, const uint8_t *h0, const uint8_t *h1)
+{
+        uint32_t a, b = 0;
+
+        memcpy(&a, h0, 4);
+        if (h1)
+                memcpy(&b, h1, 4);
+        uint64_t k = (uint64_t)(a & 0xffff) | (uint64_t)(b & 0xffff) << 16 | (uint64_t)(a >> 16) << 32 |
+                     (uint64_t)(b >> 16) << 48;
+        return _mm512_mask_add_epi8(w, _cvtu64_mask64(k), w, _mm512_set1_epi8(0x10));
+}
+
+/* one block pair (two = 0: the last block alone) of nib0_gemv4 */
+AI void nib0_step(__m512 *acc, const char *const *xr, const struct block_q8_0 *y, int b, float (*sc)[SEG + 16],
+                  int i, const size_t bs, const int qs_off, const int qh_off, __m512i cb, const int two)
+{
+        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
+        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, yy));
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
+                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
+                if (qh_off >= 0)
+                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
+                __m512i p = _mm512_dpbusd_epi32(nc, w, yy);
+                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+        }
+}
+
+/* Q4_0 / Q5_0 x Q8_0 (blocks of bs bytes: d, [qh at qh_off], qs at qs_off):
+ * codes c unsigned into vpdpbusd, minus bias * sum(y) per group (from the
+ * activation alone: bias 8 or 16). */
+AI void nib0_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
+                   const int qh_off, const int bias)
 {
         const struct block_q8_0 *y = yv;
-        const __m512i c8 = _mm512_set1_epi8(8);
-        int nb = n / QK4_0;
+        const __m512i cb = _mm512_set1_epi8((char)bias);
+        int nb = n / QK8_0;
         __m512 acc[4];
         float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
 
         _Pragma("GCC unroll 4")
-
         for (int r = 0; r < 4; r++)
                 acc[r] = _mm512_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG) {
@@ -418,48 +453,48 @@ AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 half_col(dy, (const char *)(y + b0), sizeof(*y), m);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q4_0), sizeof(struct block_q4_0), 0, m, dy);
+                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, 0, m, dy);
                 int i = 0;
-                for (; i + 2 <= m; i += 2) {
-                        const int b = b0 + i;
-                        __m512i yy = act_pair_nib(y[b].qs, y[b + 1].qs);
-                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c8, yy));
-                        _Pragma("GCC unroll 4")
-                        for (int r = 0; r < 4; r++) {
-                                const struct block_q4_0 *x = ROWP(xr, r, b, struct block_q4_0);
-                                __m512i p = _mm512_dpbusd_epi32(nc, nib_pair(x[0].qs, x[1].qs, 1), yy);
-                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xf0f0), acc[r]);
-                        }
-                }
-                if (i < m) {
-                        const int b = b0 + i;
-                        __m512i yy = act_pair_nib(y[b].qs, NULL);
-                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c8, yy));
-                        _Pragma("GCC unroll 4")
-                        for (int r = 0; r < 4; r++) {
-                                const struct block_q4_0 *x = ROWP(xr, r, b, struct block_q4_0);
-                                __m512i p = _mm512_dpbusd_epi32(nc, nib_pair(x[0].qs, NULL, 0), yy);
-                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(sc[r][i]), acc[r]);
-                        }
-                }
+                for (; i + 2 <= m; i += 2)
+                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 1);
+                if (i < m)
+                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 0);
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 s[r] = hsum_f32x16(acc[r]);
 }
 
-/* Q4_1 x Q8_1: codes straight into vpdpbusd; the min term m * s (s = d *
- * sum(y) of the activation block) summed per row in the scale pre-pass. */
-AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+/* one block pair (two = 0: the last block alone) of nib1_gemv4 */
+AI void nib1_step(__m512 *acc, const char *const *xr, const struct block_q8_1 *y, int b, float (*sc)[SEG + 16],
+                  int i, const size_t bs, const int qs_off, const int qh_off, const int two)
+{
+        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
+                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
+                if (qh_off >= 0)
+                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
+                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, yy);
+                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+        }
+}
+
+/* Q4_1 / Q5_1 x Q8_1 (d, m, [qh], qs): codes straight into vpdpbusd; the
+ * min term m * s (s = d * sum(y) of the activation block) summed per row
+ * in the scale pre-pass. */
+AI void nib1_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
+                   const int qh_off)
 {
         const struct block_q8_1 *y = yv;
-        int nb = n / QK4_1;
+        int nb = n / QK8_1;
         __m512 acc[4], macc[4];
         float dy[SEG] __attribute__((aligned(64))), sy[SEG] __attribute__((aligned(64)));
         float sc[4][SEG + 16] __attribute__((aligned(64))), mn[SEG] __attribute__((aligned(64)));
 
         _Pragma("GCC unroll 4")
-
         for (int r = 0; r < 4; r++)
                 acc[r] = macc[r] = _mm512_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG) {
@@ -468,37 +503,43 @@ AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 half_col(sy, (const char *)(y + b0) + 2, sizeof(*y), m);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
-                        const char *xb = (const char *)ROWP(xr, r, b0, struct block_q4_1);
-                        row_scales(sc[r], xb, sizeof(struct block_q4_1), 0, m, dy);
-                        row_scales(mn, xb, sizeof(struct block_q4_1), 2, m, sy);
+                        const char *xb = xr[r] + (size_t)b0 * bs;
+                        row_scales(sc[r], xb, bs, 0, m, dy);
+                        row_scales(mn, xb, bs, 2, m, sy);
                         for (int j = 0; j < m; j += 16)
                                 macc[r] = _mm512_add_ps(macc[r], _mm512_loadu_ps(mn + j));
                 }
                 int i = 0;
-                for (; i + 2 <= m; i += 2) {
-                        const int b = b0 + i;
-                        __m512i yy = act_pair_nib(y[b].qs, y[b + 1].qs);
-                        _Pragma("GCC unroll 4")
-                        for (int r = 0; r < 4; r++) {
-                                const struct block_q4_1 *x = ROWP(xr, r, b, struct block_q4_1);
-                                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nib_pair(x[0].qs, x[1].qs, 1), yy);
-                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xf0f0), acc[r]);
-                        }
-                }
-                if (i < m) {
-                        const int b = b0 + i;
-                        __m512i yy = act_pair_nib(y[b].qs, NULL);
-                        _Pragma("GCC unroll 4")
-                        for (int r = 0; r < 4; r++) {
-                                const struct block_q4_1 *x = ROWP(xr, r, b, struct block_q4_1);
-                                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), nib_pair(x[0].qs, NULL, 0), yy);
-                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_set1_ps(sc[r][i]), acc[r]);
-                        }
-                }
+                for (; i + 2 <= m; i += 2)
+                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 1);
+                if (i < m)
+                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 0);
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 s[r] = hsum_f32x16(acc[r]) + hsum_f32x16(macc[r]);
+}
+
+AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8);
+}
+
+AI void q5_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+                   offsetof(struct block_q5_0, qh), 16);
+}
+
+AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1);
+}
+
+AI void q5_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+                   offsetof(struct block_q5_1, qh));
 }
 
 /* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
@@ -680,6 +721,8 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
 
 GEMV4(q4_0)
 GEMV4(q4_1)
+GEMV4(q5_0)
+GEMV4(q5_1)
 GEMV4(q8_0)
 GEMV4(q4_k)
 GEMV4(q6_k)
@@ -716,6 +759,8 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
                 [MU_TYPE_F16] = ENTRY(f16),
                 [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
                 [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
+                [MU_TYPE_Q5_0] = {.gemv = q5_0_gemv},
+                [MU_TYPE_Q5_1] = {.gemv = q5_1_gemv},
                 [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
                 [MU_TYPE_Q4_K] = ENTRY_G(q4_k),
                 [MU_TYPE_Q5_K] = ENTRY(q5_k),
