@@ -333,36 +333,50 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
 
 #define SEG 128 /* blocks per scale segment (stack arrays of SEG floats) */
 
-/* d (and for Q4_1 m) of blocks [b0, b0+m) of one row, bs bytes apart,
- * as float times the activation scales dy[]; the tail up to a multiple of
- * 16 is zero.  off: byte offset of d in the block. */
-AI void row_scales(float *sc, const char *x, size_t bs, size_t off, int m, const float *dy)
+/* The dwords at x + i * bs (i < m, at most 16; the rest zero), by one
+ * masked gather. */
+AI __m512i gather_col(const char *x, size_t bs, int m)
 {
-        uint16_t h[SEG];
-        int i = 0;
+        const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                               _mm512_set1_epi32((int)bs));
+        __mmask16 k = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1);
 
-        for (; i < m; i++)
-                memcpy(&h[i], x + (size_t)i * bs + off, 2);
-        for (; i < ((m + 15) & ~15); i++)
-                h[i] = 0;
-        for (i = 0; i < m; i += 16) {
-                __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i)));
-                _mm512_storeu_ps(sc + i, _mm512_mul_ps(d, _mm512_loadu_ps(dy + i)));
+        return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x, 1);
+}
+
+/* the low / high halves of 16 dwords as float */
+AI __m512 half_lo(__m512i g)
+{
+        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+}
+
+AI __m512 half_hi(__m512i g)
+{
+        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+}
+
+/* d of blocks [0, m) of one row (bs bytes apart, d first) times the
+ * activation scales dy[]: sc[0..m), zero up to a multiple of 16.  With
+ * mn (Q4_1 / Q5_1: m right after d), the sum of m * sy goes to *mn. */
+AI void row_scales(float *sc, const char *x, size_t bs, int m, const float *dy, __m512 *mn, const float *sy)
+{
+        for (int i = 0; i < m; i += 16) {
+                __m512i g = gather_col(x + (size_t)i * bs, bs, m - i);
+                _mm512_storeu_ps(sc + i, _mm512_mul_ps(half_lo(g), _mm512_loadu_ps(dy + i)));
+                if (mn)
+                        *mn = _mm512_fmadd_ps(half_hi(g), _mm512_loadu_ps(sy + i), *mn);
         }
 }
 
-/* halves at a stride -> float (activation scales, once per segment) */
-AI void half_col(float *out, const char *p, size_t bs, int m)
+/* activation scales d (and s) of blocks [0, m), bs bytes apart */
+AI void act_scales(float *dy, float *sy, const char *y, size_t bs, int m)
 {
-        uint16_t h[SEG];
-        int i = 0;
-
-        for (; i < m; i++)
-                memcpy(&h[i], p + (size_t)i * bs, 2);
-        for (; i < ((m + 15) & ~15); i++)
-                h[i] = 0;
-        for (i = 0; i < m; i += 16)
-                _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+        for (int i = 0; i < m; i += 16) {
+                __m512i g = gather_col(y + (size_t)i * bs, bs, m - i);
+                _mm512_storeu_ps(dy + i, half_lo(g));
+                if (sy)
+                        _mm512_storeu_ps(sy + i, half_hi(g));
+        }
 }
 
 /* the scale vector of a block pair: s0 in 128-bit groups 0 and 2, s1 in 1
@@ -450,10 +464,10 @@ AI void nib0_gemv4(int n, float *s, const char *const *xr, const void *yv, const
                 acc[r] = _mm512_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG) {
                 int m = nb - b0 < SEG ? nb - b0 : SEG;
-                half_col(dy, (const char *)(y + b0), sizeof(*y), m);
+                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, 0, m, dy);
+                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, NULL, NULL);
                 int i = 0;
                 for (; i + 2 <= m; i += 2)
                         nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 1);
@@ -492,22 +506,17 @@ AI void nib1_gemv4(int n, float *s, const char *const *xr, const void *yv, const
         int nb = n / QK8_1;
         __m512 acc[4], macc[4];
         float dy[SEG] __attribute__((aligned(64))), sy[SEG] __attribute__((aligned(64)));
-        float sc[4][SEG + 16] __attribute__((aligned(64))), mn[SEG] __attribute__((aligned(64)));
+        float sc[4][SEG + 16] __attribute__((aligned(64)));
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 acc[r] = macc[r] = _mm512_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG) {
                 int m = nb - b0 < SEG ? nb - b0 : SEG;
-                half_col(dy, (const char *)(y + b0), sizeof(*y), m);
-                half_col(sy, (const char *)(y + b0) + 2, sizeof(*y), m);
+                act_scales(dy, sy, (const char *)(y + b0), sizeof(*y), m);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
-                        const char *xb = xr[r] + (size_t)b0 * bs;
-                        row_scales(sc[r], xb, bs, 0, m, dy);
-                        row_scales(mn, xb, bs, 2, m, sy);
-                        for (int j = 0; j < m; j += 16)
-                                macc[r] = _mm512_add_ps(macc[r], _mm512_loadu_ps(mn + j));
+                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, &macc[r], sy);
                 }
                 int i = 0;
                 for (; i + 2 <= m; i += 2)
@@ -557,10 +566,10 @@ AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 acc[r] = _mm512_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG) {
                 int m = nb - b0 < SEG ? nb - b0 : SEG;
-                half_col(dy, (const char *)(y + b0), sizeof(*y), m);
+                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q8_0), sizeof(struct block_q8_0), 0, m, dy);
+                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q8_0), sizeof(struct block_q8_0), m, dy, NULL, NULL);
                 for (int i = 0; i < m; i += 2) {
                         const int b = b0 + i, two = i + 2 <= m;
                         __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
