@@ -594,6 +594,22 @@ AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 s[r] = hsum_f32x16(acc[r]);
 }
 
+/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block
+ * from its 12 packed bytes q0|q1|q2 (dwords), with vector ops (no store
+ * and reload): scales 0-3 = q0 & 63, 4-7 = low nibbles of q2 | top 2 bits
+ * of q0 << 4; mins likewise from q1 and the high nibbles of q2.  16 bytes
+ * are read: the 12 and 4 of the codes after them. */
+static inline __m128i k4_scales_simd(const uint8_t *packed)
+{
+        __m128i v = _mm_loadu_si128((const __m128i *)packed);
+        __m128i a = _mm_shuffle_epi32(v, 0x98); /* q0 q2 q1 q2 */
+        __m128i b = _mm_shuffle_epi32(v, 0x50); /* q0 q0 q1 q1 */
+        __m128i lo = _mm_and_si128(_mm_srlv_epi32(a, _mm_set_epi32(4, 0, 0, 0)),
+                                   _mm_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
+        __m128i hi = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_set_epi32(0x30303030, 0, 0x30303030, 0));
+        return _mm_or_si128(lo, hi);
+}
+
 /* Q4_K x Q8_K, 4 rows: each 32-byte chunk of codes is broadcast to both
  * 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c, high =
  * group 2c+1, the activation's order), maddubs with the activation, then
@@ -625,7 +641,7 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
-                        __m128i sm = k4_scales_vec(x->scales);
+                        __m128i sm = k4_scales_simd(x->scales);
                         __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                         __m512i sumi = _mm512_setzero_si512();
                         _Pragma("GCC unroll 4")
