@@ -6,7 +6,9 @@
  *   (-> post-norm) -> residual -> pre-norm -> gated FFN (SiLU or GELU)
  *   (-> post-norm) -> residual,
  * then the final norm and the output projection for the last token only.
- * Every weight is used by one matmul() per batch.  Attention is split over
+ * Every weight is used by one matmul() per batch.  Attention for prompt
+ * batches is tiled (attn_batch.c), for one token split over key ranges
+ * (attn_decode.c); otherwise (and with the scalar table) it is split over
  * (token, head) pairs on the pool, taken from a shared counter; each pair is
  * computed by one thread in a fixed order, so results do not depend on the thread count, and a token's
  * result does not depend on the batch it came in (keys and values are read
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "engine/attn_batch.h"
+#include "engine/attn_decode.h"
 #include "engine/engine.h"
 #include "mullama/pool.h"
 
@@ -164,6 +167,8 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         struct att_job aj = {s, il, n, p0, 0};
         if (attn_batch(s, il, n, p0) == 0)
                 ; /* prompt batches: tiled (attn_batch.c) */
+        else if (n == 1 && attn_decode(s, il, p0) == 0)
+                ; /* one token: key ranges over the pool (attn_decode.c) */
         else if (mu_pool_size(s->pool) > 1)
                 mu_pool_run_dyn(s->pool, att_task, &aj);
         else
