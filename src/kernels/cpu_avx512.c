@@ -610,19 +610,22 @@ static inline __m128i k4_scales_simd(const uint8_t *packed)
         return _mm_or_si128(lo, hi);
 }
 
-/* Q4_K x Q8_K, 4 rows: each 32-byte chunk of codes is broadcast to both
- * 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c, high =
- * group 2c+1, the activation's order), maddubs with the activation, then
- * vpdpwssd with the groups' 6-bit scales; the min term
+/* Q4_K x Q8_K, 4 rows: each 64 bytes of codes (chunks c, c+1 = groups
+ * 2c..2c+3) give their low nibbles (groups 2c, 2c+2) and high nibbles
+ * (2c+1, 2c+3) as two vectors; the activation's 256-bit halves are
+ * regrouped to match once per block for the 4 rows.  maddubs with the
+ * activation, then vpdpwssd with the groups' 6-bit scales; the min term
  * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
 AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
 {
         const struct block_q8_k *y = yv;
         const __m512i m4 = _mm512_set1_epi8(0x0f);
-        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
-                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
-        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        /* int16 scale lanes: groups (g, g + 2) for g = 0, 1, 4, 5 */
+        __m512i sidx[4];
+        for (int k = 0; k < 4; k++) {
+                int g = (k / 2) * 4 + (k & 1);
+                sidx[k] = _mm512_inserti64x4(_mm512_set1_epi16((short)g), _mm256_set1_epi16((short)(g + 2)), 1);
+        }
         __m512 acc[4];
         __m128 macc[4];
 
@@ -632,9 +635,13 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 macc[r] = _mm_setzero_ps();
         }
         for (int b = 0; b < n / QK_K; b++) {
-                __m512i yq[4];
-                for (int c = 0; c < 4; c++)
-                        yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
+                /* ya[k]: activation groups in the order of code vector k */
+                __m512i ya[4];
+                for (int h = 0; h < 2; h++) {
+                        __m512i y0 = _mm512_loadu_si512(y[b].qs + 128 * h), y1 = _mm512_loadu_si512(y[b].qs + 128 * h + 64);
+                        ya[2 * h] = _mm512_shuffle_i64x2(y0, y1, 0x44);
+                        ya[2 * h + 1] = _mm512_shuffle_i64x2(y0, y1, 0xee);
+                }
                 __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
                                                _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
                 __m128 dy = _mm_set1_ps(y[b].d);
@@ -644,13 +651,15 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                         __m128i sm = k4_scales_simd(x->scales);
                         __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                         __m512i sumi = _mm512_setzero_si512();
-                        _Pragma("GCC unroll 4")
-                        for (int c = 0; c < 4; c++) {
-                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * c)));
-                                w = _mm512_and_si512(_mm512_srlv_epi16(w, shift), m4);
-                                __m512i scv = _mm512_permutexvar_epi16(
-                                        _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
-                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w, yq[c]), scv);
+                        _Pragma("GCC unroll 2")
+                        for (int h = 0; h < 2; h++) {
+                                __m512i v = _mm512_loadu_si512(x->qs + 64 * h);
+                                __m512i lo = _mm512_and_si512(v, m4);
+                                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(lo, ya[2 * h]),
+                                                           _mm512_permutexvar_epi16(sidx[2 * h], sc16));
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(hi, ya[2 * h + 1]),
+                                                           _mm512_permutexvar_epi16(sidx[2 * h + 1], sc16));
                         }
                         /* d, dmin of the row times the activation's d */
                         uint32_t dd;
