@@ -610,98 +610,63 @@ static inline __m128i k4_scales_simd(const uint8_t *packed)
         return _mm_or_si128(lo, hi);
 }
 
-/* Q4_K x Q8_K, 4 rows.  The 4 rows' 16-byte block heads (d, dmin, 12
- * scale bytes) sit in one vector, one 128-bit lane per row, and are decoded
- * together: the 8 scales and 8 mins of each (k4_scales_simd's method, the
- * dwords one higher), d and dmin as floats, the min term
- * dmin * sum(min_j * bsum pairs) into one float accumulator for all rows.
- * Each 64 bytes of codes (chunks c, c+1 = groups 2c..2c+3) give their low
- * nibbles (groups 2c, 2c+2) and high nibbles (2c+1, 2c+3) as two vectors;
- * the activation's 256-bit halves are regrouped to match once per block.
- * maddubs with the activation, then vpdpwssd with the groups' scales. */
+/* Q4_K x Q8_K, 4 rows: each 32-byte chunk of codes is broadcast to both
+ * 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c, high =
+ * group 2c+1, the activation's order), maddubs with the activation, then
+ * vpdpwssd with the groups' 6-bit scales; the min term
+ * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
 AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
 {
         const struct block_q8_k *y = yv;
         const __m512i m4 = _mm512_set1_epi8(0x0f);
-        /* int16 scale lanes of row r, code vector k: groups (g, g + 2) for
-         * g = 0, 1, 4, 5 in the row's lane (words 8r .. 8r + 7) */
-        __m512i sidx[4][4];
-        for (int r = 0; r < 4; r++)
-                for (int k = 0; k < 4; k++) {
-                        int g = 8 * r + (k / 2) * 4 + (k & 1);
-                        sidx[r][k] = _mm512_inserti64x4(_mm512_set1_epi16((short)g),
-                                                        _mm256_set1_epi16((short)(g + 2)), 1);
-                }
-        /* per 128-bit lane: scale dwords a = (q0 q2 q1 q2), b = (q0 q0 q1 q1) of
-         * the head's dwords 1..3 */
-        const __m512i ia = _mm512_set4_epi32(3, 2, 3, 1), ib = _mm512_set4_epi32(2, 2, 1, 1);
-        const __m512i sh = _mm512_set4_epi32(4, 0, 0, 0);
-        const __m512i mlo = _mm512_set4_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f);
-        const __m512i mhi = _mm512_set4_epi32(0x30303030, 0, 0x30303030, 0);
-        __m512 acc[4], macc = _mm512_setzero_ps();
+        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        __m512 acc[4];
+        __m128 macc[4];
 
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
+        for (int r = 0; r < 4; r++) {
                 acc[r] = _mm512_setzero_ps();
+                macc[r] = _mm_setzero_ps();
+        }
         for (int b = 0; b < n / QK_K; b++) {
-                /* ya[k]: activation groups in the order of code vector k */
-                __m512i ya[4];
-                for (int h = 0; h < 2; h++) {
-                        __m512i y0 = _mm512_loadu_si512(y[b].qs + 128 * h), y1 = _mm512_loadu_si512(y[b].qs + 128 * h + 64);
-                        ya[2 * h] = _mm512_shuffle_i64x2(y0, y1, 0x44);
-                        ya[2 * h + 1] = _mm512_shuffle_i64x2(y0, y1, 0xee);
-                }
+                __m512i yq[4];
+                for (int c = 0; c < 4; c++)
+                        yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
                 __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
                                                _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
-                const struct block_q4_k *x[4];
-                for (int r = 0; r < 4; r++)
-                        x[r] = (const struct block_q4_k *)xr[r] + b;
-                __m512i hd = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)x[0]));
-                hd = _mm512_inserti32x4(hd, _mm_loadu_si128((const __m128i *)x[1]), 1);
-                hd = _mm512_inserti32x4(hd, _mm_loadu_si128((const __m128i *)x[2]), 2);
-                hd = _mm512_inserti32x4(hd, _mm_loadu_si128((const __m128i *)x[3]), 3);
-                /* scales (bytes 0-7) and mins (8-15) of each row's lane */
-                __m512i sa = _mm512_permutexvar_epi32(
-                        _mm512_add_epi32(ia, _mm512_set_epi32(12, 12, 12, 12, 8, 8, 8, 8, 4, 4, 4, 4, 0, 0, 0, 0)), hd);
-                __m512i sb = _mm512_permutexvar_epi32(
-                        _mm512_add_epi32(ib, _mm512_set_epi32(12, 12, 12, 12, 8, 8, 8, 8, 4, 4, 4, 4, 0, 0, 0, 0)), hd);
-                __m512i sm = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srlv_epi32(sa, sh), mlo),
-                                                       _mm512_srli_epi32(sb, 2), mhi, 0xf8);
-                __m512i sc16 = _mm512_unpacklo_epi8(sm, _mm512_setzero_si512());
-                __m512i mn16 = _mm512_unpackhi_epi8(sm, _mm512_setzero_si512());
-                /* d, dmin of the 4 rows (dword 0 of each lane) times the
-                 * activation's d: (d0 dmin0 d1 dmin1 ...) */
-                __m256 dm = _mm256_mul_ps(
-                        _mm256_cvtph_ps(_mm512_castsi512_si128(_mm512_permutexvar_epi32(
-                                _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), hd))),
-                        _mm256_set1_ps(y[b].d));
-                __m512 dmv = _mm512_castps256_ps512(dm);
-                /* min term, 4 lanes per row */
-                __m512i mp = _mm512_madd_epi16(mn16, _mm512_broadcast_i32x4(pairs));
-                macc = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set_epi32(7, 7, 7, 7, 5, 5, 5, 5, 3, 3, 3, 3, 1, 1, 1, 1), dmv),
-                                       _mm512_cvtepi32_ps(mp), macc);
+                __m128 dy = _mm_set1_ps(y[b].d);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
+                        const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        __m128i sm = k4_scales_simd(x->scales);
+                        __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                         __m512i sumi = _mm512_setzero_si512();
-                        _Pragma("GCC unroll 2")
-                        for (int h = 0; h < 2; h++) {
-                                __m512i v = _mm512_loadu_si512(x[r]->qs + 64 * h);
-                                __m512i lo = _mm512_and_si512(v, m4);
-                                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(lo, ya[2 * h]),
-                                                           _mm512_permutexvar_epi16(sidx[r][2 * h], sc16));
-                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(hi, ya[2 * h + 1]),
-                                                           _mm512_permutexvar_epi16(sidx[r][2 * h + 1], sc16));
+                        _Pragma("GCC unroll 4")
+                        for (int c = 0; c < 4; c++) {
+                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * c)));
+                                w = _mm512_and_si512(_mm512_srlv_epi16(w, shift), m4);
+                                __m512i scv = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w, yq[c]), scv);
                         }
-                        acc[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(2 * r), dmv),
-                                                 _mm512_cvtepi32_ps(sumi), acc[r]);
+                        /* d, dmin of the row times the activation's d */
+                        uint32_t dd;
+                        memcpy(&dd, &x->d, 4);
+                        __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)), dy);
+                        __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+                        acc[r] = _mm512_fmadd_ps(_mm512_broadcastss_ps(dm), _mm512_cvtepi32_ps(sumi), acc[r]);
+                        macc[r] = _mm_fmadd_ps(_mm_shuffle_ps(dm, dm, 0x55), _mm_cvtepi32_ps(mp), macc[r]);
                 }
         }
-        float mr[16];
-        _mm512_storeu_ps(mr, macc);
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]) - ((mr[4 * r] + mr[4 * r + 1]) + (mr[4 * r + 2] + mr[4 * r + 3]));
+        for (int r = 0; r < 4; r++) {
+                __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
+                m = _mm_add_ss(m, _mm_movehdup_ps(m));
+                s[r] = hsum_f32x16(acc[r]) - _mm_cvtss_f32(m);
+        }
 }
 
 /* Q6_K x Q8_K, 4 rows: codes 0..63 (value code - 32); per 128-element half
