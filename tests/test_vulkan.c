@@ -572,15 +572,19 @@ TEST(vulkan_greedy_gemma3)
         NEED_VK(c);
         mu_vk_free(c);
         static const int32_t prompt[] = {2, 818, 5279, 529, 7001, 563};  /* arbitrary ids */
-        /* 2 blocks: hidden states agree with the CPU's to ~1e-14 (no
-         * activation rounding flips yet), so the greedy steps must match.
+        /* 2 blocks: the device's attention is f32, the CPU's one-token
+         * attention rounds q and the V sum to f16 as llama.cpp's does
+         * (attn_f16.c), so the hidden states agree to float rounding, not
+         * bits: an activation rounding flip can move a step
+         * at a small gap (measured: one step of 32, CPU top-2 gap 0.056), so
+         * up to 2 may differ, each printed.
          * All 18 blocks: a Q8_K rounding flip caused by summation order
          * (from ~6 blocks on) is amplified by gemma's large residual
          * stream; on lavapipe up to 5 steps of 32 differ, at CPU top-2 gaps
          * up to 0.1 (measured after the prompt gemm began rounding
          * activations exactly as vec_dot), so up to 6 are allowed and each
          * one is printed.  Known gap of issue 9: not yet 32 equal tokens. */
-        greedy_case(path, prompt, 6, 2, 0);
+        greedy_case(path, prompt, 6, 2, 2);
         greedy_case(path, prompt, 6, -1, 6);
         vk_done(NULL);
 }

@@ -12,6 +12,7 @@
 
 #if defined(__x86_64__) && defined(__AVX2__)
 #include <immintrin.h>
+#include <stddef.h>
 
 #include "kernels/simd_x86.h"
 
@@ -380,7 +381,7 @@ static void q8_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 
 /* ---- gemv: several weight rows against one activation row ----------------
  *
- * Each kernel is written once for NR rows (NR a constant 1..4 after
+ * K-quants and floats: each kernel is written once for NR rows (NR a constant 1..4 after
  * inlining) and wrapped by a driver that walks the rows NR at a time and
  * finishes the rest one by one.  A row's arithmetic is the same whatever NR
  * is, so results never depend on how rows were split over threads.  Per
@@ -395,143 +396,6 @@ static void q8_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 static inline __m256i sum_pairs(__m256i p)
 {
         return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-}
-
-/* Q4_0 / Q5_0 x Q8_0: codes c are unsigned (0..15 / 0..31), value c - off;
- * dot = maddubs(c, y) - off * sum(y), the second term shared by the rows. */
-AI void q4_0_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
-{
-        const struct block_q8_0 *y = yv;
-        __m256 acc[4];
-
-        _Pragma("GCC unroll 4")
-
-        for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
-        for (int b = 0; b < n / QK8_0; b++) {
-                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                __m256i corr = sum_pairs(_mm256_maddubs_epi16(_mm256_set1_epi8(8), yq));
-                float dy = h2f(y[b].d);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < nr; r++) {
-                        const struct block_q4_0 *x = XROW(struct block_q4_0, xv, xs, r) + b;
-                        __m256i p = _mm256_sub_epi32(sum_pairs(_mm256_maddubs_epi16(nibbles32(x->qs), yq)), corr);
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
-                }
-        }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
-}
-
-AI void q5_0_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
-{
-        const struct block_q8_0 *y = yv;
-        __m256 acc[4];
-
-        _Pragma("GCC unroll 4")
-
-        for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
-        for (int b = 0; b < n / QK8_0; b++) {
-                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                __m256i corr = sum_pairs(_mm256_maddubs_epi16(_mm256_set1_epi8(16), yq));
-                float dy = h2f(y[b].d);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < nr; r++) {
-                        const struct block_q5_0 *x = XROW(struct block_q5_0, xv, xs, r) + b;
-                        __m256i q = _mm256_or_si256(nibbles32(x->qs), q5_high(x->qh));
-                        __m256i p = _mm256_sub_epi32(sum_pairs(_mm256_maddubs_epi16(q, yq)), corr);
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
-                }
-        }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
-}
-
-/* Q4_1 / Q5_1 x Q8_1: unsigned codes straight into maddubs; the min term
- * m * s (s = d * sum(y)) accumulates in a vector lane per row. */
-AI void q4_1_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
-{
-        const struct block_q8_1 *y = yv;
-        __m256 acc[4];
-        float ms[4];
-
-        _Pragma("GCC unroll 4")
-
-        for (int r = 0; r < nr; r++) {
-                acc[r] = _mm256_setzero_ps();
-                ms[r] = 0;
-        }
-        for (int b = 0; b < n / QK8_1; b++) {
-                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                float dy = h2f(y[b].d), sy = h2f(y[b].s);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < nr; r++) {
-                        const struct block_q4_1 *x = XROW(struct block_q4_1, xv, xs, r) + b;
-                        __m256i p = sum_pairs(_mm256_maddubs_epi16(nibbles32(x->qs), yq));
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
-                        ms[r] += h2f(x->m) * sy;
-                }
-        }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]) + ms[r];
-}
-
-AI void q5_1_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
-{
-        const struct block_q8_1 *y = yv;
-        __m256 acc[4];
-        float ms[4];
-
-        _Pragma("GCC unroll 4")
-
-        for (int r = 0; r < nr; r++) {
-                acc[r] = _mm256_setzero_ps();
-                ms[r] = 0;
-        }
-        for (int b = 0; b < n / QK8_1; b++) {
-                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                float dy = h2f(y[b].d), sy = h2f(y[b].s);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < nr; r++) {
-                        const struct block_q5_1 *x = XROW(struct block_q5_1, xv, xs, r) + b;
-                        __m256i q = _mm256_or_si256(nibbles32(x->qs), q5_high(x->qh));
-                        __m256i p = sum_pairs(_mm256_maddubs_epi16(q, yq));
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
-                        ms[r] += h2f(x->m) * sy;
-                }
-        }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]) + ms[r];
-}
-
-/* Q8_0 x Q8_0: |x| times y with x's sign (exact for x = -128). */
-AI void q8_0_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
-{
-        const struct block_q8_0 *y = yv;
-        __m256 acc[4];
-
-        _Pragma("GCC unroll 4")
-
-        for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
-        for (int b = 0; b < n / QK8_0; b++) {
-                __m256i yq = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                float dy = h2f(y[b].d);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < nr; r++) {
-                        const struct block_q8_0 *x = XROW(struct block_q8_0, xv, xs, r) + b;
-                        __m256i p = dot_s8(_mm256_loadu_si256((const __m256i *)x->qs), yq);
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(p), acc[r]);
-                }
-        }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
 }
 
 /* the low 8 bytes of v (h = 0) or its high 8 bytes (h = 1) */
@@ -839,10 +703,9 @@ AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
         }
 }
 
-/* Rows per kernel call, measured with bench/bench_kernels (gen vs dot
- * columns): with weights streamed from DRAM, interleaving several rows of
- * the 32-blocks types was slower than one row at a time (more streams for
- * the prefetchers, no compute to hide); the K-quants and floats gain from 2. */
+/* Rows per kernel call for the K-quants and floats (measured with
+ * bench/bench_kernels, gen vs dot columns); the 32-element block types use
+ * the 4-row kernels below. */
 #define GEMV(t, NR)                                                                              \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)  \
         {                                                                                        \
@@ -853,11 +716,6 @@ AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                         t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, 1);        \
         }
 
-GEMV(q4_0, 1)
-GEMV(q4_1, 1)
-GEMV(q5_0, 1)
-GEMV(q5_1, 1)
-GEMV(q8_0, 2)
 GEMV(q2_k, 2)
 GEMV(q3_k, 2)
 GEMV(q4_k, 2)
@@ -865,6 +723,170 @@ GEMV(q5_k, 2)
 GEMV(q6_k, 2)
 GEMV(f16, 2)
 GEMV(bf16, 2)
+
+/* ---- 4-row gemv for the 32-element block types ----------------------------
+ *
+ * As in cpu_avx512.c: 4 rows share each activation block, 4 accumulators,
+ * and the block scales are not converted one at a time in the inner loop:
+ * per segment of SEG2 blocks a pre-pass copies each row's d (and m) halves
+ * to a small array, converts 8 at a time (F16C) and multiplies by the
+ * activation scales.  The driver runs the 4-row kernel on every group, a
+ * tail repeating its last row, so a row's bits never depend on nr. */
+
+#define SEG2 64
+
+/* halves at p + i * bs (i < m) -> float, zero up to a multiple of 8: 8
+ * dwords by one masked gather, their low halves packed and converted */
+AI void halves_f32(float *out, const char *p, size_t bs, int m)
+{
+        const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)bs));
+        const __m256i lo16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                              0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+
+        for (int i = 0; i < m; i += 8) {
+                __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+                __m256i g = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)(p + (size_t)i * bs), idx, k, 1);
+                g = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, lo16), 0x08);
+                _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm256_castsi256_si128(g)));
+        }
+}
+
+/* Q4_0 / Q5_0 x Q8_0 (d first; qs at qs_off, [qh at qh_off]): unsigned codes
+ * into maddubs, minus bias * sum(y) per activation block; with mo >= 0
+ * (Q4_1 / Q5_1 x Q8_1: m at offset mo) no bias, plus m * s per block. */
+AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
+                       const int qh_off, const int bias, const int mo)
+{
+        const size_t ybs = mo >= 0 ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yqs = mo >= 0 ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        const __m256i cb = _mm256_set1_epi8((char)bias);
+        int nb = n / QK8_0;
+        __m256 acc[4], macc[4];
+        float dy[SEG2] __attribute__((aligned(32))), sy[SEG2] __attribute__((aligned(32)));
+        float sc[4][SEG2] __attribute__((aligned(32))), t[SEG2] __attribute__((aligned(32)));
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                acc[r] = macc[r] = _mm256_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG2) {
+                int m = nb - b0 < SEG2 ? nb - b0 : SEG2;
+                const char *yb = (const char *)yv + (size_t)b0 * ybs;
+                halves_f32(dy, yb, ybs, m);
+                if (mo >= 0)
+                        halves_f32(sy, yb + 2, ybs, m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const char *xb = xr[r] + (size_t)b0 * bs;
+                        halves_f32(sc[r], xb, bs, m);
+                        for (int i = 0; i < m; i += 8)
+                                _mm256_storeu_ps(sc[r] + i, _mm256_mul_ps(_mm256_loadu_ps(sc[r] + i), _mm256_loadu_ps(dy + i)));
+                        if (mo >= 0) {
+                                halves_f32(t, xb + mo, bs, m);
+                                for (int i = 0; i < m; i += 8)
+                                        macc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(t + i), _mm256_loadu_ps(sy + i), macc[r]);
+                        }
+                }
+                for (int i = 0; i < m; i++) {
+                        const int8_t *yq = (const int8_t *)(yb + (size_t)i * ybs + yqs);
+                        __m256i yy = _mm256_loadu_si256((const __m256i *)yq);
+                        __m256i corr = bias ? sum_pairs(_mm256_maddubs_epi16(cb, yy)) : _mm256_setzero_si256();
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)(b0 + i) * bs;
+                                __m256i q = nibbles32(x + qs_off);
+                                if (qh_off >= 0)
+                                        q = _mm256_or_si256(q, q5_high(x + qh_off));
+                                __m256i p = sum_pairs(_mm256_maddubs_epi16(q, yy));
+                                if (bias)
+                                        p = _mm256_sub_epi32(p, corr);
+                                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(sc[r] + i), _mm256_cvtepi32_ps(p), acc[r]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x8(acc[r]) + (mo >= 0 ? hsum_f32x8(macc[r]) : 0.0f);
+}
+
+/* Q8_0 x Q8_0: |x| times y with x's sign, 4 rows */
+AI void q8_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_0 *y = yv;
+        int nb = n / QK8_0;
+        __m256 acc[4];
+        float dy[SEG2] __attribute__((aligned(32))), sc[4][SEG2] __attribute__((aligned(32)));
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm256_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG2) {
+                int m = nb - b0 < SEG2 ? nb - b0 : SEG2;
+                halves_f32(dy, (const char *)(y + b0), sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        halves_f32(sc[r], xr[r] + (size_t)b0 * sizeof(*y), sizeof(*y), m);
+                        for (int i = 0; i < m; i += 8)
+                                _mm256_storeu_ps(sc[r] + i, _mm256_mul_ps(_mm256_loadu_ps(sc[r] + i), _mm256_loadu_ps(dy + i)));
+                }
+                for (int i = 0; i < m; i++) {
+                        __m256i yy = _mm256_loadu_si256((const __m256i *)y[b0 + i].qs);
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q8_0 *x = (const struct block_q8_0 *)xr[r] + b0 + i;
+                                __m256i p = dot_s8(_mm256_loadu_si256((const __m256i *)x->qs), yy);
+                                acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(sc[r] + i), _mm256_cvtepi32_ps(p), acc[r]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x8(acc[r]);
+}
+
+AI void q4_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8, -1);
+}
+
+AI void q5_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+                       offsetof(struct block_q5_0, qh), 16, -1);
+}
+
+AI void q4_1_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1, 0,
+                       offsetof(struct block_q4_1, m));
+}
+
+AI void q5_1_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+                       offsetof(struct block_q5_1, qh), 0, offsetof(struct block_q5_1, m));
+}
+
+/* Rows in groups of 4; a tail group repeats its last row. */
+#define GEMV4(t)                                                                                   \
+        static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
+        {                                                                                          \
+                for (int r = 0; r < nr; r += 4) {                                                  \
+                        const char *xr[4];                                                         \
+                        float out[4];                                                              \
+                        for (int k = 0; k < 4; k++)                                                \
+                                xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
+                        t##_gemv4_avx2(n, out, xr, y);                                             \
+                        for (int k = 0; k < 4 && r + k < nr; k++)                                  \
+                                s[r + k] = out[k];                                                 \
+                }                                                                                  \
+        }
+
+GEMV4(q4_0)
+GEMV4(q4_1)
+GEMV4(q5_0)
+GEMV4(q5_1)
+GEMV4(q8_0)
+
 
 const struct cpu_kernels cpu_kernels_avx2_raw = {
         .name = "avx2",

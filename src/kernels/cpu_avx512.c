@@ -15,6 +15,9 @@
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 
+#include <stddef.h>
+#include <string.h>
+
 #include "kernels/simd_x86.h"
 
 #define AI static inline __attribute__((always_inline))
@@ -312,6 +315,443 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
         }
 }
 
+/* ---- gemv: 4 weight rows against one activation row ----------------------
+ *
+ * Token generation streams every weight byte once per token, so these
+ * kernels aim to keep up with memory: 4 rows share each activation load,
+ * 4 independent float accumulators hide the FMA latency, and the
+ * 32-element block types work on 2 blocks per 512-bit vector.  A row's
+ * arithmetic is the same whatever rows it is called with: the driver runs
+ * the 4-row kernel on every group, a short tail repeating its last row
+ * (results discarded), so a row's bits never depend on nr.
+ *
+ * Block scales (halves at a block stride) are not converted one by one in
+ * the inner loop: a pre-pass per segment of SEG blocks copies each row's
+ * halves to a small array, converts 16 at a time and multiplies by the
+ * activation scales, and the inner loop broadcasts two floats per pair of
+ * blocks. */
+
+#define SEG 128 /* blocks per scale segment (stack arrays of SEG floats) */
+
+/* The dwords at x + i * bs (i < m, at most 16; the rest zero), by one
+ * masked gather. */
+AI __m512i gather_col(const char *x, size_t bs, int m)
+{
+        const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                               _mm512_set1_epi32((int)bs));
+        __mmask16 k = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1);
+
+        return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x, 1);
+}
+
+/* the low / high halves of 16 dwords as float */
+AI __m512 half_lo(__m512i g)
+{
+        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+}
+
+AI __m512 half_hi(__m512i g)
+{
+        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+}
+
+/* d of blocks [0, m) of one row (bs bytes apart, d first) times the
+ * activation scales dy[]: sc[0..m), zero up to a multiple of 16.  With
+ * mn (Q4_1 / Q5_1: m right after d), the sum of m * sy goes to *mn. */
+AI void row_scales(float *sc, const char *x, size_t bs, int m, const float *dy, __m512 *mn, const float *sy)
+{
+        for (int i = 0; i < m; i += 16) {
+                __m512i g = gather_col(x + (size_t)i * bs, bs, m - i);
+                _mm512_storeu_ps(sc + i, _mm512_mul_ps(half_lo(g), _mm512_loadu_ps(dy + i)));
+                if (mn)
+                        *mn = _mm512_fmadd_ps(half_hi(g), _mm512_loadu_ps(sy + i), *mn);
+        }
+}
+
+/* activation scales d (and s) of blocks [0, m), bs bytes apart */
+AI void act_scales(float *dy, float *sy, const char *y, size_t bs, int m)
+{
+        for (int i = 0; i < m; i += 16) {
+                __m512i g = gather_col(y + (size_t)i * bs, bs, m - i);
+                _mm512_storeu_ps(dy + i, half_lo(g));
+                if (sy)
+                        _mm512_storeu_ps(sy + i, half_hi(g));
+        }
+}
+
+/* the scale vector of a block pair: s0 in 128-bit groups 0 and 2, s1 in 1
+ * and 3 (the nibble layout) or s0 in the low 256 bits, s1 in the high */
+AI __m512 pair_scale(const float *s, __mmask16 hi)
+{
+        return _mm512_mask_broadcastss_ps(_mm512_set1_ps(s[0]), hi, _mm_load_ss(s + 1));
+}
+
+/* 16 bytes of nibbles of block pair (p0, p1), as u8 codes in the order
+ * [p0 low, p1 low, p0 high, p1 high]: element i of a block is the low
+ * nibble of byte i (i < 16) or the high nibble of byte i - 16. */
+AI __m512i nib_pair(const uint8_t *p0, const uint8_t *p1, int two)
+{
+        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        __m512i w;
+        if (two)
+                w = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p0)), 0xf0f0,
+                                                _mm_loadu_si128((const __m128i *)p1));
+        else
+                w = _mm512_maskz_broadcast_i32x4(0x0f0f, _mm_loadu_si128((const __m128i *)p0));
+        return _mm512_and_si512(_mm512_srlv_epi16(w, shift), _mm512_set1_epi8(0x0f));
+}
+
+/* Activation bytes of a block pair in the nibble order above (y1 NULL:
+ * zeros in its place). */
+AI __m512i act_pair_nib(const int8_t *y0, const int8_t *y1)
+{
+        const __m512i idx = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
+        __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y0));
+        __m512i b = y1 ? _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y1)) : _mm512_setzero_si512();
+        return _mm512_permutex2var_epi64(a, idx, b);
+}
+
+#define ROWP(xr, r, b, T) ((const T *)(xr)[r] + (b))
+
+/* The fifth bits of a Q5 block pair in the nibble order (bit set: the
+ * byte gets 0x10): qh bits 0-15 are elements 0-15 (group 0 / 1), bits
+ * 16-31 elements 16-31 (group 2 / 3). */
+AI __m512i add_fifth(__m512i w, const uint8_t *h0, const uint8_t *h1)
+{
+        uint32_t a, b = 0;
+
+        memcpy(&a, h0, 4);
+        if (h1)
+                memcpy(&b, h1, 4);
+        uint64_t k = (uint64_t)(a & 0xffff) | (uint64_t)(b & 0xffff) << 16 | (uint64_t)(a >> 16) << 32 |
+                     (uint64_t)(b >> 16) << 48;
+        return _mm512_mask_add_epi8(w, _cvtu64_mask64(k), w, _mm512_set1_epi8(0x10));
+}
+
+/* one block pair (two = 0: the last block alone) of nib0_gemv4 */
+AI void nib0_step(__m512 *acc, const char *const *xr, const struct block_q8_0 *y, int b, float (*sc)[SEG + 16],
+                  int i, const size_t bs, const int qs_off, const int qh_off, __m512i cb, const int two)
+{
+        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
+        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, yy));
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
+                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
+                if (qh_off >= 0)
+                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
+                __m512i p = _mm512_dpbusd_epi32(nc, w, yy);
+                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+        }
+}
+
+/* Q4_0 / Q5_0 x Q8_0 (blocks of bs bytes: d, [qh at qh_off], qs at qs_off):
+ * codes c unsigned into vpdpbusd, minus bias * sum(y) per group (from the
+ * activation alone: bias 8 or 16). */
+AI void nib0_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
+                   const int qh_off, const int bias)
+{
+        const struct block_q8_0 *y = yv;
+        const __m512i cb = _mm512_set1_epi8((char)bias);
+        int nb = n / QK8_0;
+        __m512 acc[4];
+        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm512_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG) {
+                int m = nb - b0 < SEG ? nb - b0 : SEG;
+                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++)
+                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, NULL, NULL);
+                int i = 0;
+                for (; i + 2 <= m; i += 2)
+                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 1);
+                if (i < m)
+                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 0);
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]);
+}
+
+/* one block pair (two = 0: the last block alone) of nib1_gemv4 */
+AI void nib1_step(__m512 *acc, const char *const *xr, const struct block_q8_1 *y, int b, float (*sc)[SEG + 16],
+                  int i, const size_t bs, const int qs_off, const int qh_off, const int two)
+{
+        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
+                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
+                if (qh_off >= 0)
+                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
+                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, yy);
+                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+        }
+}
+
+/* Q4_1 / Q5_1 x Q8_1 (d, m, [qh], qs): codes straight into vpdpbusd; the
+ * min term m * s (s = d * sum(y) of the activation block) summed per row
+ * in the scale pre-pass. */
+AI void nib1_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
+                   const int qh_off)
+{
+        const struct block_q8_1 *y = yv;
+        int nb = n / QK8_1;
+        __m512 acc[4], macc[4];
+        float dy[SEG] __attribute__((aligned(64))), sy[SEG] __attribute__((aligned(64)));
+        float sc[4][SEG + 16] __attribute__((aligned(64)));
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                acc[r] = macc[r] = _mm512_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG) {
+                int m = nb - b0 < SEG ? nb - b0 : SEG;
+                act_scales(dy, sy, (const char *)(y + b0), sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, &macc[r], sy);
+                }
+                int i = 0;
+                for (; i + 2 <= m; i += 2)
+                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 1);
+                if (i < m)
+                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 0);
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]) + hsum_f32x16(macc[r]);
+}
+
+AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8);
+}
+
+AI void q5_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+                   offsetof(struct block_q5_0, qh), 16);
+}
+
+AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1);
+}
+
+AI void q5_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+                   offsetof(struct block_q5_1, qh));
+}
+
+/* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
+AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_0 *y = yv;
+        const __m512i c128 = _mm512_set1_epi8((char)0x80);
+        int nb = n / QK8_0;
+        __m512 acc[4];
+        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
+
+        _Pragma("GCC unroll 4")
+
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm512_setzero_ps();
+        for (int b0 = 0; b0 < nb; b0 += SEG) {
+                int m = nb - b0 < SEG ? nb - b0 : SEG;
+                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++)
+                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q8_0), sizeof(struct block_q8_0), m, dy, NULL, NULL);
+                for (int i = 0; i < m; i += 2) {
+                        const int b = b0 + i, two = i + 2 <= m;
+                        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
+                        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
+                                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
+                                         : _mm512_zextsi256_si512(y0);
+                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
+                                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
+                                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
+                                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
+                                                : _mm512_zextsi256_si512(x0);
+                                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
+                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xff00), acc[r]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]);
+}
+
+/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block
+ * from its 12 packed bytes q0|q1|q2 (dwords), with vector ops (no store
+ * and reload): scales 0-3 = q0 & 63, 4-7 = low nibbles of q2 | top 2 bits
+ * of q0 << 4; mins likewise from q1 and the high nibbles of q2.  16 bytes
+ * are read: the 12 and 4 of the codes after them. */
+static inline __m128i k4_scales_simd(const uint8_t *packed)
+{
+        __m128i v = _mm_loadu_si128((const __m128i *)packed);
+        __m128i a = _mm_shuffle_epi32(v, 0x98); /* q0 q2 q1 q2 */
+        __m128i b = _mm_shuffle_epi32(v, 0x50); /* q0 q0 q1 q1 */
+        __m128i lo = _mm_and_si128(_mm_srlv_epi32(a, _mm_set_epi32(4, 0, 0, 0)),
+                                   _mm_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
+        __m128i hi = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_set_epi32(0x30303030, 0, 0x30303030, 0));
+        return _mm_or_si128(lo, hi);
+}
+
+/* Q4_K x Q8_K, 4 rows: each 32-byte chunk of codes is broadcast to both
+ * 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c, high =
+ * group 2c+1, the activation's order), maddubs with the activation, then
+ * vpdpwssd with the groups' 6-bit scales; the min term
+ * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
+AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_k *y = yv;
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        __m512 acc[4];
+        __m128 macc[4];
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                acc[r] = _mm512_setzero_ps();
+                macc[r] = _mm_setzero_ps();
+        }
+        for (int b = 0; b < n / QK_K; b++) {
+                __m512i yq[4];
+                for (int c = 0; c < 4; c++)
+                        yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
+                __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
+                                               _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
+                __m128 dy = _mm_set1_ps(y[b].d);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        __m128i sm = k4_scales_simd(x->scales);
+                        __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
+                        __m512i sumi = _mm512_setzero_si512();
+                        _Pragma("GCC unroll 4")
+                        for (int c = 0; c < 4; c++) {
+                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * c)));
+                                w = _mm512_and_si512(_mm512_srlv_epi16(w, shift), m4);
+                                __m512i scv = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w, yq[c]), scv);
+                        }
+                        /* d, dmin of the row times the activation's d */
+                        uint32_t dd;
+                        memcpy(&dd, &x->d, 4);
+                        __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)), dy);
+                        __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+                        acc[r] = _mm512_fmadd_ps(_mm512_broadcastss_ps(dm), _mm512_cvtepi32_ps(sumi), acc[r]);
+                        macc[r] = _mm_fmadd_ps(_mm_shuffle_ps(dm, dm, 0x55), _mm_cvtepi32_ps(mp), macc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
+                m = _mm_add_ss(m, _mm_movehdup_ps(m));
+                s[r] = hsum_f32x16(acc[r]) - _mm_cvtss_f32(m);
+        }
+}
+
+/* Q6_K x Q8_K, 4 rows: codes 0..63 (value code - 32); per 128-element half
+ * the 64 low-nibble bytes are one load and the 32 high-bit bytes are
+ * broadcast to both 256-bit halves, shifted per half; the -32 goes in
+ * through the block sums. */
+AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+{
+        const struct block_q8_k *y = yv;
+        const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(0x30);
+        /* high bits for elements 0..31 / 32..63 of a half: qh << 4 / << 2;
+         * for 64..95 / 96..127: qh / qh >> 2 */
+        const __m512i sl = _mm512_set_epi64(2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                            4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll);
+        const __m512i sr = _mm512_set_epi64(2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll, 0, 0, 0, 0);
+        /* int16 lane i of a 64-element step takes scale 4*step + i/8 */
+        const __m512i idx0 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1,
+                                              1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+        __m512 acc[4];
+
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                acc[r] = _mm512_setzero_ps();
+        for (int b = 0; b < n / QK_K; b++) {
+                __m512i yq[4];
+                for (int c = 0; c < 4; c++)
+                        yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
+                __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const struct block_q6_k *x = (const struct block_q6_k *)xr[r] + b;
+                        __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+                        __m512i sc512 = _mm512_castsi256_si512(sc16);
+                        __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5);
+                        __m512i sumi = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), bias));
+                        __m512i sumi2 = _mm512_setzero_si512();
+                        _Pragma("GCC unroll 2")
+                        for (int h = 0; h < 2; h++) {
+                                __m512i l = _mm512_loadu_si512(x->ql + 64 * h);
+                                __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qh + 32 * h)));
+                                __m512i w0 = _mm512_ternarylogic_epi32(l, _mm512_and_si512(_mm512_sllv_epi16(hb, sl), m3), m4, 0xe4);
+                                __m512i w1 = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4),
+                                                                       _mm512_and_si512(_mm512_srlv_epi16(hb, sr), m3), m4, 0xe4);
+                                __m512i s0 = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx0, _mm512_set1_epi16((short)(8 * h))), sc512);
+                                __m512i s1 = _mm512_permutexvar_epi16(
+                                        _mm512_add_epi16(idx0, _mm512_set1_epi16((short)(8 * h + 4))), sc512);
+                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w0, yq[2 * h]), s0);
+                                sumi2 = _mm512_dpwssd_epi32(sumi2, _mm512_maddubs_epi16(w1, yq[2 * h + 1]), s1);
+                        }
+                        acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(h2f(x->d) * y[b].d),
+                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi, sumi2)), acc[r]);
+                }
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++)
+                s[r] = hsum_f32x16(acc[r]);
+}
+
+/* Rows in groups of 4; a tail group repeats its last row. */
+#define GEMV4(t)                                                                                   \
+        static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
+        {                                                                                          \
+                for (int r = 0; r < nr; r += 4) {                                                  \
+                        const char *xr[4];                                                         \
+                        float out[4];                                                              \
+                        for (int k = 0; k < 4; k++)                                                \
+                                xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
+                        t##_gemv4(n, out, xr, y);                                                  \
+                        for (int k = 0; k < 4 && r + k < nr; k++)                                  \
+                                s[r + k] = out[k];                                                 \
+                }                                                                                  \
+        }
+
+GEMV4(q4_0)
+GEMV4(q4_1)
+GEMV4(q5_0)
+GEMV4(q5_1)
+GEMV4(q8_0)
+GEMV4(q4_k)
+GEMV4(q6_k)
+
 /* ---- instantiation ------------------------------------------------------- */
 
 #define INSTANTIATE(t)                                                                     \
@@ -335,18 +775,21 @@ INSTANTIATE(f16)
 INSTANTIATE(f32)
 
 #define ENTRY(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4}
+#define ENTRY_G(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4, .gemv = t##_gemv}
 
 const struct cpu_kernels cpu_kernels_avx512_raw = {
         .name = "avx512",
         .q = {
                 [MU_TYPE_F32] = ENTRY(f32),
                 [MU_TYPE_F16] = ENTRY(f16),
-                [MU_TYPE_Q4_0] = ENTRY(q4_0),
-                [MU_TYPE_Q4_1] = ENTRY(q4_1),
-                [MU_TYPE_Q8_0] = ENTRY(q8_0),
-                [MU_TYPE_Q4_K] = ENTRY(q4_k),
+                [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
+                [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
+                [MU_TYPE_Q5_0] = {.gemv = q5_0_gemv},
+                [MU_TYPE_Q5_1] = {.gemv = q5_1_gemv},
+                [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
+                [MU_TYPE_Q4_K] = ENTRY_G(q4_k),
                 [MU_TYPE_Q5_K] = ENTRY(q5_k),
-                [MU_TYPE_Q6_K] = ENTRY(q6_k),
+                [MU_TYPE_Q6_K] = ENTRY_G(q6_k),
         },
 };
 
