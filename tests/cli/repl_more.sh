@@ -109,7 +109,7 @@ ask "The dog"
 a=$(answer_of "The dog" | tr -d '\n')
 if [ -n "$a" ]; then pass "repl2: a question after Ctrl-C mid-answer is answered"
 else fail "repl2: a question after Ctrl-C mid-answer is answered" "$(screen | tail -5)"; fi
-T send-keys -t r "/save afterc" Enter; wait_for "Created new model 'afterc'"
+T send-keys -t r "/save afterc" Enter; wait_for "Created new model 'afterc'" 300 || echo "repl2: /save afterc not confirmed: $(screen | tail -4 | tr '\n' '|')" >&2
 mf=$("$MU" show afterc --modelfile 2>&1 | tr '\n' ' ')
 expect_grep "repl2: the interrupted answer stays in the conversation" 'MESSAGE user """?Once upon a time"""? MESSAGE assistant """?[^"]+' "$mf"
 
