@@ -7,7 +7,7 @@ python3-venv
 libssl-dev libpcre2-dev libcjson-dev libcurl4-openssl-dev libarchive-dev
 libreadline-dev libmicrohttpd-dev zlib1g-dev libopenblas-dev
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
-python3 python3-pip python3-numpy tmux groff-base curl ca-certificates zstd
+python3 python3-pip python3-numpy python3-jsonschema tmux groff-base curl ca-certificates zstd
 zsh fish man-db"
 missing=""
 for p in $pkgs; do

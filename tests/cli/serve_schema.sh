@@ -7,7 +7,12 @@
 . tests/cli/serve_lib.sh
 m=$(model SmolLM2-135M-Instruct.Q4_1.gguf)
 if [ -z "$m" ]; then skip "serve_schema: all" "SmolLM2 not in tests/models (make models)"; exit 0; fi
-if ! python3 -c 'import jsonschema' 2>/dev/null; then
+# the first python3 with jsonschema: PATH's, else Debian's (tests/deps.sh installs python3-jsonschema)
+PY=
+for p in python3 /usr/bin/python3; do
+        if "$p" -c 'import jsonschema' 2>/dev/null; then PY=$p; break; fi
+done
+if [ -z "$PY" ]; then
         skip "serve_schema: all" "python3 jsonschema not installed (apt-get install python3-jsonschema)"
         exit 0
 fi
@@ -25,10 +30,10 @@ cat >"$TMP/schema.json" <<'EOF'
    "tags": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 4}}},
  "required": ["name", "age", "ratio", "code", "note"]}
 EOF
-schema=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$TMP/schema.json")
+schema=$("$PY" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$TMP/schema.json")
 if ! start_server schema; then fail "serve_schema: starts" "$(cat "$SRV_LOG")"; exit 1; fi
 check() { # NAME BODY-FILE (content extracted by the python snippet in $2)
-        if python3 - "$TMP/schema.json" "$TMP/body" "$2" >"$TMP/why" 2>&1 <<'PY'
+        if "$PY" - "$TMP/schema.json" "$TMP/body" "$2" >"$TMP/why" 2>&1 <<'PY'
 import json, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 d = json.load(open(sys.argv[2]))
