@@ -777,10 +777,10 @@ char *modelfile_messages_json(const struct modelfile *mf)
 /* ---- rendering ----------------------------------------------------------------- */
 
 /* Write v so that read_value() gives it back. */
-static void add_quoted(struct mu_buf *b, const char *v)
+void modelfile_quote(struct mu_buf *b, const char *v, int block)
 {
         size_t n = strlen(v);
-        int plain = n > 0 && !is_blank(v[0]) && !is_blank(v[n - 1]) && v[0] != '"' &&
+        int plain = !block && n > 0 && !is_blank(v[0]) && !is_blank(v[n - 1]) && v[0] != '"' &&
                     !strchr(v, '\n');
 
         if (plain) {
@@ -805,38 +805,38 @@ char *modelfile_render(const struct modelfile *mf)
         struct mu_buf b = MU_BUF_INIT;
 
         mu_buf_adds(&b, "FROM ");
-        add_quoted(&b, mf->from ? mf->from : "");
+        modelfile_quote(&b, mf->from ? mf->from : "", 0);
         mu_buf_addc(&b, '\n');
         if (mf->tmpl) {
                 mu_buf_adds(&b, "TEMPLATE ");
-                add_quoted(&b, mf->tmpl);
+                modelfile_quote(&b, mf->tmpl, 0);
                 mu_buf_addc(&b, '\n');
         }
         if (mf->system) {
                 mu_buf_adds(&b, "SYSTEM ");
-                add_quoted(&b, mf->system);
+                modelfile_quote(&b, mf->system, 0);
                 mu_buf_addc(&b, '\n');
         }
         for (int i = 0; i < mf->n_adapters; i++) {
                 mu_buf_adds(&b, "ADAPTER ");
-                add_quoted(&b, mf->adapters[i]);
+                modelfile_quote(&b, mf->adapters[i], 0);
                 mu_buf_addc(&b, '\n');
         }
         for (int i = 0; i < mf->n_params; i++) {
                 mu_buf_addf(&b, "PARAMETER %s ", mf->params[i].name);
-                add_quoted(&b, mf->params[i].value);
+                modelfile_quote(&b, mf->params[i].value, 0);
                 mu_buf_addc(&b, '\n');
         }
         if (mf->flash_attention >= 0)
                 mu_buf_addf(&b, "FLASH_ATTENTION %s\n", mf->flash_attention ? "on" : "off");
         for (int i = 0; i < mf->n_messages; i++) {
                 mu_buf_addf(&b, "MESSAGE %s ", mf->messages[i].role);
-                add_quoted(&b, mf->messages[i].content);
+                modelfile_quote(&b, mf->messages[i].content, 0);
                 mu_buf_addc(&b, '\n');
         }
         for (int i = 0; i < mf->n_licenses; i++) {
                 mu_buf_adds(&b, "LICENSE ");
-                add_quoted(&b, mf->licenses[i]);
+                modelfile_quote(&b, mf->licenses[i], 0);
                 mu_buf_addc(&b, '\n');
         }
         if (mf->requires)

@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #include "mullama/modelfile.h"
+#include "mullama/mullama.h"
 #include "test.h"
 
 static int parse(struct modelfile *mf, const char *text, struct mu_err *err)
@@ -392,6 +393,38 @@ TEST(modelfile_render_round_trip)
         free(r2);
         modelfile_release(&a);
         modelfile_release(&b);
+}
+
+/* The REPL's /save quotes conversation text with modelfile_quote(block=1):
+ * whatever the text (an answer cut by Ctrl-C just after a quote mark, code
+ * with triple quotes), parsing it back gives the same text. */
+TEST(modelfile_quote_round_trip)
+{
+        const char *vals[] = {"plain", "He said \"hi\"", "\"", "\"\"\"", "a\"\"\"b",
+                              "ends in backslash\\", "two\nlines\"", "", " pad ",
+                              "\\\"", "x\"\"", "\"lead"};
+        for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+                for (int block = 0; block < 2; block++) {
+                        struct mu_buf b = MU_BUF_INIT;
+                        struct modelfile mf;
+                        struct mu_err err;
+                        mu_buf_adds(&b, "FROM x.gguf\nMESSAGE user ");
+                        modelfile_quote(&b, vals[i], block);
+                        mu_buf_adds(&b, "\n");
+                        int rc = parse(&mf, b.data, &err);
+                        CHECK_MSG(rc == 0, "value %zu block %d: %s\n%s", i, block, err.msg,
+                                  b.data);
+                        if (rc == 0) {
+                                CHECK_EQ_INT(mf.n_messages, 1);
+                                if (mf.n_messages == 1)
+                                        CHECK_STR(mf.messages[0].content, vals[i]);
+                                modelfile_release(&mf);
+                        }
+                        if (block && vals[i][0] && !strstr(vals[i], "\"\"\"") &&
+                            vals[i][strlen(vals[i]) - 1] != '"')
+                                CHECK(!strncmp(b.data + 25, "\"\"\"", 3));
+                        mu_buf_release(&b);
+                }
 }
 
 TEST(modelfile_example_files_parse)

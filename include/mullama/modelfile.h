@@ -92,6 +92,10 @@ char *modelfile_messages_json(const struct modelfile *mf);
  * struct (FROM, TEMPLATE, SYSTEM, ADAPTER, PARAMETER..., FLASH_ATTENTION,
  * MESSAGE, LICENSE, REQUIRES).  Caller frees. */
 char *modelfile_render(const struct modelfile *mf);
+/* Append v as one Modelfile value: bare (unless block), """...""" or "..."
+ * with escapes, the first that reads back to exactly v. */
+struct mu_buf;
+void modelfile_quote(struct mu_buf *b, const char *v, int block);
 
 /* Levenshtein distance (bytes, case-insensitive); exported for tests. */
 int modelfile_edit_distance(const char *a, const char *b);
