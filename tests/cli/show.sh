@@ -95,6 +95,19 @@ if [ -n "$S" ]; then
         else
                 fail "show: mullama create for the store test"
         fi
+        # --modelfile output is a Modelfile: text ending in a quote or holding """
+        # comes back unchanged through create -f
+        printf 'FROM %s\nSYSTEM "say \\"hi\\""\nMESSAGE user "a \\"\\"\\" b"\n' "$S" > "$TMP/Modelfile.q"
+        if "$MU" create quoty -f "$TMP/Modelfile.q" >/dev/null 2>&1 &&
+           "$MU" show --modelfile quoty > "$TMP/Modelfile.q2" 2>/dev/null &&
+           "$MU" create quoty2 -f "$TMP/Modelfile.q2" >/dev/null 2>&1; then
+                expect_rc "show: re-created --system" 0 "$MU" show --system quoty2
+                check_eq "show: --modelfile round trip keeps a final quote" "$OUT" 'say "hi"'
+                expect_rc "show: re-created --modelfile" 0 "$MU" show --modelfile quoty2
+                expect_grep "show: --modelfile round trip keeps a triple quote" '^MESSAGE user "a \\"\\"\\" b"$' "$OUT"
+        else
+                fail "show: --modelfile round trip of quotes" "$(cat "$TMP/Modelfile.q2" 2>&1 | tail -3)"
+        fi
         # bad inputs
         head -c 5000 "$S" > "$TMP/trunc.gguf"
         expect_rc "show: truncated file exits 1" 1 "$MU" show "$TMP/trunc.gguf"
