@@ -6,6 +6,8 @@
 #                  (FUZZ_ONLY=gguf runs one target)
 #   models         fetch the test models into tests/models/ (see tests/models.sh)
 #   deps           apt-get install every Debian package the build and tests need
+#   neon-check     cross-build tests/neon_check.c for aarch64 into build-neon/ (run it
+#                  with qemu-aarch64-static on x86: tests/cli/neon.sh does both)
 #   install        PREFIX=/usr/local DESTDIR= (binary, man page, bash/zsh/fish completions)
 #   uninstall      removes what install put there
 # Toggles: VULKAN=0 disables the Vulkan backend, BLAS=0 disables OpenBLAS.
@@ -66,6 +68,7 @@ BIN = $(BUILD)/mullama
 TESTBIN = $(BUILD)/mullama-test
 endif
 
+.PHONY: neon-check
 .PHONY: all test asan fuzz fuzz-targets fuzz-run models deps install uninstall clean check
 all: $(BIN)
 
@@ -123,6 +126,16 @@ asan:
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	MULLAMA_BIN=$(abspath build-asan/mullama) MULLAMA_TESTBIN=$(abspath build-asan/mullama-test) \
 	MULLAMA_ASAN=1 tests/run.sh
+
+# ---- NEON: the aarch64 kernel table against the scalar one, standalone ------
+NEON_CC ?= aarch64-linux-gnu-gcc
+NEON_SRC := tests/neon_check.c src/kernels/quant.c src/kernels/cpu.c src/kernels/cpu_neon.c \
+        src/kernels/cpu_avx2.c src/kernels/cpu_avx512.c src/types.c src/base/err.c
+neon-check: build-neon/neon_check
+build-neon/neon_check: $(NEON_SRC) $(wildcard include/mullama/*.h src/kernels/*.h)
+	@mkdir -p build-neon
+	$(NEON_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Wno-format-truncation -Iinclude -Isrc -pthread -static -o $@ $(NEON_SRC) -lm
 
 # ---- fuzzing (clang + libFuzzer): objects in build-fuzz/ -------------------
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,build-fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -8,7 +8,8 @@ libssl-dev libpcre2-dev libcjson-dev libcurl4-openssl-dev libarchive-dev
 libreadline-dev libmicrohttpd-dev zlib1g-dev libopenblas-dev
 libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
 python3 python3-pip python3-numpy python3-jsonschema tmux groff-base curl ca-certificates zstd
-zsh fish man-db"
+zsh fish man-db
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static"
 missing=""
 for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,7 +1,8 @@
 /* cpu.c -- CPU feature detection and kernel table selection.
  *
  * Three tables exist on x86-64: scalar (quant.c), avx2 (cpu_avx2.c: AVX2 +
- * FMA + F16C) and avx512 (cpu_avx512.c: F/BW/VL/DQ + VNNI).  The SIMD tables
+ * FMA + F16C) and avx512 (cpu_avx512.c: F/BW/VL/DQ + VNNI); on AArch64 two:
+ * scalar and neon (cpu_neon.c, ARMv8.0 Advanced SIMD, always present).  The SIMD tables
  * are completed once (avx512 gaps from avx2, avx2 gaps from scalar), then the
  * best one this CPU runs is chosen; MULLAMA_CPU=scalar|avx2|avx512 asks for a
  * specific one (an unusable request is ignored with a warning); amx is the
@@ -17,7 +18,7 @@
 #include "mullama/kernels.h"
 #include "mullama/mullama.h"
 
-static struct cpu_kernels tbl_avx2, tbl_avx512;
+static struct cpu_kernels tbl_avx2, tbl_avx512, tbl_neon;
 static const struct cpu_kernels *selected;
 static void set_backends(void);
 static const char *avail[4];
@@ -77,6 +78,8 @@ static const struct cpu_kernels *by_name(const char *name)
                         return &tbl_avx512;
                 if (!strcmp(name, "avx2"))
                         return &tbl_avx2;
+                if (!strcmp(name, "neon"))
+                        return &tbl_neon;
                 return &cpu_kernels_scalar;
         }
         return NULL;
@@ -99,6 +102,12 @@ static void init(void)
                         avail[n++] = "avx512";
                         selected = &tbl_avx512;
                 }
+        }
+        if (cpu_kernels_neon_raw.name) { /* built only for aarch64 */
+                tbl_neon = cpu_kernels_neon_raw;
+                fill_from(&tbl_neon, &cpu_kernels_scalar);
+                avail[n++] = "neon";
+                selected = &tbl_neon;
         }
         avail[n] = NULL;
 

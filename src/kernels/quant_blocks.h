@@ -177,6 +177,7 @@ void quant_fill_missing(struct cpu_kernels *k);
  * the gaps (avx512 <- avx2 <- scalar) before anyone sees them. */
 extern const struct cpu_kernels cpu_kernels_avx2_raw;
 extern const struct cpu_kernels cpu_kernels_avx512_raw;
+extern const struct cpu_kernels cpu_kernels_neon_raw;
 /* matmul.c: the workspace's buffer, grown to n bytes (64-byte aligned). */
 struct matmul_ws;
 void *matmul_ws_reserve(struct matmul_ws *ws, size_t n);
