@@ -34,6 +34,12 @@ static inline int32x4_t dot16(int32x4_t acc, int8x16_t a, int8x16_t b)
         return vpadalq_s16(vpadalq_s16(acc, lo), hi);
 }
 
+/* Sum of the 32 products of one block: codes l (elements 0..15), h (16..31). */
+static inline int dot32(int8x16_t l, int8x16_t h, const int8_t *y)
+{
+        return vaddvq_s32(dot16(dot16(vdupq_n_s32(0), l, vld1q_s8(y)), h, vld1q_s8(y + 16)));
+}
+
 /* The 32 codes of a Q4_x block: low nibbles are elements 0..15, high 16..31. */
 static inline void nibbles(const uint8_t *qs, uint8x16_t *lo, uint8x16_t *hi)
 {
@@ -92,38 +98,29 @@ static void f16_vec_dot(int n, float *s, const void *xv, const void *yv)
 
 /* ---- 32-element blocks ------------------------------------------------- */
 
+/* Integer dot of a Q4_x/Q5_x block's codes (minus off) with 32 int8 values:
+ * qh (NULL for Q4_x) holds the fifth bits. */
+static inline int codes_dot(const uint8_t *qs, const uint8_t *qh, int off, const int8_t *y)
+{
+        uint8x16_t lo, hi;
+
+        nibbles(qs, &lo, &hi);
+        if (qh) {
+                lo = vorrq_u8(lo, bits16(qh[0], qh[1]));
+                hi = vorrq_u8(hi, bits16(qh[2], qh[3]));
+        }
+        return dot32(vsubq_s8(vreinterpretq_s8_u8(lo), vdupq_n_s8((int8_t)off)),
+                     vsubq_s8(vreinterpretq_s8_u8(hi), vdupq_n_s8((int8_t)off)), y);
+}
+
 static void q4_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q4_0 *x = xv;
         const struct block_q8_0 *y = yv;
         float sum = 0;
 
-        for (int b = 0; b < n / QK4_0; b++) {
-                uint8x16_t lo, hi;
-                nibbles(x[b].qs, &lo, &hi);
-                int8x16_t l = vsubq_s8(vreinterpretq_s8_u8(lo), vdupq_n_s8(8));
-                int8x16_t h = vsubq_s8(vreinterpretq_s8_u8(hi), vdupq_n_s8(8));
-                int32x4_t acc = dot16(vdupq_n_s32(0), l, vld1q_s8(y[b].qs));
-                acc = dot16(acc, h, vld1q_s8(y[b].qs + 16));
-                sum += h2f(x[b].d) * h2f(y[b].d) * (float)vaddvq_s32(acc);
-        }
-        *s = sum;
-}
-
-static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
-{
-        const struct block_q4_1 *x = xv;
-        const struct block_q8_1 *y = yv;
-        float sum = 0;
-
-        for (int b = 0; b < n / QK4_1; b++) {
-                uint8x16_t lo, hi;
-                nibbles(x[b].qs, &lo, &hi);
-                int32x4_t acc = dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(lo), vld1q_s8(y[b].qs));
-                acc = dot16(acc, vreinterpretq_s8_u8(hi), vld1q_s8(y[b].qs + 16));
-                sum += h2f(x[b].d) * h2f(y[b].d) * (float)vaddvq_s32(acc) +
-                       h2f(x[b].m) * h2f(y[b].s);
-        }
+        for (int b = 0; b < n / QK4_0; b++)
+                sum += h2f(x[b].d) * h2f(y[b].d) * (float)codes_dot(x[b].qs, NULL, 8, y[b].qs);
         *s = sum;
 }
 
@@ -133,18 +130,21 @@ static void q5_0_vec_dot(int n, float *s, const void *xv, const void *yv)
         const struct block_q8_0 *y = yv;
         float sum = 0;
 
-        for (int b = 0; b < n / QK5_0; b++) {
-                const uint8_t *qh = x[b].qh;
-                uint8x16_t lo, hi;
-                nibbles(x[b].qs, &lo, &hi);
-                lo = vorrq_u8(lo, bits16(qh[0], qh[1]));
-                hi = vorrq_u8(hi, bits16(qh[2], qh[3]));
-                int8x16_t l = vsubq_s8(vreinterpretq_s8_u8(lo), vdupq_n_s8(16));
-                int8x16_t h = vsubq_s8(vreinterpretq_s8_u8(hi), vdupq_n_s8(16));
-                int32x4_t acc = dot16(vdupq_n_s32(0), l, vld1q_s8(y[b].qs));
-                acc = dot16(acc, h, vld1q_s8(y[b].qs + 16));
-                sum += h2f(x[b].d) * h2f(y[b].d) * (float)vaddvq_s32(acc);
-        }
+        for (int b = 0; b < n / QK5_0; b++)
+                sum += h2f(x[b].d) * h2f(y[b].d) * (float)codes_dot(x[b].qs, x[b].qh, 16, y[b].qs);
+        *s = sum;
+}
+
+/* Q4_1/Q5_1 against Q8_1: d*dy*isum + m*s (s = dy * sum of y's codes). */
+static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q4_1 *x = xv;
+        const struct block_q8_1 *y = yv;
+        float sum = 0;
+
+        for (int b = 0; b < n / QK4_1; b++)
+                sum += h2f(x[b].d) * h2f(y[b].d) * (float)codes_dot(x[b].qs, NULL, 0, y[b].qs) +
+                       h2f(x[b].m) * h2f(y[b].s);
         *s = sum;
 }
 
@@ -154,17 +154,9 @@ static void q5_1_vec_dot(int n, float *s, const void *xv, const void *yv)
         const struct block_q8_1 *y = yv;
         float sum = 0;
 
-        for (int b = 0; b < n / QK5_1; b++) {
-                const uint8_t *qh = x[b].qh;
-                uint8x16_t lo, hi;
-                nibbles(x[b].qs, &lo, &hi);
-                lo = vorrq_u8(lo, bits16(qh[0], qh[1]));
-                hi = vorrq_u8(hi, bits16(qh[2], qh[3]));
-                int32x4_t acc = dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(lo), vld1q_s8(y[b].qs));
-                acc = dot16(acc, vreinterpretq_s8_u8(hi), vld1q_s8(y[b].qs + 16));
-                sum += h2f(x[b].d) * h2f(y[b].d) * (float)vaddvq_s32(acc) +
+        for (int b = 0; b < n / QK5_1; b++)
+                sum += h2f(x[b].d) * h2f(y[b].d) * (float)codes_dot(x[b].qs, x[b].qh, 0, y[b].qs) +
                        h2f(x[b].m) * h2f(y[b].s);
-        }
         *s = sum;
 }
 
@@ -175,9 +167,8 @@ static void q8_0_vec_dot(int n, float *s, const void *xv, const void *yv)
         float sum = 0;
 
         for (int b = 0; b < n / QK8_0; b++) {
-                int32x4_t acc = dot16(vdupq_n_s32(0), vld1q_s8(x[b].qs), vld1q_s8(y[b].qs));
-                acc = dot16(acc, vld1q_s8(x[b].qs + 16), vld1q_s8(y[b].qs + 16));
-                sum += h2f(x[b].d) * h2f(y[b].d) * (float)vaddvq_s32(acc);
+                int isum = dot32(vld1q_s8(x[b].qs), vld1q_s8(x[b].qs + 16), y[b].qs);
+                sum += h2f(x[b].d) * h2f(y[b].d) * (float)isum;
         }
         *s = sum;
 }
