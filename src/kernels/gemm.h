@@ -77,7 +77,9 @@ struct gemm_act {
         float *st;     /* NULL, or s transposed: [K/gs][ldt]; for Q8_K
                         * activations (one scale per 256) the plain code sums
                         * of the groups instead, without the scale */
-        int64_t ldt;   /* tokens per row of dt and st (n_tok padded to nt_max) */
+        int32_t *ot;   /* NULL, or [K/32][ldt]: -128 * the code sum of each 32
+                        * (avx512 Q8_0: the weights are packed as code + 128) */
+        int64_t ldt;   /* tokens per row of dt, st and ot (n_tok padded to nt_max) */
         int64_t K;
         int gs;
 };
@@ -99,7 +101,9 @@ void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
 struct gemm_isa {
         const char *name;
         int nt_max;   /* tokens per kernel call (GEMM_NR; GEMM_AMX_NT for amx) */
-        int want_t;   /* the kernel reads gemm_act's dt and st */
+        int want_t;   /* the kernel reads gemm_act's dt and st: 1 with plain
+                       * code sums in st for the k-quants (amx), 2 with st = s
+                       * always and ot for Q8_0 (avx512) */
         /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
          * of w (row stride wrow bytes) into p. */
         void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,
@@ -117,11 +121,14 @@ struct gemm_isa {
 extern const struct gemm_isa gemm_isa_scalar;
 extern const struct gemm_isa gemm_isa_avx2; /* name NULL when not built */
 extern const struct gemm_isa gemm_isa_amx;  /* name NULL when not built */
+extern const struct gemm_isa gemm_isa_avx512; /* VNNI; name NULL when not built */
 
 /* Tokens per AMX kernel call: one 16-row tile of activations.  gemm_run()
  * pads the quantized activations with zero tokens up to a multiple of the
  * ISA's nt_max, so a kernel may read (not write) up to nt_max tokens. */
 #define GEMM_AMX_NT 16
+/* Tokens per avx512 (VNNI) kernel call. */
+#define GEMM_VNNI_NT 8
 
 /* 1 when this CPU has AMX-INT8 and the kernel granted this process the tile
  * state (arch_prctl ARCH_REQ_XCOMP_PERM); checked once (gemm_amx.c). */
