@@ -18,7 +18,12 @@
  *   3. The microkernel multiplies a panel by a few tokens: avx2, 3 tokens:
  *      u8 x s8 byte dot products (vpmaddubsw) summed in int16 as long as
  *      they cannot overflow, then int32, then per group in float:
- *      acc += wd*xd * isum + wm * xs.  amx (gemm_amx.c), 16 tokens: the
+ *      acc += wd*xd * isum + wm * xs.  avx512 (gemm_avx512.c, VNNI), 8
+ *      tokens: one zmm per step of 4 elements holds the 16 rows, one
+ *      vpdpbusd per token straight into int32, then the avx2 kernel's float
+ *      operations in the same order (its outputs equal avx2's bit for bit;
+ *      Q8_0 is packed as code + 128 and its sums start at gemm_act.ot).
+ *      amx (gemm_amx.c), 16 tokens: the
  *      panel is already the VNNI layout of an AMX B tile; one TDPBSSD or
  *      TDPBSUD per group into a 16 x 16 int32 tile, then the same scaling
  *      with AVX-512 (types with wm = -off * wd are packed signed instead).
@@ -30,18 +35,24 @@
  * gemm.c).
  *
  * The scalar C microkernel here (gemm.c) is the reference for the SIMD ones
- * (gemm_avx2.c, gemm_amx.c); tests/test_gemm.c checks each against a float
- * matmul of the dequantized weights and against the scalar kernel.  Which
- * path runs: gemm_try() uses amx where the CPU has AMX-INT8 (and Linux
- * grants the tile state) and the avx512 table is selected, else the avx2
- * kernel on AVX2 CPUs (see gemm_isa_get() for the MULLAMA_CPU and
- * MULLAMA_GEMM overrides); under MULLAMA_CPU=scalar (or MULLAMA_GEMM=0, for
- * A/B runs) it declines and matmul() keeps its vec_dot path.
+ * (gemm_avx2.c, gemm_avx512.c, gemm_amx.c); tests/test_gemm.c checks each
+ * against a float matmul of the dequantized weights and against the scalar
+ * kernel, and avx512 against avx2 for equality.  Which path runs:
+ * gemm_try() uses amx where the CPU has AMX-INT8 (and Linux grants the tile
+ * state) and the avx512 table is selected; else avx512 where the avx512
+ * table is selected (AVX512 F/BW/VL/DQ/VNNI: Zen 4/5, Ice Lake, Cascade
+ * Lake); else the avx2 kernel on AVX2 CPUs (see gemm_isa_get() for the
+ * MULLAMA_CPU and MULLAMA_GEMM overrides); under MULLAMA_CPU=scalar (or
+ * MULLAMA_GEMM=0, for A/B runs) it declines and matmul() keeps its vec_dot
+ * path.
  *
  * Per-thread GOP/s (bench/bench_gemm, n_tok 512, TinyLlama shapes, Sapphire
  * Rapids-class VM, busy): amx 430-500 (Q4_0, Q8_0, Q4_K), 320-370 (Q6_K,
  * Q4_1); avx2 100-160; a 2048 x 256 matrix alone 190-270 (the activation
- * quantization weighs more there: Q/K/V share it through gemm_run_multi). */
+ * quantization weighs more there: Q/K/V share it through gemm_run_multi).
+ * AMD EPYC Zen 5 VM, 2 vCPUs, busy (n_tok 128; bench/results/
+ * 2026-12-02-vnni.md): avx512 280-450 (Q4_0 Q4_1 Q8_0 Q4_K Q6_K; 2048 x 256
+ * 240-280), avx2 100-195 on the same run. */
 #ifndef MULLAMA_GEMM_H
 #define MULLAMA_GEMM_H
 
@@ -135,10 +146,12 @@ extern const struct gemm_isa gemm_isa_avx512; /* VNNI; name NULL when not built 
 int gemm_amx_usable(void);
 
 /* The ISA gemm_try() uses now: amx where gemm_amx_usable() and the cpu
- * table is avx512 (the default there; MULLAMA_CPU=amx asks for it, =avx512
- * or =avx2 for the avx2 gemm), else avx2 on AVX2 CPUs; NULL under
- * MULLAMA_CPU=scalar, MULLAMA_GEMM=0 or without AVX2.  MULLAMA_GEMM=avx2
- * picks the avx2 gemm even where amx runs (A/B runs). */
+ * table is avx512 (the default there; MULLAMA_CPU=amx asks for it), else
+ * avx512 (VNNI) where the cpu table is avx512, else avx2 on AVX2 CPUs; NULL
+ * under MULLAMA_CPU=scalar, MULLAMA_GEMM=0 or without AVX2.
+ * MULLAMA_GEMM=avx2 or MULLAMA_CPU=avx2 picks the avx2 gemm,
+ * MULLAMA_GEMM=avx512 or MULLAMA_CPU=avx512 the avx512 one even where amx
+ * runs (A/B runs). */
 const struct gemm_isa *gemm_isa_get(void);
 
 /* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
