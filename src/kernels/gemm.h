@@ -50,9 +50,9 @@
  * Rapids-class VM, busy): amx 430-500 (Q4_0, Q8_0, Q4_K), 320-370 (Q6_K,
  * Q4_1); avx2 100-160; a 2048 x 256 matrix alone 190-270 (the activation
  * quantization weighs more there: Q/K/V share it through gemm_run_multi).
- * AMD EPYC Zen 5 VM, 2 vCPUs, busy (n_tok 128; bench/results/
- * 2026-12-02-vnni.md): avx512 280-450 (Q4_0 Q4_1 Q8_0 Q4_K Q6_K; 2048 x 256
- * 240-280), avx2 100-195 on the same run. */
+ * AMD EPYC Zen 5 VM, 2 vCPUs, busy (n_tok 128 and 512; bench/results/
+ * 2026-12-02-vnni.md): avx512 250-510 on the big shapes (Q4_0 Q4_1 Q8_0
+ * Q4_K Q6_K), 160-280 on 2048 x 256; avx2 100-190 in the same runs. */
 #ifndef MULLAMA_GEMM_H
 #define MULLAMA_GEMM_H
 
