@@ -1,5 +1,5 @@
 /* bench_gemm.c -- prompt-processing matmul per weight type and shape:
- * the int8 gemm (src/kernels/gemm.h: amx where the CPU has it, avx2) vs OpenBLAS sgemm on dequantized
+ * the int8 gemm (src/kernels/gemm.h: amx, avx512 VNNI where the CPU has them, avx2) vs OpenBLAS sgemm on dequantized
  * weights (dequantize BLAS_ROWS rows to f32, then sgemm, as matmul.c's BLAS
  * path does) vs matmul()'s vec_dot path.  GOP/s = 2*K*N*T / time, best of
  * REPS, in CPU time of one thread (the dev box is shared; the threads split rows: the per-thread rate is what
@@ -66,8 +66,8 @@ int main(int argc, char **argv)
                 ntypes = 4;
         }
         openblas_set_num_threads(1);
-        printf("| type | K x N | T | amx gemm GOP/s | avx2 int8 gemm GOP/s | BLAS (dequant+sgemm) GOP/s | vec_dot path GOP/s |\n");
-        printf("|---|---|---|---|---|---|---|\n");
+        printf("| type | K x N | T | amx gemm GOP/s | avx512 (VNNI) gemm GOP/s | avx2 int8 gemm GOP/s | BLAS (dequant+sgemm) GOP/s | vec_dot path GOP/s |\n");
+        printf("|---|---|---|---|---|---|---|---|\n");
         struct matmul_ws *ws = matmul_ws_create();
         for (int ti = 0; ti < ntypes; ti++) {
                 int type = types[ti];
@@ -88,13 +88,19 @@ int main(int argc, char **argv)
                                 x[i] = (float)(i % 37 - 18) / 18.0f;
                         struct mu_tensor w = {.name = "w", .type = type, .n_dims = 2, .ne = {K, N, 1, 1},
                                               .data = wq, .size = wrow * (size_t)N};
-                        double best[3] = {1e9, 1e9, 1e9}, bamx = 1e9;
+                        double best[3] = {1e9, 1e9, 1e9}, bamx = 1e9, bvnni = 1e9;
+                        const struct cpu_kernels *ck = cpu_kernels_get();
+                        int vnni = gemm_isa_avx512.name && ck->name && !strcmp(ck->name, "avx512");
                         for (int r = 0; r < reps; r++) {
                                 double ta = now();
                                 int okx = gemm_amx_usable() && gemm_run(&gemm_isa_amx, NULL, ws, &w, x, T, y);
                                 double t0 = now();
                                 if (okx)
                                         bamx = bamx < t0 - ta ? bamx : t0 - ta;
+                                double tv = now();
+                                if (vnni && gemm_run(&gemm_isa_avx512, NULL, ws, &w, x, T, y))
+                                        bvnni = bvnni < now() - tv ? bvnni : now() - tv;
+                                t0 = now();
                                 int ok = gemm_run(&gemm_isa_avx2, NULL, ws, &w, x, T, y);
                                 double t1 = now();
                                 blas_path(&w, x, T, y, tile);
@@ -109,8 +115,8 @@ int main(int argc, char **argv)
                                 best[2] = best[2] < t3 - t2 ? best[2] : t3 - t2;
                         }
                         double ops = 2.0 * (double)K * (double)N * T / 1e9;
-                        printf("| %s | %ldx%ld | %d | %.1f | %.1f | %.1f | %.1f |\n", mu_type_name(type), (long)K, (long)N, T,
-                               bamx < 1e8 ? ops / bamx : 0.0, best[0] < 1e8 ? ops / best[0] : 0.0, ops / best[1], ops / best[2]);
+                        printf("| %s | %ldx%ld | %d | %.1f | %.1f | %.1f | %.1f | %.1f |\n", mu_type_name(type), (long)K, (long)N,
+                               T, bamx < 1e8 ? ops / bamx : 0.0, bvnni < 1e8 ? ops / bvnni : 0.0, best[0] < 1e8 ? ops / best[0] : 0.0, ops / best[1], ops / best[2]);
                         fflush(stdout);
                         free(wq), free(row), free(x), free(y), free(tile);
                 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "mullama/fs.h"
 #include "mullama/gguf.h"
 #include "mullama/model.h"
@@ -484,4 +485,48 @@ TEST(engine_loglik_matches_stepwise_logits)
         session_free(a);
         session_free(b);
         model_free(m);
+}
+
+/* op_silu_mul's AVX-512 path against the scalar reference, bit for bit:
+ * ordinary values, the expf_ggml cut-offs (|n| > 192), overflow of the
+ * exponent scaling (n > 127), subnormal results, infinities, ragged n. */
+TEST(engine_silu_mul_simd_equals_scalar)
+{
+        __builtin_cpu_init();
+        if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) {
+                TEST_SKIP("no AVX-512 on this CPU: op_silu_mul is the scalar loop");
+        }
+        enum { N = 4096 + 13 };
+        static float g[N], u[N], y0[N], y1[N];
+        uint32_t s = 12345;
+        for (int i = 0; i < N; i++) {
+                s = s * 1664525u + 1013904223u;
+                float r = (float)(s >> 8) / 16777216.0f; /* [0, 1) */
+                switch (i % 8) {
+                case 0: g[i] = (r - 0.5f) * 20; break;
+                case 1: g[i] = (r - 0.5f) * 300; break;   /* n around +-127..192..216 */
+                case 2: g[i] = -87.0f - r * 50; break;    /* large exp: n > 127 */
+                case 3: g[i] = 80.0f + r * 60; break;     /* tiny exp, subnormal */
+                case 4: g[i] = (r - 0.5f) * 1e-3f; break;
+                case 5: g[i] = i % 16 == 5 ? INFINITY : -INFINITY; break;
+                default: g[i] = (r - 0.5f) * 8; break;
+                }
+                u[i] = (float)((s >> 4) % 1000) / 250.0f - 2.0f;
+        }
+        const int ns[] = {N, 16, 31, 4096};
+        for (int k = 0; k < 4; k++) {
+                memset(y0, 0, sizeof(y0));
+                memset(y1, 0, sizeof(y1));
+                op_silu_mul_scalar(y0, g, u, ns[k]);
+                op_silu_mul(y1, g, u, ns[k]);
+                int bad = 0, first = -1;
+                for (int i = 0; i < ns[k]; i++)
+                        if (memcmp(&y0[i], &y1[i], 4) && !(isnan(y0[i]) && isnan(y1[i]))) {
+                                bad++;
+                                if (first < 0)
+                                        first = i;
+                        }
+                CHECK_MSG(!bad, "n=%d: %d outputs differ, first at %d: g %a: %a vs %a", ns[k], bad, first,
+                          first >= 0 ? g[first] : 0.0f, first >= 0 ? y0[first] : 0.0f, first >= 0 ? y1[first] : 0.0f);
+        }
 }

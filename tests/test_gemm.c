@@ -1,14 +1,16 @@
 /* test_gemm.c -- the int8 prompt gemm (src/kernels/gemm.h):
- *   - every weight type x every gemm ISA (scalar reference, avx2 where the
- *     CPU has it) against a float64 matmul of the dequantized weights, with
+ *   - every weight type x every gemm ISA (scalar reference, avx2, avx512
+ *     VNNI and amx where the CPU has them) against a float64 matmul of the dequantized weights, with
  *     a bound from the activation quantization (step amax/127 per 32);
  *   - the SIMD kernels against the scalar kernel (same integer sums: only
  *     float rounding may differ), with a 2-thread pool and ragged shapes;
+ *   - avx512 (VNNI) bit for bit against avx2 (same sums, same float order);
  *   - dispatch: MULLAMA_CPU=scalar (cpu_kernels_force) turns gemm off;
  *   - a whole prompt in one batch (gemm, attn_batch.c) vs token by token
  *     (vec_dot, per-pair attention) on the real test models: last-token
  *     logits agree within tolerance (tight where the weights are float). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,19 +141,21 @@ static int simd_isa_usable(const struct gemm_isa *isa)
                 return have_isa("avx2");
         if (isa == &gemm_isa_amx)
                 return gemm_amx_usable();
+        if (isa == &gemm_isa_avx512) /* the avx512 table: AVX512 F/BW/VL/DQ/VNNI */
+                return have_isa("avx512");
         return 1;
 }
 
 TEST(gemm_every_type_vs_float_reference)
 {
-        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx};
+        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx, &gemm_isa_avx512};
         struct matmul_ws *ws = matmul_ws_create();
 
         for (int i = 0; i < N_GT; i++) {
                 struct case_data c;
                 case_make(&c, gemm_types[i], 512, 37, 11);
                 float *y = malloc(sizeof(float) * (size_t)(c.R * c.T));
-                for (int a = 0; a < 3; a++) {
+                for (int a = 0; a < 4; a++) {
                         if (!simd_isa_usable(isas[a]))
                                 continue;
                         memset(y, 0, sizeof(float) * (size_t)(c.R * c.T));
@@ -262,11 +266,56 @@ TEST(gemm_amx_matches_scalar_kernel_threads)
         simd_vs_scalar(&gemm_isa_amx);
 }
 
+TEST(gemm_avx512_vnni_matches_scalar_kernel_threads)
+{
+        if (!simd_isa_usable(&gemm_isa_avx512)) {
+                TEST_SKIP("no AVX512-VNNI (avx512 kernel table) on this CPU or build");
+        }
+        simd_vs_scalar(&gemm_isa_avx512);
+}
+
+/* The avx512 kernel does the avx2 kernel's float operations in the same
+ * order on the same integer sums: switching between them (MULLAMA_GEMM)
+ * changes no output.  Exact equality, every type, ragged shapes, threads. */
+TEST(gemm_avx512_equals_avx2)
+{
+        if (!simd_isa_usable(&gemm_isa_avx512) || !simd_isa_usable(&gemm_isa_avx2)) {
+                TEST_SKIP("no AVX512-VNNI (avx512 kernel table) on this CPU or build");
+        }
+        struct matmul_ws *ws = matmul_ws_create();
+        struct mu_pool *pool = mu_pool_create(2);
+        const int shapes[][3] = {{512, 37, 11}, {1280, 100, 37}, {256, 9, 8}, {768, 16, 64}};
+
+        for (int i = 0; i < N_GT; i++)
+                for (int s = 0; s < 4; s++) {
+                        struct case_data c;
+                        case_make(&c, gemm_types[i], shapes[s][0], shapes[s][1], shapes[s][2]);
+                        if (c.K % gemm_type_info(c.type)->blk) {
+                                case_free(&c);
+                                continue;
+                        }
+                        size_t n = (size_t)(c.R * c.T);
+                        float *y0 = malloc(sizeof(float) * n), *y1 = malloc(sizeof(float) * n);
+                        CHECK_EQ_INT(gemm_run(&gemm_isa_avx2, NULL, ws, &c.t, c.x, c.T, y0), 1);
+                        CHECK_EQ_INT(gemm_run(&gemm_isa_avx512, s % 2 ? pool : NULL, ws, &c.t, c.x, c.T, y1), 1);
+                        int bad = 0;
+                        for (size_t o = 0; o < n; o++)
+                                bad += y0[o] != y1[o];
+                        CHECK_MSG(!bad, "%s K=%d R=%d T=%d: %d outputs differ between avx2 and avx512",
+                                  mu_type_name(c.type), shapes[s][0], shapes[s][1], shapes[s][2], bad);
+                        free(y0);
+                        free(y1);
+                        case_free(&c);
+                }
+        mu_pool_free(pool);
+        matmul_ws_free(ws);
+}
+
 /* Several weights on one input in one job (Q/K/V): the same bytes as one
  * gemm_run() each, whatever the thread split; mixed types decline. */
 TEST(gemm_multi_matches_single)
 {
-        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx};
+        const struct gemm_isa *isas[] = {&gemm_isa_scalar, &gemm_isa_avx2, &gemm_isa_amx, &gemm_isa_avx512};
         const int types[] = {MU_TYPE_Q4_0, MU_TYPE_Q4_K, MU_TYPE_Q6_K};
         const int rows[3] = {40, 16, 33};
         struct matmul_ws *ws = matmul_ws_create();
@@ -282,7 +331,7 @@ TEST(gemm_multi_matches_single)
                         y1[i] = malloc(sizeof(float) * (size_t)(rows[i] * 21));
                         y2[i] = malloc(sizeof(float) * (size_t)(rows[i] * 21));
                 }
-                for (int a = 0; a < 3; a++) {
+                for (int a = 0; a < 4; a++) {
                         if (!simd_isa_usable(isas[a]))
                                 continue;
                         CHECK_EQ_INT(gemm_run_multi(isas[a], pool, ws, 3, wl, c[0].x, 21, y2), 1);
@@ -327,7 +376,12 @@ TEST(gemm_dispatch_and_matmul_hook)
                 if ((!e || !strcmp(e, "amx")) && (!g || !strcmp(g, "amx")))
                         CHECK(gemm_isa_get() == &gemm_isa_amx); /* the default on AMX CPUs */
                 else if (e && !strcmp(e, "avx512"))
-                        CHECK(gemm_isa_get() == &gemm_isa_avx2);
+                        CHECK(gemm_isa_get() == &gemm_isa_avx512);
+        } else if (have_isa("avx512") && gemm_isa_avx512.name) {
+                const char *e = getenv("MULLAMA_CPU"), *g = getenv("MULLAMA_GEMM");
+                CHECK_EQ_INT(cpu_kernels_force("avx512"), 0);
+                if ((!e || !strcmp(e, "avx512")) && (!g || !strcmp(g, "avx512")))
+                        CHECK(gemm_isa_get() == &gemm_isa_avx512); /* the default on VNNI CPUs without AMX */
         }
         if (have_isa("avx2") && gemm_isa_avx2.name) {
                 CHECK_EQ_INT(cpu_kernels_force("avx2"), 0);
@@ -400,6 +454,8 @@ static void batch_vs_incremental(const char *name, double tol, int gemm_on)
                         am = la[i] > la[am] ? i : am;
                         bm = lb[i] > lb[bm] ? i : bm;
                 }
+                fprintf(stderr, "  %s (gemm %s): max logit diff %.4f, range %.2f\n", name,
+                        gemm_on && gemm_isa_get() ? gemm_isa_get()->name : "off", dmax, hi - lo);
                 CHECK_MSG(dmax <= tol * (hi - lo), "%s: max logit diff %.4f, range %.2f", name, dmax,
                           hi - lo);
                 CHECK_MSG(am == bm || fabs(lb[am] - lb[bm]) < tol * (hi - lo),

@@ -198,7 +198,8 @@ void gemm_enable(int on)
         off = !on;
 }
 
-/* Which gemm the environment allows: 0 off, 1 avx2 only, 2 amx allowed. */
+/* Which gemm the environment allows: 0 off, 1 avx2 only, 2 up to avx512
+ * (VNNI, no amx), 3 any (amx where usable). */
 static int env_mode(void)
 {
         const char *g = getenv("MULLAMA_GEMM"), *c = getenv("MULLAMA_CPU");
@@ -207,9 +208,13 @@ static int env_mode(void)
                 return 0;
         if (g && !strcmp(g, "avx2"))
                 return 1;
-        if (c && (!strcmp(c, "avx2") || !strcmp(c, "avx512")))
+        if (g && !strcmp(g, "avx512"))
+                return 2;
+        if (c && !strcmp(c, "avx2"))
                 return 1;
-        return 2;
+        if (c && !strcmp(c, "avx512"))
+                return 2;
+        return 3;
 }
 
 const struct gemm_isa *gemm_isa_get(void)
@@ -223,8 +228,12 @@ const struct gemm_isa *gemm_isa_get(void)
                 mode = env_mode();
         if (off || !k->name || !strcmp(k->name, "scalar"))
                 return NULL;
-        if (mode == 2 && gemm_isa_amx.name && !strcmp(k->name, "avx512") && gemm_amx_usable())
+        /* the avx512 table means AVX512 F/BW/VL/DQ/VNNI by cpuid (cpu.c) */
+        int t512 = !strcmp(k->name, "avx512");
+        if (mode == 3 && gemm_isa_amx.name && t512 && gemm_amx_usable())
                 return &gemm_isa_amx;
+        if (mode >= 2 && gemm_isa_avx512.name && t512)
+                return &gemm_isa_avx512;
         if (gemm_isa_avx2.name)
                 return &gemm_isa_avx2;
         return NULL;
@@ -356,7 +365,8 @@ static void gemm_task(void *arg, int ith, int nth)
         quant_act_vdt(j->type, j->x, j->n_tok, &j->act, t0, t1, j->vrows + (size_t)ith * j->vrow_bytes);
         if (j->act.dt) { /* scales with tokens contiguous, for the amx kernel */
                 int64_t nd = j->K / 32, ns = j->K / j->act.gs;
-                int raw = gemm_type_info(j->type)->blk == 256; /* Q8_K activations (gemm_run) */
+                /* amx: Q8_K activations (gemm_run), code sums */
+                int raw = gemm_type_info(j->type)->blk == 256 && j->isa->want_t == 1;
                 for (int t = t0; t < t1; t++) {
                         for (int64_t g = 0; g < nd; g++)
                                 j->act.dt[g * j->act.ldt + t] = j->act.d[t * nd + g];
@@ -370,6 +380,13 @@ static void gemm_task(void *arg, int ith, int nth)
                                         v = (float)sum;
                                 }
                                 j->act.st[g * j->act.ldt + t] = v;
+                        }
+                        for (int64_t g = 0; j->act.ot && g < nd; g++) {
+                                const int8_t *q = j->act.q + (size_t)t * (size_t)j->K + g * 32;
+                                int sum = 0;
+                                for (int i = 0; i < 32; i++)
+                                        sum += q[i];
+                                j->act.ot[g * j->act.ldt + t] = -128 * sum;
                         }
                 }
         }
@@ -452,7 +469,7 @@ int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matm
         if (!isa || !ti || n_tok <= 0 || w->ne[0] % ti->blk != 0 || w->ne[1] <= 0)
                 return 0;
         /* the amx k-quant kernels factor out the one activation scale per 256 */
-        if (isa->want_t && ti->blk == 256 && cpu_kernels_get()->q[w->type].vec_dot_type != MU_TYPE_Q8_K)
+        if (isa->want_t == 1 && ti->blk == 256 && cpu_kernels_get()->q[w->type].vec_dot_type != MU_TYPE_Q8_K)
                 return 0;
         memset(&j, 0, sizeof(j));
         j.pool = pool;
@@ -483,7 +500,8 @@ int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matm
         size_t sb = ALIGN64((size_t)j.n_pad * (size_t)(j.K / ti->gs) * sizeof(float));
         /* every gemm type's vec_dot_type is Q8_0, Q8_1 or Q8_K (quant_act_vdt) */
         size_t vb = ALIGN64(mu_row_size(cpu_kernels_get()->q[w->type].vec_dot_type, j.K));
-        size_t tb = isa->want_t ? db + sb : 0;
+        size_t ob = isa->want_t == 2 && w->type == MU_TYPE_Q8_0 ? db : 0;
+        size_t tb = isa->want_t ? db + sb + ob : 0;
         char *buf = matmul_ws_reserve(ws, qb + db + sb + tb + (size_t)nth * (GEMM_NP * j.panel_bytes + vb));
         j.act.q = (int8_t *)buf;
         j.act.d = (float *)(buf + qb);
@@ -491,6 +509,8 @@ int gemm_run_multi(const struct gemm_isa *isa, struct mu_pool *pool, struct matm
         if (isa->want_t) {
                 j.act.dt = (float *)(buf + qb + db + sb);
                 j.act.st = (float *)(buf + qb + 2 * db + sb);
+                if (ob)
+                        j.act.ot = (int32_t *)(buf + qb + 2 * db + 2 * sb);
                 j.act.ldt = j.n_pad;
         }
         j.panels = buf + qb + db + sb + tb;

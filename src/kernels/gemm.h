@@ -18,7 +18,12 @@
  *   3. The microkernel multiplies a panel by a few tokens: avx2, 3 tokens:
  *      u8 x s8 byte dot products (vpmaddubsw) summed in int16 as long as
  *      they cannot overflow, then int32, then per group in float:
- *      acc += wd*xd * isum + wm * xs.  amx (gemm_amx.c), 16 tokens: the
+ *      acc += wd*xd * isum + wm * xs.  avx512 (gemm_avx512.c, VNNI), 8
+ *      tokens: one zmm per step of 4 elements holds the 16 rows, one
+ *      vpdpbusd per token straight into int32, then the avx2 kernel's float
+ *      operations in the same order (its outputs equal avx2's bit for bit;
+ *      Q8_0 is packed as code + 128 and its sums start at gemm_act.ot).
+ *      amx (gemm_amx.c), 16 tokens: the
  *      panel is already the VNNI layout of an AMX B tile; one TDPBSSD or
  *      TDPBSUD per group into a 16 x 16 int32 tile, then the same scaling
  *      with AVX-512 (types with wm = -off * wd are packed signed instead).
@@ -30,18 +35,24 @@
  * gemm.c).
  *
  * The scalar C microkernel here (gemm.c) is the reference for the SIMD ones
- * (gemm_avx2.c, gemm_amx.c); tests/test_gemm.c checks each against a float
- * matmul of the dequantized weights and against the scalar kernel.  Which
- * path runs: gemm_try() uses amx where the CPU has AMX-INT8 (and Linux
- * grants the tile state) and the avx512 table is selected, else the avx2
- * kernel on AVX2 CPUs (see gemm_isa_get() for the MULLAMA_CPU and
- * MULLAMA_GEMM overrides); under MULLAMA_CPU=scalar (or MULLAMA_GEMM=0, for
- * A/B runs) it declines and matmul() keeps its vec_dot path.
+ * (gemm_avx2.c, gemm_avx512.c, gemm_amx.c); tests/test_gemm.c checks each
+ * against a float matmul of the dequantized weights and against the scalar
+ * kernel, and avx512 against avx2 for equality.  Which path runs:
+ * gemm_try() uses amx where the CPU has AMX-INT8 (and Linux grants the tile
+ * state) and the avx512 table is selected; else avx512 where the avx512
+ * table is selected (AVX512 F/BW/VL/DQ/VNNI: Zen 4/5, Ice Lake, Cascade
+ * Lake); else the avx2 kernel on AVX2 CPUs (see gemm_isa_get() for the
+ * MULLAMA_CPU and MULLAMA_GEMM overrides); under MULLAMA_CPU=scalar (or
+ * MULLAMA_GEMM=0, for A/B runs) it declines and matmul() keeps its vec_dot
+ * path.
  *
  * Per-thread GOP/s (bench/bench_gemm, n_tok 512, TinyLlama shapes, Sapphire
  * Rapids-class VM, busy): amx 430-500 (Q4_0, Q8_0, Q4_K), 320-370 (Q6_K,
  * Q4_1); avx2 100-160; a 2048 x 256 matrix alone 190-270 (the activation
- * quantization weighs more there: Q/K/V share it through gemm_run_multi). */
+ * quantization weighs more there: Q/K/V share it through gemm_run_multi).
+ * AMD EPYC Zen 5 VM, 2 vCPUs, busy (n_tok 128 and 512; bench/results/
+ * 2026-12-02-vnni.md): avx512 250-510 on the big shapes (Q4_0 Q4_1 Q8_0
+ * Q4_K Q6_K), 160-280 on 2048 x 256; avx2 100-190 in the same runs. */
 #ifndef MULLAMA_GEMM_H
 #define MULLAMA_GEMM_H
 
@@ -77,7 +88,9 @@ struct gemm_act {
         float *st;     /* NULL, or s transposed: [K/gs][ldt]; for Q8_K
                         * activations (one scale per 256) the plain code sums
                         * of the groups instead, without the scale */
-        int64_t ldt;   /* tokens per row of dt and st (n_tok padded to nt_max) */
+        int32_t *ot;   /* NULL, or [K/32][ldt]: -128 * the code sum of each 32
+                        * (avx512 Q8_0: the weights are packed as code + 128) */
+        int64_t ldt;   /* tokens per row of dt, st and ot (n_tok padded to nt_max) */
         int64_t K;
         int gs;
 };
@@ -99,7 +112,9 @@ void gemm_panel_init(struct gemm_panel *p, void *buf, int64_t K, int gs);
 struct gemm_isa {
         const char *name;
         int nt_max;   /* tokens per kernel call (GEMM_NR; GEMM_AMX_NT for amx) */
-        int want_t;   /* the kernel reads gemm_act's dt and st */
+        int want_t;   /* the kernel reads gemm_act's dt and st: 1 with plain
+                       * code sums in st for the k-quants (amx), 2 with st = s
+                       * always and ot for Q8_0 (avx512) */
         /* Unpack rows [r0, r0 + nr) (nr <= GEMM_MR; missing rows are zero)
          * of w (row stride wrow bytes) into p. */
         void (*pack)(int type, const char *w, size_t wrow, int nr, int64_t K,
@@ -117,21 +132,26 @@ struct gemm_isa {
 extern const struct gemm_isa gemm_isa_scalar;
 extern const struct gemm_isa gemm_isa_avx2; /* name NULL when not built */
 extern const struct gemm_isa gemm_isa_amx;  /* name NULL when not built */
+extern const struct gemm_isa gemm_isa_avx512; /* VNNI; name NULL when not built */
 
 /* Tokens per AMX kernel call: one 16-row tile of activations.  gemm_run()
  * pads the quantized activations with zero tokens up to a multiple of the
  * ISA's nt_max, so a kernel may read (not write) up to nt_max tokens. */
 #define GEMM_AMX_NT 16
+/* Tokens per avx512 (VNNI) kernel call. */
+#define GEMM_VNNI_NT 8
 
 /* 1 when this CPU has AMX-INT8 and the kernel granted this process the tile
  * state (arch_prctl ARCH_REQ_XCOMP_PERM); checked once (gemm_amx.c). */
 int gemm_amx_usable(void);
 
 /* The ISA gemm_try() uses now: amx where gemm_amx_usable() and the cpu
- * table is avx512 (the default there; MULLAMA_CPU=amx asks for it, =avx512
- * or =avx2 for the avx2 gemm), else avx2 on AVX2 CPUs; NULL under
- * MULLAMA_CPU=scalar, MULLAMA_GEMM=0 or without AVX2.  MULLAMA_GEMM=avx2
- * picks the avx2 gemm even where amx runs (A/B runs). */
+ * table is avx512 (the default there; MULLAMA_CPU=amx asks for it), else
+ * avx512 (VNNI) where the cpu table is avx512, else avx2 on AVX2 CPUs; NULL
+ * under MULLAMA_CPU=scalar, MULLAMA_GEMM=0 or without AVX2.
+ * MULLAMA_GEMM=avx2 or MULLAMA_CPU=avx2 picks the avx2 gemm,
+ * MULLAMA_GEMM=avx512 or MULLAMA_CPU=avx512 the avx512 one even where amx
+ * runs (A/B runs). */
 const struct gemm_isa *gemm_isa_get(void);
 
 /* Tests: turn gemm_try() off (0) or back on (1), overriding MULLAMA_GEMM. */
