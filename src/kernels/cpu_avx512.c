@@ -319,71 +319,44 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  *
  * Token generation streams every weight byte once per token, so these
  * kernels aim to keep up with memory: 4 rows share each activation load,
- * 4 independent float accumulators hide the FMA latency, and the
- * 32-element block types work on 2 blocks per 512-bit vector.  A row's
- * arithmetic is the same whatever rows it is called with: the driver runs
- * the 4-row kernel on every group, a short tail repeating its last row
- * (results discarded), so a row's bits never depend on nr.
+ * 4 independent float accumulators hide the FMA latency, the 32-element
+ * block types work on 2 blocks per 512-bit vector, and each row group
+ * prefetches the next group's rows (pf) as it goes, so the loads of one
+ * group overlap the arithmetic of the one before (without it a row's first
+ * touch waited on memory: tg ran at about half of llama.cpp's on Zen 5).
+ * A row's arithmetic is the same whatever rows it is called with: the
+ * driver runs the 4-row kernel on every group, a short tail repeating its
+ * last row (results discarded), so a row's bits never depend on nr.
  *
- * Block scales (halves at a block stride) are not converted one by one in
- * the inner loop: a pre-pass per segment of SEG blocks copies each row's
- * halves to a small array, converts 16 at a time and multiplies by the
- * activation scales, and the inner loop broadcasts two floats per pair of
- * blocks. */
+ * Block scales are read in the loop, two blocks at a time: the halves at
+ * the start of the two blocks (d, or d and m) go through one vcvtph2ps,
+ * are multiplied by the activation's (d, or d and s) read the same way,
+ * and a permute spreads them over the lanes of their blocks.  (An earlier
+ * version gathered the halves of 16 blocks with vpgatherdd in a pre-pass;
+ * on Zen 5 that gather, the first touch of the row, took ~75% of the
+ * time.) */
 
-#define SEG 128 /* blocks per scale segment (stack arrays of SEG floats) */
-
-/* The dwords at x + i * bs (i < m, at most 16; the rest zero), by one
- * masked gather. */
-AI __m512i gather_col(const char *x, size_t bs, int m)
+/* the first 2 (bytes 2) or 4 halves (bytes 4) of blocks b and b + 1 (two =
+ * 0: zeros for b + 1), bs bytes apart, as floats [b's..., b+1's...] */
+AI __m128 pair_halves(const uint8_t *x, size_t bs, const int bytes, const int two)
 {
-        const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                               _mm512_set1_epi32((int)bs));
-        __mmask16 k = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1);
+        uint32_t a = 0, c = 0;
 
-        return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x, 1);
+        memcpy(&a, x, (size_t)bytes);
+        if (two)
+                memcpy(&c, x + bs, (size_t)bytes);
+        __m128i v = bytes == 2 ? _mm_cvtsi32_si128((int)(a | c << 16))
+                               : _mm_insert_epi32(_mm_cvtsi32_si128((int)a), (int)c, 1);
+        return _mm_cvtph_ps(v);
 }
 
-/* the low / high halves of 16 dwords as float */
-AI __m512 half_lo(__m512i g)
+/* lanes of a block pair: the nibble layout (groups 0, 2: block b; 1, 3:
+ * b + 1) or halves (low 256 bits: b), taking float e or e + step */
+AI __m512 spread(__m128 v, const int nib, const int step)
 {
-        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
-}
-
-AI __m512 half_hi(__m512i g)
-{
-        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
-}
-
-/* d of blocks [0, m) of one row (bs bytes apart, d first) times the
- * activation scales dy[]: sc[0..m), zero up to a multiple of 16.  With
- * mn (Q4_1 / Q5_1: m right after d), the sum of m * sy goes to *mn. */
-AI void row_scales(float *sc, const char *x, size_t bs, int m, const float *dy, __m512 *mn, const float *sy)
-{
-        for (int i = 0; i < m; i += 16) {
-                __m512i g = gather_col(x + (size_t)i * bs, bs, m - i);
-                _mm512_storeu_ps(sc + i, _mm512_mul_ps(half_lo(g), _mm512_loadu_ps(dy + i)));
-                if (mn)
-                        *mn = _mm512_fmadd_ps(half_hi(g), _mm512_loadu_ps(sy + i), *mn);
-        }
-}
-
-/* activation scales d (and s) of blocks [0, m), bs bytes apart */
-AI void act_scales(float *dy, float *sy, const char *y, size_t bs, int m)
-{
-        for (int i = 0; i < m; i += 16) {
-                __m512i g = gather_col(y + (size_t)i * bs, bs, m - i);
-                _mm512_storeu_ps(dy + i, half_lo(g));
-                if (sy)
-                        _mm512_storeu_ps(sy + i, half_hi(g));
-        }
-}
-
-/* the scale vector of a block pair: s0 in 128-bit groups 0 and 2, s1 in 1
- * and 3 (the nibble layout) or s0 in the low 256 bits, s1 in the high */
-AI __m512 pair_scale(const float *s, __mmask16 hi)
-{
-        return _mm512_mask_broadcastss_ps(_mm512_set1_ps(s[0]), hi, _mm_load_ss(s + 1));
+        const __m512i inib = _mm512_set_epi32(step, step, step, step, 0, 0, 0, 0, step, step, step, step, 0, 0, 0, 0);
+        const __m512i ihalf = _mm512_set_epi32(step, step, step, step, step, step, step, step, 0, 0, 0, 0, 0, 0, 0, 0);
+        return _mm512_permutexvar_ps(nib ? inib : ihalf, _mm512_castps128_ps512(v));
 }
 
 /* 16 bytes of nibbles of block pair (p0, p1), as u8 codes in the order
@@ -430,19 +403,21 @@ AI __m512i add_fifth(__m512i w, const uint8_t *h0, const uint8_t *h1)
 }
 
 /* one block pair (two = 0: the last block alone) of nib0_gemv4 */
-AI void nib0_step(__m512 *acc, const char *const *xr, const struct block_q8_0 *y, int b, float (*sc)[SEG + 16],
-                  int i, const size_t bs, const int qs_off, const int qh_off, __m512i cb, const int two)
+AI void nib0_step(__m512 *acc, const char *const *xr, const char *const *pf, const struct block_q8_0 *y, int b,
+                  const size_t bs, const int qs_off, const int qh_off, __m512i cb, const int two)
 {
         __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
         __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, yy));
+        __m128 dy = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 2, two);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
                 const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
+                _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
                 __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
                 if (qh_off >= 0)
                         w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
                 __m512i p = _mm512_dpbusd_epi32(nc, w, yy);
-                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
+                __m512 sv = spread(_mm_mul_ps(pair_halves(x, bs, 2, two), dy), 1, 1);
                 acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
         }
 }
@@ -450,145 +425,136 @@ AI void nib0_step(__m512 *acc, const char *const *xr, const struct block_q8_0 *y
 /* Q4_0 / Q5_0 x Q8_0 (blocks of bs bytes: d, [qh at qh_off], qs at qs_off):
  * codes c unsigned into vpdpbusd, minus bias * sum(y) per group (from the
  * activation alone: bias 8 or 16). */
-AI void nib0_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
-                   const int qh_off, const int bias)
+AI void nib0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
+                   const int qs_off, const int qh_off, const int bias)
 {
         const struct block_q8_0 *y = yv;
         const __m512i cb = _mm512_set1_epi8((char)bias);
-        int nb = n / QK8_0;
+        int nb = n / QK8_0, b = 0;
         __m512 acc[4];
-        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 acc[r] = _mm512_setzero_ps();
-        for (int b0 = 0; b0 < nb; b0 += SEG) {
-                int m = nb - b0 < SEG ? nb - b0 : SEG;
-                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, NULL, NULL);
-                int i = 0;
-                for (; i + 2 <= m; i += 2)
-                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 1);
-                if (i < m)
-                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 0);
-        }
+        for (; b + 2 <= nb; b += 2)
+                nib0_step(acc, xr, pf, y, b, bs, qs_off, qh_off, cb, 1);
+        if (b < nb)
+                nib0_step(acc, xr, pf, y, b, bs, qs_off, qh_off, cb, 0);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 s[r] = hsum_f32x16(acc[r]);
 }
 
 /* one block pair (two = 0: the last block alone) of nib1_gemv4 */
-AI void nib1_step(__m512 *acc, const char *const *xr, const struct block_q8_1 *y, int b, float (*sc)[SEG + 16],
-                  int i, const size_t bs, const int qs_off, const int qh_off, const int two)
+AI void nib1_step(__m512 *acc, __m128 *macc, const char *const *xr, const char *const *pf,
+                  const struct block_q8_1 *y, int b, const size_t bs, const int qs_off, const int qh_off,
+                  const int two)
 {
         __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
+        __m128 ds = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 4, two); /* d0 s0 d1 s1 */
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
                 const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
+                _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
                 __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
                 if (qh_off >= 0)
                         w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
                 __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, yy);
-                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+                __m128 sc = _mm_mul_ps(pair_halves(x, bs, 4, two), ds); /* dx*dy mx*sy, twice */
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), spread(sc, 1, 2), acc[r]);
+                macc[r] = _mm_add_ps(macc[r], sc);
         }
 }
 
 /* Q4_1 / Q5_1 x Q8_1 (d, m, [qh], qs): codes straight into vpdpbusd; the
  * min term m * s (s = d * sum(y) of the activation block) summed per row
- * in the scale pre-pass. */
-AI void nib1_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
-                   const int qh_off)
+ * in lanes 1 and 3 of a 4-lane accumulator. */
+AI void nib1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
+                   const int qs_off, const int qh_off)
 {
         const struct block_q8_1 *y = yv;
-        int nb = n / QK8_1;
-        __m512 acc[4], macc[4];
-        float dy[SEG] __attribute__((aligned(64))), sy[SEG] __attribute__((aligned(64)));
-        float sc[4][SEG + 16] __attribute__((aligned(64)));
+        int nb = n / QK8_1, b = 0;
+        __m512 acc[4];
+        __m128 macc[4];
 
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                acc[r] = macc[r] = _mm512_setzero_ps();
-        for (int b0 = 0; b0 < nb; b0 += SEG) {
-                int m = nb - b0 < SEG ? nb - b0 : SEG;
-                act_scales(dy, sy, (const char *)(y + b0), sizeof(*y), m);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < 4; r++) {
-                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, &macc[r], sy);
-                }
-                int i = 0;
-                for (; i + 2 <= m; i += 2)
-                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 1);
-                if (i < m)
-                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 0);
+        for (int r = 0; r < 4; r++) {
+                acc[r] = _mm512_setzero_ps();
+                macc[r] = _mm_setzero_ps();
         }
+        for (; b + 2 <= nb; b += 2)
+                nib1_step(acc, macc, xr, pf, y, b, bs, qs_off, qh_off, 1);
+        if (b < nb)
+                nib1_step(acc, macc, xr, pf, y, b, bs, qs_off, qh_off, 0);
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]) + hsum_f32x16(macc[r]);
+        for (int r = 0; r < 4; r++) {
+                float m[4];
+                _mm_storeu_ps(m, macc[r]);
+                s[r] = hsum_f32x16(acc[r]) + (m[1] + m[3]);
+        }
 }
 
-AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8);
+        nib0_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8);
 }
 
-AI void q5_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q5_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+        nib0_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
                    offsetof(struct block_q5_0, qh), 16);
 }
 
-AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1);
+        nib1_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1);
 }
 
-AI void q5_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q5_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+        nib1_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
                    offsetof(struct block_q5_1, qh));
 }
 
 /* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
-AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q8_0_step(__m512 *acc, const char *const *xr, const char *const *pf, const struct block_q8_0 *y, int b,
+                  const int two)
+{
+        const __m512i c128 = _mm512_set1_epi8((char)0x80);
+        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
+        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
+                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
+                         : _mm512_zextsi256_si512(y0);
+        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
+        __m128 dy = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 2, two);
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
+                _mm_prefetch((const char *)ROWP(pf, r, b, struct block_q8_0), _MM_HINT_T0);
+                _mm_prefetch((const char *)ROWP(pf, r, b, struct block_q8_0) + 64, _MM_HINT_T0);
+                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
+                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
+                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
+                                : _mm512_zextsi256_si512(x0);
+                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
+                __m512 sv = spread(_mm_mul_ps(pair_halves((const uint8_t *)&x->d, sizeof(*x), 2, two), dy), 0, 1);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+        }
+}
+
+AI void q8_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_0 *y = yv;
-        const __m512i c128 = _mm512_set1_epi8((char)0x80);
-        int nb = n / QK8_0;
+        int nb = n / QK8_0, b = 0;
         __m512 acc[4];
-        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
 
         _Pragma("GCC unroll 4")
-
         for (int r = 0; r < 4; r++)
                 acc[r] = _mm512_setzero_ps();
-        for (int b0 = 0; b0 < nb; b0 += SEG) {
-                int m = nb - b0 < SEG ? nb - b0 : SEG;
-                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q8_0), sizeof(struct block_q8_0), m, dy, NULL, NULL);
-                for (int i = 0; i < m; i += 2) {
-                        const int b = b0 + i, two = i + 2 <= m;
-                        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
-                                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
-                                         : _mm512_zextsi256_si512(y0);
-                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
-                        _Pragma("GCC unroll 4")
-                        for (int r = 0; r < 4; r++) {
-                                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
-                                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
-                                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
-                                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
-                                                : _mm512_zextsi256_si512(x0);
-                                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
-                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xff00), acc[r]);
-                        }
-                }
-        }
+        for (; b + 2 <= nb; b += 2)
+                q8_0_step(acc, xr, pf, y, b, 1);
+        if (b < nb)
+                q8_0_step(acc, xr, pf, y, b, 0);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 s[r] = hsum_f32x16(acc[r]);
@@ -615,7 +581,7 @@ static inline __m128i k4_scales_simd(const uint8_t *packed)
  * group 2c+1, the activation's order), maddubs with the activation, then
  * vpdpwssd with the groups' 6-bit scales; the min term
  * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
-AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
         const __m512i m4 = _mm512_set1_epi8(0x0f);
@@ -641,6 +607,10 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        const char *p = (const char *)((const struct block_q4_k *)pf[r] + b);
+                        _mm_prefetch(p, _MM_HINT_T0);
+                        _mm_prefetch(p + 64, _MM_HINT_T0);
+                        _mm_prefetch(p + 128, _MM_HINT_T0);
                         __m128i sm = k4_scales_simd(x->scales);
                         __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                         __m512i sumi = _mm512_setzero_si512();
@@ -673,7 +643,7 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
  * the 64 low-nibble bytes are one load and the 32 high-bit bytes are
  * broadcast to both 256-bit halves, shifted per half; the -32 goes in
  * through the block sums. */
-AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
         const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(0x30);
@@ -701,6 +671,11 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q6_k *x = (const struct block_q6_k *)xr[r] + b;
+                        const char *p = (const char *)((const struct block_q6_k *)pf[r] + b);
+                        _mm_prefetch(p, _MM_HINT_T0);
+                        _mm_prefetch(p + 64, _MM_HINT_T0);
+                        _mm_prefetch(p + 128, _MM_HINT_T0);
+                        _mm_prefetch(p + 192, _MM_HINT_T0);
                         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
                         __m512i sc512 = _mm512_castsi256_si512(sc16);
                         __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5);
@@ -734,11 +709,13 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
                 for (int r = 0; r < nr; r += 4) {                                                  \
-                        const char *xr[4];                                                         \
+                        const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
-                        for (int k = 0; k < 4; k++)                                                \
+                        for (int k = 0; k < 4; k++) {                                              \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
-                        t##_gemv4(n, out, xr, y);                                                  \
+                                pf[k] = (const char *)x + (size_t)(r + 4 + k < nr ? r + 4 + k : nr - 1) * xs; \
+                        }                                                                          \
+                        t##_gemv4(n, out, xr, pf, y);                                              \
                         for (int k = 0; k < 4 && r + k < nr; k++)                                  \
                                 s[r + k] = out[k];                                                 \
                 }                                                                                  \
