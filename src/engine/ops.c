@@ -78,8 +78,9 @@ static float expf_ggml(float x)
 }
 
 /* SiLU(g) * u like llama.cpp's ggml_vec_swiglu_f32 on AVX-512: groups of 16
- * with expf_ggml, the tail with expf. */
-void op_silu_mul(float *y, const float *g, const float *u, int n)
+ * with expf_ggml, the tail with expf.  The reference; op_silu_mul takes the
+ * kernel table's vector version when it has one (same bits: test_quant.c). */
+void op_silu_mul_ref(float *y, const float *g, const float *u, int n)
 {
         int i = 0, n16 = n - n % 16;
 
@@ -87,6 +88,16 @@ void op_silu_mul(float *y, const float *g, const float *u, int n)
                 y[i] = g[i] / (1.0f + expf_ggml(-g[i])) * u[i];
         for (; i < n; i++)
                 y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+void op_silu_mul(float *y, const float *g, const float *u, int n)
+{
+        const struct cpu_kernels *k = cpu_kernels_get();
+
+        if (k->silu_mul)
+                k->silu_mul(y, g, u, n);
+        else
+                op_silu_mul_ref(y, g, u, n);
 }
 
 float op_gelu(float x)
