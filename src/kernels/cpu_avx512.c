@@ -321,7 +321,8 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  * Token generation streams every weight byte once per token, so these
  * kernels aim to keep up with memory: 4 rows share each activation load,
  * 4 independent float accumulators hide the FMA latency, the 32-element
- * block types work on 2 blocks per 512-bit vector, and each row group
+ * block types work on 2 (Q8_0) or 4 blocks (nibble types, see nib4_step)
+ * per 512-bit vector, and each row group
  * prefetches the next group's rows (pf) as it goes, so the loads of one
  * group overlap the arithmetic of the one before (without it a row's first
  * touch waited on memory: tg ran at about half of llama.cpp's on Zen 5).
@@ -329,8 +330,8 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  * driver runs the 4-row kernel on every group, a short tail repeating its
  * last row (results discarded), so a row's bits never depend on nr.
  *
- * Block scales are read in the loop, two blocks at a time: the halves at
- * the start of the two blocks (d, or d and m) go through one vcvtph2ps,
+ * Block scales are read in the loop, two (four) blocks at a time: the halves
+ * at the start of the blocks (d, or d and m) go through one vcvtph2ps,
  * are multiplied by the activation's (d, or d and s) read the same way,
  * and a permute spreads them over the lanes of their blocks.  (An earlier
  * version gathered the halves of 16 blocks with vpgatherdd in a pre-pass;
@@ -360,161 +361,171 @@ AI __m512 spread(__m128 v, const int nib, const int step)
         return _mm512_permutexvar_ps(nib ? inib : ihalf, _mm512_castps128_ps512(v));
 }
 
-/* 16 bytes of nibbles of block pair (p0, p1), as u8 codes in the order
- * [p0 low, p1 low, p0 high, p1 high]: element i of a block is the low
- * nibble of byte i (i < 16) or the high nibble of byte i - 16. */
-AI __m512i nib_pair(const uint8_t *p0, const uint8_t *p1, int two)
-{
-        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
-                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
-        __m512i w;
-        if (two)
-                w = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p0)), 0xf0f0,
-                                                _mm_loadu_si128((const __m128i *)p1));
-        else
-                w = _mm512_maskz_broadcast_i32x4(0x0f0f, _mm_loadu_si128((const __m128i *)p0));
-        return _mm512_and_si512(_mm512_srlv_epi16(w, shift), _mm512_set1_epi8(0x0f));
-}
-
-/* Activation bytes of a block pair in the nibble order above (y1 NULL:
- * zeros in its place). */
-AI __m512i act_pair_nib(const int8_t *y0, const int8_t *y1)
-{
-        const __m512i idx = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
-        __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y0));
-        __m512i b = y1 ? _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y1)) : _mm512_setzero_si512();
-        return _mm512_permutex2var_epi64(a, idx, b);
-}
-
 #define ROWP(xr, r, b, T) ((const T *)(xr)[r] + (b))
 
-/* The fifth bits of a Q5 block pair in the nibble order (bit set: the
- * byte gets 0x10): qh bits 0-15 are elements 0-15 (group 0 / 1), bits
- * 16-31 elements 16-31 (group 2 / 3). */
-AI __m512i add_fifth(__m512i w, const uint8_t *h0, const uint8_t *h1)
-{
-        uint32_t a, b = 0;
+/* Four blocks per step for the nibble types: the 16 code bytes of blocks
+ * b..b+3 go to the four 128-bit lanes of one vector (lane k = block k),
+ * their low nibbles (elements 0-15) and high nibbles (16-31) to two
+ * vectors that meet the activation's bytes arranged alike in two chained
+ * vpdpbusd, so the dwords of lane k sum block k; the four blocks' halves
+ * (d, or d and m) go through one vcvtph2ps and a permute puts each block's
+ * scale on its lane.  A row's result does not depend on the other rows. */
 
-        memcpy(&a, h0, 4);
-        if (h1)
-                memcpy(&b, h1, 4);
-        uint64_t k = (uint64_t)(a & 0xffff) | (uint64_t)(b & 0xffff) << 16 | (uint64_t)(a >> 16) << 32 |
-                     (uint64_t)(b >> 16) << 48;
-        return _mm512_mask_add_epi8(w, _cvtu64_mask64(k), w, _mm512_set1_epi8(0x10));
+/* the 16 bytes at p + k * st in 128-bit lane k */
+AI __m512i lanes4(const uint8_t *p, size_t st)
+{
+        __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + st)), 1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 2 * st)), 2);
+        return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * st)), 3);
 }
 
-/* one block pair (two = 0: the last block alone) of nib0_gemv4 */
-AI void nib0_step(__m512 *acc, const char *const *xr, const char *const *pf, const struct block_q8_0 *y, int b,
-                  const size_t bs, const int qs_off, const int qh_off, __m512i cb, const int two)
+/* the half at p + k * st as float k (k < 4) */
+AI __m128 halves4(const uint8_t *p, size_t st)
 {
-        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
-        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, yy));
-        __m128 dy = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 2, two);
+        uint16_t h[4];
+
+        for (int k = 0; k < 4; k++)
+                memcpy(&h[k], p + (size_t)k * st, 2);
+        uint64_t v = (uint64_t)h[0] | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 32 | (uint64_t)h[3] << 48;
+        return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)v));
+}
+
+/* the two halves at p + k * st as floats 2k, 2k + 1 */
+AI __m256 pairs4(const uint8_t *p, size_t st)
+{
+        uint32_t h[4];
+
+        for (int k = 0; k < 4; k++)
+                memcpy(&h[k], p + (size_t)k * st, 4);
+        return _mm256_cvtph_ps(_mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]));
+}
+
+/* One step of 4 blocks for 4 rows: xb[r] the row's block b, yb the
+ * activation's (ys bytes per block, codes at yq); one: Q4_1 / Q5_1 (d, m;
+ * macc gets d*dy, m*sy pairs), else Q4_0 / Q5_0 (codes minus bias). */
+AI void nib4_step(__m512 *acc, __m256 *macc, const uint8_t *const *xb, const size_t bs, const uint8_t *yb,
+                  const size_t ys, const int yq, const int qs_off, const int qh_off, const int bias, const int one)
+{
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+        const __m512i i4 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        const __m512i i8 = _mm512_set_epi32(6, 6, 6, 6, 4, 4, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0);
+        __m512i ylo = lanes4(yb + yq, ys), yhi = lanes4(yb + yq + 16, ys);
+        __m512i nc = _mm512_setzero_si512();
+        __m128 dy = _mm_setzero_ps();
+        __m256 ds = _mm256_setzero_ps();
+
+        if (one) {
+                ds = pairs4(yb, ys); /* d0 s0 d1 s1 ... */
+        } else {
+                const __m512i cb = _mm512_set1_epi8((char)bias);
+                nc = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                      _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, ylo), cb, yhi));
+                dy = halves4(yb, ys);
+        }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
-                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
-                _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
-                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
-                if (qh_off >= 0)
-                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
-                __m512i p = _mm512_dpbusd_epi32(nc, w, yy);
-                __m512 sv = spread(_mm_mul_ps(pair_halves(x, bs, 2, two), dy), 1, 1);
+                const uint8_t *x = xb[r];
+                __m512i w = lanes4(x + qs_off, bs);
+                __m512i lo = _mm512_and_si512(w, m4), hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
+                if (qh_off >= 0) {
+                        /* qh bits 0-15 of block k: mask bits 16k.. of lo,
+                         * bits 16-31: of hi */
+                        uint32_t h[4];
+                        for (int k = 0; k < 4; k++)
+                                memcpy(&h[k], x + (size_t)k * bs + qh_off, 4);
+                        __m128i hv = _mm_shuffle_epi8(_mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]),
+                                                      _mm_set_epi8(15, 14, 11, 10, 7, 6, 3, 2, 13, 12, 9, 8, 5, 4, 1, 0));
+                        uint64_t klo = (uint64_t)_mm_cvtsi128_si64(hv), khi = (uint64_t)_mm_extract_epi64(hv, 1);
+                        lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64(klo), lo, _mm512_set1_epi8(0x10));
+                        hi = _mm512_mask_add_epi8(hi, _cvtu64_mask64(khi), hi, _mm512_set1_epi8(0x10));
+                }
+                __m512i p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(nc, lo, ylo), hi, yhi);
+                __m512 sv;
+                if (one) {
+                        __m256 sc = _mm256_mul_ps(pairs4(x, bs), ds); /* dx*dy, mx*sy per block */
+                        sv = _mm512_permutexvar_ps(i8, _mm512_castps256_ps512(sc));
+                        macc[r] = _mm256_add_ps(macc[r], sc);
+                } else {
+                        sv = _mm512_permutexvar_ps(i4, _mm512_castps128_ps512(_mm_mul_ps(halves4(x, bs), dy)));
+                }
                 acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
         }
 }
 
-/* Q4_0 / Q5_0 x Q8_0 (blocks of bs bytes: d, [qh at qh_off], qs at qs_off):
- * codes c unsigned into vpdpbusd, minus bias * sum(y) per group (from the
- * activation alone: bias 8 or 16). */
-AI void nib0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
-                   const int qs_off, const int qh_off, const int bias)
+/* Q4_0 / Q5_0 x Q8_0 (bias 8 / 16; blocks d, [qh], qs) and Q4_1 / Q5_1 x
+ * Q8_1 (one; d, m, [qh], qs), 4 rows; the last nb % 4 blocks of each row
+ * and of the activation are copied into zeroed 4-block buffers (zero
+ * blocks add exact zeros). */
+AI void nib4_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
+                   const int qs_off, const int qh_off, const int bias, const int one)
 {
-        const struct block_q8_0 *y = yv;
-        const __m512i cb = _mm512_set1_epi8((char)bias);
+        const size_t ys = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        const uint8_t *y = yv;
         int nb = n / QK8_0, b = 0;
         __m512 acc[4];
-
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                acc[r] = _mm512_setzero_ps();
-        for (; b + 2 <= nb; b += 2)
-                nib0_step(acc, xr, pf, y, b, bs, qs_off, qh_off, cb, 1);
-        if (b < nb)
-                nib0_step(acc, xr, pf, y, b, bs, qs_off, qh_off, cb, 0);
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]);
-}
-
-/* one block pair (two = 0: the last block alone) of nib1_gemv4 */
-AI void nib1_step(__m512 *acc, __m128 *macc, const char *const *xr, const char *const *pf,
-                  const struct block_q8_1 *y, int b, const size_t bs, const int qs_off, const int qh_off,
-                  const int two)
-{
-        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
-        __m128 ds = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 4, two); /* d0 s0 d1 s1 */
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
-                _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
-                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
-                if (qh_off >= 0)
-                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
-                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, yy);
-                __m128 sc = _mm_mul_ps(pair_halves(x, bs, 4, two), ds); /* dx*dy mx*sy, twice */
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), spread(sc, 1, 2), acc[r]);
-                macc[r] = _mm_add_ps(macc[r], sc);
-        }
-}
-
-/* Q4_1 / Q5_1 x Q8_1 (d, m, [qh], qs): codes straight into vpdpbusd; the
- * min term m * s (s = d * sum(y) of the activation block) summed per row
- * in lanes 1 and 3 of a 4-lane accumulator. */
-AI void nib1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
-                   const int qs_off, const int qh_off)
-{
-        const struct block_q8_1 *y = yv;
-        int nb = n / QK8_1, b = 0;
-        __m512 acc[4];
-        __m128 macc[4];
+        __m256 macc[4];
+        const uint8_t *xb[4];
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
                 acc[r] = _mm512_setzero_ps();
-                macc[r] = _mm_setzero_ps();
+                macc[r] = _mm256_setzero_ps();
         }
-        for (; b + 2 <= nb; b += 2)
-                nib1_step(acc, macc, xr, pf, y, b, bs, qs_off, qh_off, 1);
-        if (b < nb)
-                nib1_step(acc, macc, xr, pf, y, b, bs, qs_off, qh_off, 0);
+        for (; b + 4 <= nb; b += 4) {
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        xb[r] = (const uint8_t *)xr[r] + (size_t)b * bs;
+                        _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
+                        _mm_prefetch(pf[r] + (size_t)b * bs + 64, _MM_HINT_T0);
+                }
+                nib4_step(acc, macc, xb, bs, y + (size_t)b * ys, ys, yq, qs_off, qh_off, bias, one);
+        }
+        if (b < nb) {
+                uint8_t tx[4][4 * 24] __attribute__((aligned(16))), ty[4 * 36] __attribute__((aligned(16)));
+                size_t k = (size_t)(nb - b);
+                memset(tx, 0, sizeof(tx));
+                memset(ty, 0, sizeof(ty));
+                memcpy(ty, y + (size_t)b * ys, k * ys);
+                for (int r = 0; r < 4; r++) {
+                        memcpy(tx[r], xr[r] + (size_t)b * bs, k * bs);
+                        xb[r] = tx[r];
+                }
+                nib4_step(acc, macc, xb, bs, ty, ys, yq, qs_off, qh_off, bias, one);
+        }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
-                float m[4];
-                _mm_storeu_ps(m, macc[r]);
-                s[r] = hsum_f32x16(acc[r]) + (m[1] + m[3]);
+                float m = 0;
+                if (one) {
+                        float v[8];
+                        _mm256_storeu_ps(v, macc[r]);
+                        m = (v[1] + v[3]) + (v[5] + v[7]);
+                }
+                s[r] = hsum_f32x16(acc[r]) + m;
         }
 }
 
 AI void q4_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib0_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8);
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8, 0);
 }
 
 AI void q5_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib0_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
-                   offsetof(struct block_q5_0, qh), 16);
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+                   offsetof(struct block_q5_0, qh), 16, 0);
 }
 
 AI void q4_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib1_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1);
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1, 0, 1);
 }
 
 AI void q5_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib1_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
-                   offsetof(struct block_q5_1, qh));
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+                   offsetof(struct block_q5_1, qh), 0, 1);
 }
 
 /* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
