@@ -517,7 +517,7 @@ TEST(engine_silu_mul_simd_equals_scalar)
         for (int k = 0; k < 4; k++) {
                 memset(y0, 0, sizeof(y0));
                 memset(y1, 0, sizeof(y1));
-                op_silu_mul_scalar(y0, g, u, ns[k]);
+                op_silu_mul_ref(y0, g, u, ns[k]);
                 op_silu_mul(y1, g, u, ns[k]);
                 int bad = 0, first = -1;
                 for (int i = 0; i < ns[k]; i++)

@@ -54,6 +54,9 @@ struct quant_fns {
 struct cpu_kernels {
         const char *name;  /* "scalar", "avx2", "avx512" */
         struct quant_fns q[MU_TYPE_COUNT];
+        /* Optional: y = silu(g) * u with the bits of the scalar op_silu_mul
+         * (ops.c, llama.cpp's AVX-512 swiglu); NULL: use that. */
+        void (*silu_mul)(float *y, const float *g, const float *u, int n);
 };
 
 extern const struct cpu_kernels cpu_kernels_scalar;

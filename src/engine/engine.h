@@ -94,9 +94,7 @@ struct rope_params {
 void op_rope_cache(float *cs, float pos, const struct rope_params *rp);
 void op_rope_apply(float *x, const float *cs, int n_rot, int neox);
 void op_silu_mul(float *y, const float *g, const float *u, int n);
-/* The scalar reference; op_silu_mul (AVX-512 where the CPU has it) equals it
- * bit for bit. */
-void op_silu_mul_scalar(float *y, const float *g, const float *u, int n);
+void op_silu_mul_ref(float *y, const float *g, const float *u, int n);
 void op_gelu_mul(float *y, const float *g, const float *u, int n);
 float op_gelu(float x);
 void op_add(float *y, const float *x, int n);

@@ -7,10 +7,6 @@
 #include <math.h>
 #include <pthread.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #include "engine/engine.h"
 
 void op_rmsnorm(float *y, const float *x, const float *w, int n, float eps)
@@ -82,8 +78,9 @@ static float expf_ggml(float x)
 }
 
 /* SiLU(g) * u like llama.cpp's ggml_vec_swiglu_f32 on AVX-512: groups of 16
- * with expf_ggml, the tail with expf.  The reference for op_silu_mul. */
-void op_silu_mul_scalar(float *y, const float *g, const float *u, int n)
+ * with expf_ggml, the tail with expf.  The reference; op_silu_mul takes the
+ * kernel table's vector version when it has one (same bits: tests/test_ops.c). */
+void op_silu_mul_ref(float *y, const float *g, const float *u, int n)
 {
         int i = 0, n16 = n - n % 16;
 
@@ -93,70 +90,15 @@ void op_silu_mul_scalar(float *y, const float *g, const float *u, int n)
                 y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-#if defined(__x86_64__)
-/* The groups of 16 of op_silu_mul_scalar with AVX-512, bit for bit: the
- * same FMAs and IEEE divisions in the same order; scalbnf(j, n) as two
- * multiplications by powers of two (the first exact, so one rounding, as
- * scalbnf), |n| > 192 as expf_ggml.  (The scalar loop calls libm's fmaf and
- * scalbnf per element: a fifth of TinyLlama's pp512 time on Zen 5.) */
-__attribute__((target("avx512f,fma"))) static void silu_mul_avx512(float *y, const float *g, const float *u,
-                                                                   int n16)
-{
-        const __m512 r = _mm512_set1_ps(0x1.8p23f), one = _mm512_set1_ps(1.0f);
-        const __m512i bias = _mm512_set1_epi32(127);
-
-        for (int i = 0; i < n16; i += 16) {
-                __m512 gv = _mm512_loadu_ps(g + i);
-                __m512 x = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(gv),
-                                                                _mm512_set1_epi32((int)0x80000000u)));
-                __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r), n = _mm512_sub_ps(z, r);
-                __m512 b = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f),
-                                            _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), x));
-                __m512 uu = _mm512_mul_ps(b, b);
-                __m512 j = _mm512_fmadd_ps(
-                        _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b,
-                                                        _mm512_set1_ps(0x1.573e2ep-5f)),
-                                        uu,
-                                        _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b,
-                                                        _mm512_set1_ps(0x1.fffdb6p-2f))),
-                        uu, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, one));
-                __mmask16 big = _mm512_cmp_ps_mask(_mm512_abs_ps(n), _mm512_set1_ps(192.0f), _CMP_GT_OQ);
-                __m512i ni = _mm512_maskz_cvttps_epi32((__mmask16)~big, n);
-                __m512i a = _mm512_srai_epi32(ni, 1), c = _mm512_sub_epi32(ni, a);
-                __m512 e = _mm512_mul_ps(
-                        _mm512_mul_ps(j, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(a, bias), 23))),
-                        _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(c, bias), 23)));
-                __mmask16 pos = _mm512_cmp_ps_mask(n, _mm512_setzero_ps(), _CMP_GT_OQ);
-                e = _mm512_mask_mov_ps(e, big, _mm512_maskz_mov_ps(pos, _mm512_set1_ps(INFINITY)));
-                __m512 v = _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + i));
-                _mm512_storeu_ps(y + i, v);
-        }
-}
-
-static int silu_simd = -1;
-
 void op_silu_mul(float *y, const float *g, const float *u, int n)
 {
-        int n16 = n - n % 16;
+        const struct cpu_kernels *k = cpu_kernels_get();
 
-        if (silu_simd < 0) { /* racy but idempotent */
-                __builtin_cpu_init();
-                silu_simd = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-        }
-        if (!silu_simd || n16 == 0) {
-                op_silu_mul_scalar(y, g, u, n);
-                return;
-        }
-        silu_mul_avx512(y, g, u, n16);
-        if (n > n16)
-                op_silu_mul_scalar(y + n16, g + n16, u + n16, n - n16); /* < 16: the expf tail */
+        if (k->silu_mul)
+                k->silu_mul(y, g, u, n);
+        else
+                op_silu_mul_ref(y, g, u, n);
 }
-#else
-void op_silu_mul(float *y, const float *g, const float *u, int n)
-{
-        op_silu_mul_scalar(y, g, u, n);
-}
-#endif
 
 float op_gelu(float x)
 {

@@ -15,6 +15,7 @@
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -319,276 +320,253 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  *
  * Token generation streams every weight byte once per token, so these
  * kernels aim to keep up with memory: 4 rows share each activation load,
- * 4 independent float accumulators hide the FMA latency, and the
- * 32-element block types work on 2 blocks per 512-bit vector.  A row's
- * arithmetic is the same whatever rows it is called with: the driver runs
- * the 4-row kernel on every group, a short tail repeating its last row
- * (results discarded), so a row's bits never depend on nr.
+ * 4 independent float accumulators hide the FMA latency, the 32-element
+ * block types work on 2 (Q8_0) or 4 blocks (nibble types, see nib4_step)
+ * per 512-bit vector, and each row group
+ * prefetches the next group's rows (pf) as it goes, so the loads of one
+ * group overlap the arithmetic of the one before (without it a row's first
+ * touch waited on memory: tg ran at about half of llama.cpp's on Zen 5).
+ * A row's arithmetic is the same whatever rows it is called with: the
+ * driver runs the 4-row kernel on every group, a short tail repeating its
+ * last row (results discarded), so a row's bits never depend on nr.
  *
- * Block scales (halves at a block stride) are not converted one by one in
- * the inner loop: a pre-pass per segment of SEG blocks copies each row's
- * halves to a small array, converts 16 at a time and multiplies by the
- * activation scales, and the inner loop broadcasts two floats per pair of
- * blocks. */
+ * Block scales are read in the loop, two (four) blocks at a time: the halves
+ * at the start of the blocks (d, or d and m) go through one vcvtph2ps,
+ * are multiplied by the activation's (d, or d and s) read the same way,
+ * and a permute spreads them over the lanes of their blocks.  (An earlier
+ * version gathered the halves of 16 blocks with vpgatherdd in a pre-pass;
+ * on Zen 5 that gather, the first touch of the row, took ~75% of the
+ * time.) */
 
-#define SEG 128 /* blocks per scale segment (stack arrays of SEG floats) */
-
-/* The dwords at x + i * bs (i < m, at most 16; the rest zero), by one
- * masked gather. */
-AI __m512i gather_col(const char *x, size_t bs, int m)
+/* the first 2 (bytes 2) or 4 halves (bytes 4) of blocks b and b + 1 (two =
+ * 0: zeros for b + 1), bs bytes apart, as floats [b's..., b+1's...] */
+AI __m128 pair_halves(const uint8_t *x, size_t bs, const int bytes, const int two)
 {
-        const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                               _mm512_set1_epi32((int)bs));
-        __mmask16 k = m >= 16 ? 0xffff : (__mmask16)((1u << m) - 1);
+        uint32_t a = 0, c = 0;
 
-        return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x, 1);
-}
-
-/* the low / high halves of 16 dwords as float */
-AI __m512 half_lo(__m512i g)
-{
-        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
-}
-
-AI __m512 half_hi(__m512i g)
-{
-        return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
-}
-
-/* d of blocks [0, m) of one row (bs bytes apart, d first) times the
- * activation scales dy[]: sc[0..m), zero up to a multiple of 16.  With
- * mn (Q4_1 / Q5_1: m right after d), the sum of m * sy goes to *mn. */
-AI void row_scales(float *sc, const char *x, size_t bs, int m, const float *dy, __m512 *mn, const float *sy)
-{
-        for (int i = 0; i < m; i += 16) {
-                __m512i g = gather_col(x + (size_t)i * bs, bs, m - i);
-                _mm512_storeu_ps(sc + i, _mm512_mul_ps(half_lo(g), _mm512_loadu_ps(dy + i)));
-                if (mn)
-                        *mn = _mm512_fmadd_ps(half_hi(g), _mm512_loadu_ps(sy + i), *mn);
-        }
-}
-
-/* activation scales d (and s) of blocks [0, m), bs bytes apart */
-AI void act_scales(float *dy, float *sy, const char *y, size_t bs, int m)
-{
-        for (int i = 0; i < m; i += 16) {
-                __m512i g = gather_col(y + (size_t)i * bs, bs, m - i);
-                _mm512_storeu_ps(dy + i, half_lo(g));
-                if (sy)
-                        _mm512_storeu_ps(sy + i, half_hi(g));
-        }
-}
-
-/* the scale vector of a block pair: s0 in 128-bit groups 0 and 2, s1 in 1
- * and 3 (the nibble layout) or s0 in the low 256 bits, s1 in the high */
-AI __m512 pair_scale(const float *s, __mmask16 hi)
-{
-        return _mm512_mask_broadcastss_ps(_mm512_set1_ps(s[0]), hi, _mm_load_ss(s + 1));
-}
-
-/* 16 bytes of nibbles of block pair (p0, p1), as u8 codes in the order
- * [p0 low, p1 low, p0 high, p1 high]: element i of a block is the low
- * nibble of byte i (i < 16) or the high nibble of byte i - 16. */
-AI __m512i nib_pair(const uint8_t *p0, const uint8_t *p1, int two)
-{
-        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
-                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
-        __m512i w;
+        memcpy(&a, x, (size_t)bytes);
         if (two)
-                w = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p0)), 0xf0f0,
-                                                _mm_loadu_si128((const __m128i *)p1));
-        else
-                w = _mm512_maskz_broadcast_i32x4(0x0f0f, _mm_loadu_si128((const __m128i *)p0));
-        return _mm512_and_si512(_mm512_srlv_epi16(w, shift), _mm512_set1_epi8(0x0f));
+                memcpy(&c, x + bs, (size_t)bytes);
+        __m128i v = bytes == 2 ? _mm_cvtsi32_si128((int)(a | c << 16))
+                               : _mm_insert_epi32(_mm_cvtsi32_si128((int)a), (int)c, 1);
+        return _mm_cvtph_ps(v);
 }
 
-/* Activation bytes of a block pair in the nibble order above (y1 NULL:
- * zeros in its place). */
-AI __m512i act_pair_nib(const int8_t *y0, const int8_t *y1)
+/* lanes of a block pair: the nibble layout (groups 0, 2: block b; 1, 3:
+ * b + 1) or halves (low 256 bits: b), taking float e or e + step */
+AI __m512 spread(__m128 v, const int nib, const int step)
 {
-        const __m512i idx = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
-        __m512i a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y0));
-        __m512i b = y1 ? _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y1)) : _mm512_setzero_si512();
-        return _mm512_permutex2var_epi64(a, idx, b);
+        const __m512i inib = _mm512_set_epi32(step, step, step, step, 0, 0, 0, 0, step, step, step, step, 0, 0, 0, 0);
+        const __m512i ihalf = _mm512_set_epi32(step, step, step, step, step, step, step, step, 0, 0, 0, 0, 0, 0, 0, 0);
+        return _mm512_permutexvar_ps(nib ? inib : ihalf, _mm512_castps128_ps512(v));
 }
 
 #define ROWP(xr, r, b, T) ((const T *)(xr)[r] + (b))
 
-/* The fifth bits of a Q5 block pair in the nibble order (bit set: the
- * byte gets 0x10): qh bits 0-15 are elements 0-15 (group 0 / 1), bits
- * 16-31 elements 16-31 (group 2 / 3). */
-AI __m512i add_fifth(__m512i w, const uint8_t *h0, const uint8_t *h1)
-{
-        uint32_t a, b = 0;
+/* Four blocks per step for the nibble types: the 16 code bytes of blocks
+ * b..b+3 go to the four 128-bit lanes of one vector (lane k = block k),
+ * their low nibbles (elements 0-15) and high nibbles (16-31) to two
+ * vectors that meet the activation's bytes arranged alike in two chained
+ * vpdpbusd, so the dwords of lane k sum block k; the four blocks' halves
+ * (d, or d and m) go through one vcvtph2ps and a permute puts each block's
+ * scale on its lane.  A row's result does not depend on the other rows. */
 
-        memcpy(&a, h0, 4);
-        if (h1)
-                memcpy(&b, h1, 4);
-        uint64_t k = (uint64_t)(a & 0xffff) | (uint64_t)(b & 0xffff) << 16 | (uint64_t)(a >> 16) << 32 |
-                     (uint64_t)(b >> 16) << 48;
-        return _mm512_mask_add_epi8(w, _cvtu64_mask64(k), w, _mm512_set1_epi8(0x10));
+/* the 16 bytes at p + k * st in 128-bit lane k */
+AI __m512i lanes4(const uint8_t *p, size_t st)
+{
+        __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + st)), 1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 2 * st)), 2);
+        return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * st)), 3);
 }
 
-/* one block pair (two = 0: the last block alone) of nib0_gemv4 */
-AI void nib0_step(__m512 *acc, const char *const *xr, const struct block_q8_0 *y, int b, float (*sc)[SEG + 16],
-                  int i, const size_t bs, const int qs_off, const int qh_off, __m512i cb, const int two)
+/* the half at p + k * st as float k (k < 4) */
+AI __m128 halves4(const uint8_t *p, size_t st)
 {
-        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
-        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, yy));
+        uint16_t h[4];
+
+        for (int k = 0; k < 4; k++)
+                memcpy(&h[k], p + (size_t)k * st, 2);
+        uint64_t v = (uint64_t)h[0] | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 32 | (uint64_t)h[3] << 48;
+        return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)v));
+}
+
+/* the two halves at p + k * st as floats 2k, 2k + 1 */
+AI __m256 pairs4(const uint8_t *p, size_t st)
+{
+        uint32_t h[4];
+
+        for (int k = 0; k < 4; k++)
+                memcpy(&h[k], p + (size_t)k * st, 4);
+        return _mm256_cvtph_ps(_mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]));
+}
+
+/* One step of 4 blocks for 4 rows: xb[r] the row's block b, yb the
+ * activation's (ys bytes per block, codes at yq); one: Q4_1 / Q5_1 (d, m;
+ * macc gets d*dy, m*sy pairs), else Q4_0 / Q5_0 (codes minus bias). */
+AI void nib4_step(__m512 *acc, __m256 *macc, const uint8_t *const *xb, const size_t bs, const uint8_t *yb,
+                  const size_t ys, const int yq, const int qs_off, const int qh_off, const int bias, const int one)
+{
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+        const __m512i i4 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        const __m512i i8 = _mm512_set_epi32(6, 6, 6, 6, 4, 4, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0);
+        __m512i ylo = lanes4(yb + yq, ys), yhi = lanes4(yb + yq + 16, ys);
+        __m512i nc = _mm512_setzero_si512();
+        __m128 dy = _mm_setzero_ps();
+        __m256 ds = _mm256_setzero_ps();
+
+        if (one) {
+                ds = pairs4(yb, ys); /* d0 s0 d1 s1 ... */
+        } else {
+                const __m512i cb = _mm512_set1_epi8((char)bias);
+                nc = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                      _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, ylo), cb, yhi));
+                dy = halves4(yb, ys);
+        }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
-                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
-                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
-                if (qh_off >= 0)
-                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
-                __m512i p = _mm512_dpbusd_epi32(nc, w, yy);
-                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
+                const uint8_t *x = xb[r];
+                __m512i w = lanes4(x + qs_off, bs);
+                __m512i lo = _mm512_and_si512(w, m4), hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
+                if (qh_off >= 0) {
+                        /* qh bits 0-15 of block k: mask bits 16k.. of lo,
+                         * bits 16-31: of hi */
+                        uint32_t h[4];
+                        for (int k = 0; k < 4; k++)
+                                memcpy(&h[k], x + (size_t)k * bs + qh_off, 4);
+                        __m128i hv = _mm_shuffle_epi8(_mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]),
+                                                      _mm_set_epi8(15, 14, 11, 10, 7, 6, 3, 2, 13, 12, 9, 8, 5, 4, 1, 0));
+                        uint64_t klo = (uint64_t)_mm_cvtsi128_si64(hv), khi = (uint64_t)_mm_extract_epi64(hv, 1);
+                        lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64(klo), lo, _mm512_set1_epi8(0x10));
+                        hi = _mm512_mask_add_epi8(hi, _cvtu64_mask64(khi), hi, _mm512_set1_epi8(0x10));
+                }
+                __m512i p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(nc, lo, ylo), hi, yhi);
+                __m512 sv;
+                if (one) {
+                        __m256 sc = _mm256_mul_ps(pairs4(x, bs), ds); /* dx*dy, mx*sy per block */
+                        sv = _mm512_permutexvar_ps(i8, _mm512_castps256_ps512(sc));
+                        macc[r] = _mm256_add_ps(macc[r], sc);
+                } else {
+                        sv = _mm512_permutexvar_ps(i4, _mm512_castps128_ps512(_mm_mul_ps(halves4(x, bs), dy)));
+                }
                 acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
         }
 }
 
-/* Q4_0 / Q5_0 x Q8_0 (blocks of bs bytes: d, [qh at qh_off], qs at qs_off):
- * codes c unsigned into vpdpbusd, minus bias * sum(y) per group (from the
- * activation alone: bias 8 or 16). */
-AI void nib0_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
-                   const int qh_off, const int bias)
+/* Q4_0 / Q5_0 x Q8_0 (bias 8 / 16; blocks d, [qh], qs) and Q4_1 / Q5_1 x
+ * Q8_1 (one; d, m, [qh], qs), 4 rows; the last nb % 4 blocks of each row
+ * and of the activation are copied into zeroed 4-block buffers (zero
+ * blocks add exact zeros). */
+AI void nib4_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
+                   const int qs_off, const int qh_off, const int bias, const int one)
 {
-        const struct block_q8_0 *y = yv;
-        const __m512i cb = _mm512_set1_epi8((char)bias);
-        int nb = n / QK8_0;
+        const size_t ys = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        const uint8_t *y = yv;
+        int nb = n / QK8_0, b = 0;
         __m512 acc[4];
-        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
+        __m256 macc[4];
+        const uint8_t *xb[4];
 
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                acc[r] = _mm512_setzero_ps();
-        for (int b0 = 0; b0 < nb; b0 += SEG) {
-                int m = nb - b0 < SEG ? nb - b0 : SEG;
-                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, NULL, NULL);
-                int i = 0;
-                for (; i + 2 <= m; i += 2)
-                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 1);
-                if (i < m)
-                        nib0_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, cb, 0);
-        }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]);
-}
-
-/* one block pair (two = 0: the last block alone) of nib1_gemv4 */
-AI void nib1_step(__m512 *acc, const char *const *xr, const struct block_q8_1 *y, int b, float (*sc)[SEG + 16],
-                  int i, const size_t bs, const int qs_off, const int qh_off, const int two)
-{
-        __m512i yy = act_pair_nib(y[b].qs, two ? y[b + 1].qs : NULL);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++) {
-                const uint8_t *x = (const uint8_t *)xr[r] + (size_t)b * bs;
-                __m512i w = nib_pair(x + qs_off, two ? x + bs + qs_off : NULL, two);
-                if (qh_off >= 0)
-                        w = add_fifth(w, x + qh_off, two ? x + bs + qh_off : NULL);
-                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, yy);
-                __m512 sv = two ? pair_scale(sc[r] + i, 0xf0f0) : _mm512_set1_ps(sc[r][i]);
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+                acc[r] = _mm512_setzero_ps();
+                macc[r] = _mm256_setzero_ps();
         }
-}
-
-/* Q4_1 / Q5_1 x Q8_1 (d, m, [qh], qs): codes straight into vpdpbusd; the
- * min term m * s (s = d * sum(y) of the activation block) summed per row
- * in the scale pre-pass. */
-AI void nib1_gemv4(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
-                   const int qh_off)
-{
-        const struct block_q8_1 *y = yv;
-        int nb = n / QK8_1;
-        __m512 acc[4], macc[4];
-        float dy[SEG] __attribute__((aligned(64))), sy[SEG] __attribute__((aligned(64)));
-        float sc[4][SEG + 16] __attribute__((aligned(64)));
-
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                acc[r] = macc[r] = _mm512_setzero_ps();
-        for (int b0 = 0; b0 < nb; b0 += SEG) {
-                int m = nb - b0 < SEG ? nb - b0 : SEG;
-                act_scales(dy, sy, (const char *)(y + b0), sizeof(*y), m);
+        for (; b + 4 <= nb; b += 4) {
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
-                        row_scales(sc[r], xr[r] + (size_t)b0 * bs, bs, m, dy, &macc[r], sy);
+                        xb[r] = (const uint8_t *)xr[r] + (size_t)b * bs;
+                        _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
+                        _mm_prefetch(pf[r] + (size_t)b * bs + 64, _MM_HINT_T0);
                 }
-                int i = 0;
-                for (; i + 2 <= m; i += 2)
-                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 1);
-                if (i < m)
-                        nib1_step(acc, xr, y, b0 + i, sc, i, bs, qs_off, qh_off, 0);
+                nib4_step(acc, macc, xb, bs, y + (size_t)b * ys, ys, yq, qs_off, qh_off, bias, one);
+        }
+        if (b < nb) {
+                uint8_t tx[4][4 * 24] __attribute__((aligned(16))), ty[4 * 36] __attribute__((aligned(16)));
+                size_t k = (size_t)(nb - b);
+                memset(tx, 0, sizeof(tx));
+                memset(ty, 0, sizeof(ty));
+                memcpy(ty, y + (size_t)b * ys, k * ys);
+                for (int r = 0; r < 4; r++) {
+                        memcpy(tx[r], xr[r] + (size_t)b * bs, k * bs);
+                        xb[r] = tx[r];
+                }
+                nib4_step(acc, macc, xb, bs, ty, ys, yq, qs_off, qh_off, bias, one);
         }
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]) + hsum_f32x16(macc[r]);
+        for (int r = 0; r < 4; r++) {
+                float m = 0;
+                if (one) {
+                        float v[8];
+                        _mm256_storeu_ps(v, macc[r]);
+                        m = (v[1] + v[3]) + (v[5] + v[7]);
+                }
+                s[r] = hsum_f32x16(acc[r]) + m;
+        }
 }
 
-AI void q4_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8);
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8, 0);
 }
 
-AI void q5_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q5_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib0_gemv4(n, s, xr, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
-                   offsetof(struct block_q5_0, qh), 16);
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+                   offsetof(struct block_q5_0, qh), 16, 0);
 }
 
-AI void q4_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1);
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1, 0, 1);
 }
 
-AI void q5_1_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q5_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib1_gemv4(n, s, xr, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
-                   offsetof(struct block_q5_1, qh));
+        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+                   offsetof(struct block_q5_1, qh), 0, 1);
 }
 
 /* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
-AI void q8_0_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q8_0_step(__m512 *acc, const char *const *xr, const char *const *pf, const struct block_q8_0 *y, int b,
+                  const int two)
+{
+        const __m512i c128 = _mm512_set1_epi8((char)0x80);
+        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
+        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
+                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
+                         : _mm512_zextsi256_si512(y0);
+        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
+        __m128 dy = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 2, two);
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < 4; r++) {
+                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
+                _mm_prefetch((const char *)ROWP(pf, r, b, struct block_q8_0), _MM_HINT_T0);
+                _mm_prefetch((const char *)ROWP(pf, r, b, struct block_q8_0) + 64, _MM_HINT_T0);
+                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
+                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
+                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
+                                : _mm512_zextsi256_si512(x0);
+                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
+                __m512 sv = spread(_mm_mul_ps(pair_halves((const uint8_t *)&x->d, sizeof(*x), 2, two), dy), 0, 1);
+                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+        }
+}
+
+AI void q8_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_0 *y = yv;
-        const __m512i c128 = _mm512_set1_epi8((char)0x80);
-        int nb = n / QK8_0;
+        int nb = n / QK8_0, b = 0;
         __m512 acc[4];
-        float dy[SEG] __attribute__((aligned(64))), sc[4][SEG + 16] __attribute__((aligned(64)));
 
         _Pragma("GCC unroll 4")
-
         for (int r = 0; r < 4; r++)
                 acc[r] = _mm512_setzero_ps();
-        for (int b0 = 0; b0 < nb; b0 += SEG) {
-                int m = nb - b0 < SEG ? nb - b0 : SEG;
-                act_scales(dy, NULL, (const char *)(y + b0), sizeof(*y), m);
-                _Pragma("GCC unroll 4")
-                for (int r = 0; r < 4; r++)
-                        row_scales(sc[r], (const char *)ROWP(xr, r, b0, struct block_q8_0), sizeof(struct block_q8_0), m, dy, NULL, NULL);
-                for (int i = 0; i < m; i += 2) {
-                        const int b = b0 + i, two = i + 2 <= m;
-                        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
-                        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
-                                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
-                                         : _mm512_zextsi256_si512(y0);
-                        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
-                        _Pragma("GCC unroll 4")
-                        for (int r = 0; r < 4; r++) {
-                                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
-                                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
-                                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
-                                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
-                                                : _mm512_zextsi256_si512(x0);
-                                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
-                                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), pair_scale(sc[r] + i, 0xff00), acc[r]);
-                        }
-                }
-        }
+        for (; b + 2 <= nb; b += 2)
+                q8_0_step(acc, xr, pf, y, b, 1);
+        if (b < nb)
+                q8_0_step(acc, xr, pf, y, b, 0);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
                 s[r] = hsum_f32x16(acc[r]);
@@ -615,7 +593,7 @@ static inline __m128i k4_scales_simd(const uint8_t *packed)
  * group 2c+1, the activation's order), maddubs with the activation, then
  * vpdpwssd with the groups' 6-bit scales; the min term
  * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
-AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
         const __m512i m4 = _mm512_set1_epi8(0x0f);
@@ -641,6 +619,10 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        const char *p = (const char *)((const struct block_q4_k *)pf[r] + b);
+                        _mm_prefetch(p, _MM_HINT_T0);
+                        _mm_prefetch(p + 64, _MM_HINT_T0);
+                        _mm_prefetch(p + 128, _MM_HINT_T0);
                         __m128i sm = k4_scales_simd(x->scales);
                         __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                         __m512i sumi = _mm512_setzero_si512();
@@ -673,7 +655,7 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
  * the 64 low-nibble bytes are one load and the 32 high-bit bytes are
  * broadcast to both 256-bit halves, shifted per half; the -32 goes in
  * through the block sums. */
-AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
+AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
         const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(0x30);
@@ -701,6 +683,11 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q6_k *x = (const struct block_q6_k *)xr[r] + b;
+                        const char *p = (const char *)((const struct block_q6_k *)pf[r] + b);
+                        _mm_prefetch(p, _MM_HINT_T0);
+                        _mm_prefetch(p + 64, _MM_HINT_T0);
+                        _mm_prefetch(p + 128, _MM_HINT_T0);
+                        _mm_prefetch(p + 192, _MM_HINT_T0);
                         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
                         __m512i sc512 = _mm512_castsi256_si512(sc16);
                         __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5);
@@ -729,16 +716,26 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const void *yv)
                 s[r] = hsum_f32x16(acc[r]);
 }
 
-/* Rows in groups of 4; a tail group repeats its last row. */
+/* Rows in groups of 4; a tail group repeats its last row.  Each group
+ * prefetches the rows pd ahead (whole groups, at least GEMV_PF_BYTES of
+ * weights ahead, within the call): a group of short rows (SmolLM2: 4 x 360
+ * bytes) is computed faster than one group ahead arrives from memory. */
+#ifndef GEMV_PF_BYTES
+#define GEMV_PF_BYTES 8192
+#endif
 #define GEMV4(t)                                                                                   \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
+                int pd = 4 * (int)((GEMV_PF_BYTES + 4 * xs - 1) / (4 * xs));                      \
                 for (int r = 0; r < nr; r += 4) {                                                  \
-                        const char *xr[4];                                                         \
+                        const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
-                        for (int k = 0; k < 4; k++)                                                \
+                        for (int k = 0; k < 4; k++) {                                              \
+                                int p = r + pd + k < nr ? r + pd + k : nr - 1;                      \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
-                        t##_gemv4(n, out, xr, y);                                                  \
+                                pf[k] = (const char *)x + (size_t)p * xs;                          \
+                        }                                                                          \
+                        t##_gemv4(n, out, xr, pf, y);                                              \
                         for (int k = 0; k < 4 && r + k < nr; k++)                                  \
                                 s[r + k] = out[k];                                                 \
                 }                                                                                  \
@@ -751,6 +748,47 @@ GEMV4(q5_1)
 GEMV4(q8_0)
 GEMV4(q4_k)
 GEMV4(q6_k)
+
+/* ---- SiLU gate ------------------------------------------------------------ */
+
+/* y = g / (1 + exp(-g)) * u with the bits of op_silu_mul_ref (ops.c): the
+ * same FMAs of expf_ggml on 16 lanes, and its scalbnf(j, n) as exact
+ * multiplications by powers of two: j * 2^n for -126 <= n <= 127, and
+ * (j * 2^127) * 2^(n - 127) above (one rounding, as scalbnf).  Below -126
+ * exp(-g) < 2^-125 and 1 + exp(-g) is 1 whatever its value: 0 is used.
+ * The tail (n % 16) goes to the reference, which uses expf there. */
+static void silu_mul_avx512(float *y, const float *g, const float *u, int n)
+{
+        int i = 0, n16 = n - n % 16;
+        const __m512 r = _mm512_set1_ps(0x1.8p23f), one = _mm512_set1_ps(1.0f);
+
+        for (; i < n16; i += 16) {
+                __m512 gv = _mm512_loadu_ps(g + i);
+                __m512 x = _mm512_sub_ps(_mm512_setzero_ps(), gv);
+                __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), r), nn = _mm512_sub_ps(z, r);
+                __m512 b = _mm512_fnmadd_ps(nn, _mm512_set1_ps(0x1.7f7d1cp-20f),
+                                            _mm512_fnmadd_ps(nn, _mm512_set1_ps(0x1.62e4p-1f), x));
+                __m512 uu = _mm512_mul_ps(b, b);
+                __m512 j = _mm512_fmadd_ps(
+                        _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b, _mm512_set1_ps(0x1.573e2ep-5f)),
+                                        uu, _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b, _mm512_set1_ps(0x1.fffdb6p-2f))),
+                        uu, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, one));
+                __m512i ni = _mm512_cvttps_epi32(nn); /* nn is integral (or inf / nan) */
+                __mmask16 hi = _mm512_cmp_ps_mask(nn, _mm512_set1_ps(127.0f), _CMP_GT_OQ);
+                __mmask16 lo = _mm512_cmp_ps_mask(nn, _mm512_set1_ps(-126.0f), _CMP_LT_OQ);
+                __mmask16 inf = _mm512_cmp_ps_mask(nn, _mm512_set1_ps(192.0f), _CMP_GT_OQ);
+                __m512i e = _mm512_mask_sub_epi32(ni, hi, ni, _mm512_set1_epi32(127));
+                __m512 p2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(e, _mm512_set1_epi32(127)), 23));
+                __m512 jj = _mm512_mask_mul_ps(j, hi, j, _mm512_set1_ps(0x1p127f));
+                __m512 ev = _mm512_mul_ps(jj, p2);
+                ev = _mm512_mask_mov_ps(ev, lo, _mm512_setzero_ps());
+                ev = _mm512_mask_mov_ps(ev, inf, _mm512_set1_ps(__builtin_inff()));
+                __m512 yv = _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, ev)), _mm512_loadu_ps(u + i));
+                _mm512_storeu_ps(y + i, yv);
+        }
+        for (; i < n; i++) /* as the reference's tail */
+                y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
 
 /* ---- instantiation ------------------------------------------------------- */
 
@@ -779,6 +817,7 @@ INSTANTIATE(f32)
 
 const struct cpu_kernels cpu_kernels_avx512_raw = {
         .name = "avx512",
+        .silu_mul = silu_mul_avx512,
         .q = {
                 [MU_TYPE_F32] = ENTRY(f32),
                 [MU_TYPE_F16] = ENTRY(f16),
