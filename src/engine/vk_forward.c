@@ -15,11 +15,16 @@
  * recorded command buffers keyed by chunk shape (reused across tokens: a
  * decode step is one submit and one wait).
  *
- * Numerics follow the CPU path: activations are rounded to the CPU's
- * vec_dot_type (Q8_0/Q8_1/Q8_K) before each quantized matmul, the K/V cache
- * holds the same fp16 values, RoPE uses the CPU's own cos/sin table and GELU
- * the CPU's fp16 lookup table; what remains is summation order and the
- * device's exp/tanh. */
+ * Numerics are the CPU engine's on its scalar kernel table, bit for bit:
+ * activations are quantized as the scalar from_float does, matmuls sum in
+ * the scalar vec_dots' order (Q4_K's vec_dot4 for the prompt tokens the CPU
+ * gives it), the K/V cache holds the same fp16 values, attention rounds as
+ * attn_f16.c, RoPE uses the CPU's own cos/sin table and GELU its fp16
+ * lookup table, exp is glibc's or ggml's as the CPU uses them, and every
+ * division, square root and FMA is correctly rounded (shaders/common.glsl).
+ * Not bit-exact: Q2_K, Q3_K and Q5_K matmuls (float sums), soft-capping's
+ * tanh, and glibc's expf where its double result sits within ~2^-48 of a
+ * float midpoint (1 input in 65536 in tests/test_vulkan.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
