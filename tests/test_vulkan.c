@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/attn_f16.h"
 #include "engine/engine.h"
 #include "mullama/kernels.h"
 #include "mullama/model.h"
@@ -389,7 +390,8 @@ TEST(vulkan_rmsnorm_add_softcap_glu)
                 download(c, &by, got, N * R);
                 for (int r = 0; r < R; r++)
                         op_rmsnorm(ref + r * N, x + r * N, hw ? w : NULL, N, 1e-5f);
-                CHECK_MSG(nmse(got, ref, N * R) < 1e-12, "rmsnorm nmse %g", nmse(got, ref, N * R));
+                CHECK_MSG(!memcmp(got, ref, sizeof(got)), "rmsnorm (w %d): not the CPU's bits, "
+                          "nmse %g", hw, nmse(got, ref, N * R));
         }
         /* add with broadcast (a bias) */
         {
@@ -429,12 +431,13 @@ TEST(vulkan_rmsnorm_add_softcap_glu)
                         struct vk_buf *b[VK_NBIND] = {&bx, &bu, &by, &bt};
                         run1(c, VKP_GLU, b, &pc, sizeof(pc), (N * R + 63) / 64, 1);
                         download(c, &by, got, N * R);
-                        if (gelu)
-                                op_gelu_mul(ref, x, u, N * R);
-                        else
-                                op_silu_mul(ref, x, u, N * R);
-                        CHECK_MSG(nmse(got, ref, N * R) < 1e-12, "glu(%d) nmse %g", gelu,
-                                  nmse(got, ref, N * R));
+                        for (int r = 0; r < R; r++)  /* per row, as forward.c */
+                                if (gelu)
+                                        op_gelu_mul(ref + r * N, x + r * N, u + r * N, N);
+                                else
+                                        op_silu_mul(ref + r * N, x + r * N, u + r * N, N);
+                        CHECK_MSG(!memcmp(got, ref, sizeof(got)), "glu(%d): not the CPU's bits, "
+                                  "nmse %g", gelu, nmse(got, ref, N * R));
                 }
                 vk_buf_free(c, &bt);
         }
@@ -472,8 +475,8 @@ TEST(vulkan_rope)
                 struct vk_buf *b[VK_NBIND] = {&bx, &bc, &bp};
                 run1(c, VKP_ROPE, b, &pc, sizeof(pc), (T * H * NROT / 2 + 63) / 64, 1);
                 download(c, &bx, got, T * H * HD);
-                CHECK_MSG(nmse(got, ref, T * H * HD) < 1e-13, "rope neox=%d nmse %g", neox,
-                          nmse(got, ref, T * H * HD));
+                CHECK_MSG(!memcmp(got, ref, sizeof(got)), "rope neox=%d: not the CPU's bits, "
+                          "nmse %g", neox, nmse(got, ref, T * H * HD));
                 vk_buf_free(c, &bx);
                 vk_buf_free(c, &bc);
         }
@@ -481,20 +484,27 @@ TEST(vulkan_rope)
         vk_done(c);
 }
 
-/* kv_store + attention (GQA, soft-cap, sliding window) against a scalar
- * reference over fp16-rounded K/V. */
+/* kv_store + attention (GQA, soft-cap, sliding window).  The f16 mode (an
+ * fp16 cache, head sizes of 64) against the CPU's attn_f16(), bit for bit
+ * without a soft-cap (with one, tanh is the device's: nmse); q scaled first
+ * (gemma's graph) or not.  The f32-sum mode (other head sizes) against a
+ * double reference over the fp16-rounded K/V. */
 TEST(vulkan_attention)
 {
         NEED_VK(c);
-        enum { T = 4, NH = 4, NKV = 2, HD = 32, CTX = 64, P0 = 37, SWA = 20 };
+        enum { T = 4, NH = 4, NKV = 2, HD = 64, CTX = 64, P0 = 37, SWA = 20 };
         const int kd = NKV * HD;
         float *k = malloc(sizeof(float) * CTX * kd), *v = malloc(sizeof(float) * CTX * kd);
-        float q[T * NH * HD], ref[T * NH * HD], got[T * NH * HD];
+        uint16_t *k16 = malloc(2 * CTX * kd), *v16 = malloc(2 * CTX * kd), q16[HD], acc16[HD];
+        float q[T * NH * HD], ref[T * NH * HD], got[T * NH * HD], qf[HD];
         struct vk_buf bk, bv, kc, vc, bq, bp, bo, bs;
         struct mu_err err = {0};
 
-        for (int i = 0; i < CTX * kd; i++)
+        for (int i = 0; i < CTX * kd; i++) {
                 k[i] = frand() * 2, v[i] = frand();
+                k16[i] = mu_fp32_to_fp16(k[i]);
+                v16[i] = mu_fp32_to_fp16(v[i]);
+        }
         for (int i = 0; i < T * NH * HD; i++)
                 q[i] = frand();
         buf_with(c, &bk, k, sizeof(float) * CTX * kd);
@@ -514,14 +524,17 @@ TEST(vulkan_attention)
         run1(c, VKP_KV_STORE, b2, &sk, sizeof(sk), (CTX * kd / 2 + 63) / 64, 1);
         p = P0;
         CHECK(vk_upload(c, &bp, 0, &p, 4, &err) == 0);
-        for (int mode = 0; mode < 2; mode++) {
-                float cap = mode ? 3.0f : 0, scale = 1 / sqrtf(HD);
-                int swa = mode ? SWA : 0;
+        /* modes: 0 f16, 1 f16 with q scaled first + sliding window, 2 f16
+         * soft-capped, 3 the f32-sum mode soft-capped + sliding window */
+        for (int mode = 0; mode < 4; mode++) {
+                const float scale = 1 / sqrtf(HD), cap = mode >= 2 ? 3.0f : 0;
+                const int swa = mode == 1 || mode == 3 ? SWA : 0, f16m = mode < 3;
+                const float qmul = mode == 1 ? scale : 1.0f, sc1 = mode == 1 ? 1.0f : scale;
                 struct {
-                        uint32_t nhead, group, hdk, hdv, kdim, vdim, f16, n_swa, sstride;
-                        float scale, cap;
+                        uint32_t nhead, group, hdk, hdv, kdim, vdim, f16, n_swa, sstride, mode;
+                        float qmul, sscale, cap;
                 } ap = {NH, NH / NKV, HD, HD, (uint32_t)kd, (uint32_t)kd, 1, (uint32_t)swa, CTX,
-                        scale, cap};
+                        (uint32_t)f16m, qmul, f16m && cap > 0 ? sc1 / cap : sc1, cap};
                 struct vk_buf *b[VK_NBIND] = {&bq, &kc, &vc, &bp, &bo, &bs};
                 run1(c, VKP_ATTN, b, &ap, sizeof(ap), T * NH, 1);
                 download(c, &bo, got, T * NH * HD);
@@ -529,12 +542,24 @@ TEST(vulkan_attention)
                         for (int h = 0; h < NH; h++) {
                                 int pos = P0 + t, kvh = h / (NH / NKV);
                                 int lo = swa && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                                const float *qh = q + (t * NH + h) * HD;
+                                if (f16m) {
+                                        struct attn_f16_row r = {
+                                                (const char *)(k16 + kvh * HD),
+                                                (const char *)(v16 + kvh * HD), 2 * (size_t)kd,
+                                                2 * (size_t)kd, HD, HD, sc1, cap};
+                                        for (int i = 0; i < HD; i++)
+                                                qf[i] = qh[i] * qmul;
+                                        attn_f16(&r, qf, lo, pos, q16, acc16,
+                                                 ref + (t * NH + h) * HD, 0);
+                                        continue;
+                                }
                                 double sc[CTX], mx = -1e30, l = 0;
                                 for (int j = lo; j <= pos; j++) {
                                         double s = 0;
                                         for (int i = 0; i < HD; i++)
-                                                s += (double)mu_fp16_to_fp32(mu_fp32_to_fp16(k[j * kd + kvh * HD + i])) *
-                                                     (q[(t * NH + h) * HD + i] * scale);
+                                                s += (double)mu_fp16_to_fp32(k16[j * kd + kvh * HD + i]) *
+                                                     (qh[i] * scale);
                                         if (cap > 0)
                                                 s = tanh(s / cap) * cap;
                                         sc[j] = s;
@@ -545,18 +570,24 @@ TEST(vulkan_attention)
                                 for (int i = 0; i < HD; i++) {
                                         double a = 0;
                                         for (int j = lo; j <= pos; j++)
-                                                a += sc[j] * mu_fp16_to_fp32(mu_fp32_to_fp16(v[j * kd + kvh * HD + i]));
+                                                a += sc[j] * mu_fp16_to_fp32(v16[j * kd + kvh * HD + i]);
                                         ref[(t * NH + h) * HD + i] = (float)(a / l);
                                 }
                         }
-                CHECK_MSG(nmse(got, ref, T * NH * HD) < 1e-11, "attention mode %d nmse %g", mode,
-                          nmse(got, ref, T * NH * HD));
+                if (mode < 2)
+                        CHECK_MSG(!memcmp(got, ref, sizeof(got)), "attention mode %d: not "
+                                  "attn_f16's bits, nmse %g", mode, nmse(got, ref, T * NH * HD));
+                else
+                        CHECK_MSG(nmse(got, ref, T * NH * HD) < (mode == 2 ? 1e-5 : 1e-11),
+                                  "attention mode %d nmse %g", mode, nmse(got, ref, T * NH * HD));
         }
         struct vk_buf *all[] = {&bk, &bv, &kc, &vc, &bq, &bp, &bo, &bs};
         for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
                 vk_buf_free(c, all[i]);
         free(k);
         free(v);
+        free(k16);
+        free(v16);
         vk_done(c);
 }
 
