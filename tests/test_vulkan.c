@@ -796,9 +796,10 @@ TEST(vulkan_greedy_smollm2)
                 for (int k = 0; k < 3; k++)
                         greedy_case(path, prompt, 5, (int[]){1, -2, -1}[k], 1, 0);
         /* the default (SIMD) table sums in other orders than the scalar
-         * kernels the shaders follow: measured 1 step of 32 differing at
-         * all blocks (CPU top-2 gap 0.038), so up to 2 are allowed, each
-         * printed */
+         * kernels the shaders follow: measured 0 steps of 32 differing at
+         * all blocks on the AVX-512 table (1 before the shaders followed
+         * the scalar kernels); other tables round otherwise, so up to 2
+         * are allowed, each printed */
         if (want("simd"))
                 greedy_case(path, prompt, 5, -1, 0, 2);
         vk_done(NULL);
@@ -814,10 +815,12 @@ TEST(vulkan_greedy_gemma3)
                 for (int k = 0; k < 3; k++)
                         greedy_case(path, prompt, 6, (int[]){1, -2, -1}[k], 1, 0);
         /* the default (SIMD) table: its sums round otherwise, and gemma's
-         * large residual stream amplifies one flipped Q8_K code; measured
-         * below, up to 6 steps of 32 allowed, each printed */
+         * large residual stream amplifies one flipped Q8_K code: measured
+         * 1 step of 32 differing at all blocks on the AVX-512 table (step
+         * 11, CPU top-2 gap 0.022; up to 5 before the shaders followed the
+         * scalar kernels); up to 4 allowed, each printed */
         if (want("simd"))
-                greedy_case(path, prompt, 6, -1, 0, 6);
+                greedy_case(path, prompt, 6, -1, 0, 4);
         vk_done(NULL);
 }
 
