@@ -1,7 +1,8 @@
 #version 450
 /* fmath.comp -- the exact-rounding helpers of common.glsl over arrays, for
  * tests/test_vulkan.c to compare with the CPU's float division, sqrtf, glibc's
- * expf and ops.c's expf_ggml: y[i] = op(a[i], b[i]). */
+ * expf and ops.c's expf_ggml: y[i] = op(a[i], b[i]); ops 5-7 the residual
+ * a b - fl(a b) from the device's fma(), two_prod and fma_rn. */
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 layout(local_size_x = 64) in;
