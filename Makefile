@@ -97,7 +97,7 @@ $(BUILD)/src/cli/completion.o: $(BUILD)/gen/completions.h
 ifeq ($(VULKAN),1)
 VK_MM := f32 f16 bf16 q4_0 q4_1 q5_0 q5_1 q8_0 q2_k q3_k q4_k q5_k q6_k
 VK_QT := q8_0 q8_1 q8_k
-VK_PLAIN := rmsnorm rope kv_store attn glu add softcap copy
+VK_PLAIN := rmsnorm rope kv_store attn glu add softcap copy fmath
 VK_SPV := $(VK_MM:%=$(BUILD)/shaders/mul_mat_%.h) $(VK_QT:%=$(BUILD)/shaders/quantize_%.h) \
           $(VK_PLAIN:%=$(BUILD)/shaders/%.h)
 GLSLC ?= glslc

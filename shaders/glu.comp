@@ -1,6 +1,9 @@
 #version 450
-/* glu.comp -- y = act(g) * u for n_tok rows of n (act: SiLU, or GELU through
- * the CPU's fp16 lookup table, uploaded by the host). */
+/* glu.comp -- y = act(g) * u for n_tok rows of n, as ops.c: GELU through
+ * the CPU's fp16 lookup table (uploaded by the host); SiLU g / (1 + exp(-g))
+ * with ggml's AVX-512 exp for each row's first n - n % 16 elements
+ * (op_silu_mul's groups of 16) and glibc's expf for the rest, the division
+ * correctly rounded. */
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 layout(local_size_x = 64) in;
@@ -25,7 +28,10 @@ void main()
                 else
                         v = gt[f32_to_f16(a)];
         } else {
-                v = a / (1.0 + exp(-a));
+                float e = k < pc.n - pc.n % 16u ? expf_ggml(-a) : expf_glibc(-a);
+                precise float den = 1.0 + e;
+                v = div_rn(a, den);
         }
-        y[pc.yoff + t * pc.ystride + k] = v * u[pc.uoff + t * pc.ustride + k];
+        precise float r = v * u[pc.uoff + t * pc.ustride + k];
+        y[pc.yoff + t * pc.ystride + k] = r;
 }

@@ -1,9 +1,12 @@
 #version 450
-/* quantize.comp -- round activations the way the CPU's matmul quantizes them
- * for its vec_dot_type (-DQ8_0, -DQ8_1 or -DQ8_K), written back as floats
- * (code * scale), so the GPU dot products see the same inputs as the CPU's.
- * One thread per block.  Q8_1 also writes each block's fp16 sum (d * sum q)
- * to xs. */
+/* quantize.comp -- quantize activations exactly as the CPU's scalar
+ * from_float for the matmul's vec_dot_type (-DQ8_0, -DQ8_1 or -DQ8_K):
+ * Q8_0/Q8_1 with llama.cpp's x86 rule (d = amax / 127 stored as f16, codes
+ * nearbyint(x * (127 / amax)), halves to even), Q8_K as ggml's reference
+ * (iscale = -127 / max, codes nearest, d = 1 / iscale); the divisions
+ * correctly rounded (div_rn).  One thread per block.  Codes go to xq (as
+ * floats), per-block values to xs: Q8_0/Q8_1 [d, s] (s: the fp16 d * sum of
+ * codes, Q8_1), Q8_K [d]. */
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -37,24 +40,31 @@ void main()
         if (amax == 0.0) {
                 for (uint j = 0u; j < QK; j++)
                         xq[qb + j] = 0.0;
+                xs[pc.soff + b] = 0.0;
                 return;
         }
-        float iscale = -127.0 / mx, d = 1.0 / iscale;
-        for (uint j = 0u; j < QK; j++)
-                xq[qb + j] = d * min(roundEven(iscale * x[xb + j]), 127.0);
+        float iscale = div_rn(-127.0, mx);
+        for (uint j = 0u; j < QK; j++) {
+                precise float v = iscale * x[xb + j];
+                xq[qb + j] = min(roundEven(v), 127.0);
+        }
+        xs[pc.soff + b] = div_rn(1.0, iscale);
 #else
         float amax = 0.0;
         for (uint j = 0u; j < QK; j++)
                 amax = max(amax, abs(x[xb + j]));
-        float d = amax / 127.0, id = d != 0.0 ? 1.0 / d : 0.0, dh = f16_round(d);
+        float d = div_rn(amax, 127.0), id = amax != 0.0 ? div_rn(127.0, amax) : 0.0;
         float sum = 0.0;
         for (uint j = 0u; j < QK; j++) {
-                float q = round_away(x[xb + j] * id);
+                precise float v = x[xb + j] * id;
+                float q = roundEven(v);
                 sum += q;
-                xq[qb + j] = dh * q;
+                xq[qb + j] = q;
         }
+        xs[pc.soff + 2u * b] = f16_round(d);
 #if defined(Q8_1)
-        xs[pc.soff + b] = f16_round(sum * d);
+        precise float s = sum * d;
+        xs[pc.soff + 2u * b + 1u] = f16_round(s);
 #endif
 #endif
 }

@@ -15,11 +15,16 @@
  * recorded command buffers keyed by chunk shape (reused across tokens: a
  * decode step is one submit and one wait).
  *
- * Numerics follow the CPU path: activations are rounded to the CPU's
- * vec_dot_type (Q8_0/Q8_1/Q8_K) before each quantized matmul, the K/V cache
- * holds the same fp16 values, RoPE uses the CPU's own cos/sin table and GELU
- * the CPU's fp16 lookup table; what remains is summation order and the
- * device's exp/tanh. */
+ * Numerics are the CPU engine's on its scalar kernel table, bit for bit:
+ * activations are quantized as the scalar from_float does, matmuls sum in
+ * the scalar vec_dots' order (Q4_K's vec_dot4 for the prompt tokens the CPU
+ * gives it), the K/V cache holds the same fp16 values, attention rounds as
+ * attn_f16.c, RoPE uses the CPU's own cos/sin table and GELU its fp16
+ * lookup table, exp is glibc's or ggml's as the CPU uses them, and every
+ * division, square root and FMA is correctly rounded (shaders/common.glsl).
+ * Not bit-exact: Q2_K, Q3_K and Q5_K matmuls (float sums), soft-capping's
+ * tanh, and glibc's expf where its double result sits within ~2^-48 of a
+ * float midpoint (1 input in 65536 in tests/test_vulkan.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +174,8 @@ int vk_model_init(struct model *m, int n_gpu, struct mu_err *err)
 #define X(f) ok &= tensor_ok(&l->f);
                 LAYER_TENSORS(X)
 #undef X
-                if (!ok || hp->head_dim_k > 256 || hp->head_dim_k % 2 || hp->head_dim_v % 2) {
+                if (!ok || hp->head_dim_k > 256 || hp->head_dim_v > 256 || hp->head_dim_k % 2 ||
+                    hp->head_dim_v % 2) {
                         MU_LOG_INFO("vulkan: block %d has a tensor type or shape the GPU "
                                     "kernels do not run; running on the CPU", il);
                         return 0;
@@ -332,7 +338,7 @@ int vk_session_init(struct session *s, struct mu_err *err)
         if (rc == 0)
                 rc = vk_buf_create(c, &vs->xq, B * maxin * f4, 0, err);
         if (rc == 0)
-                rc = vk_buf_create(c, &vs->xs, B * maxin / 32 * f4, 0, err);
+                rc = vk_buf_create(c, &vs->xs, B * maxin / 32 * 2 * f4, 0, err);
         if (rc == 0)
                 rc = vk_buf_create(c, &vs->q, B * qd * f4, 0, err);
         if (rc == 0)
@@ -453,8 +459,11 @@ static void rec_mm(struct rec *r, const struct vk_tensor *w, struct vk_buf *x, u
                 src = &vs->xq;
                 xoff = 0;
         }
-        struct { uint32_t ncols, nrows, ntok, woff, row_bytes, xoff, yoff, ystride, xsoff; } pc =
-                {w->ne0, w->ne1, (uint32_t)n, w->off, w->row_bytes, xoff, yoff, ystride, 0};
+        /* ntok4: the tokens the CPU's prompt matmul gives a vec_dot4 (groups
+         * of 4 from the first; mul_mat.comp rounds those as it does) */
+        struct { uint32_t ncols, nrows, ntok, woff, row_bytes, xoff, yoff, ystride, xsoff, ntok4; } pc =
+                {w->ne0, w->ne1, (uint32_t)n, w->off, w->row_bytes, xoff, yoff, ystride, 0,
+                 n > 1 ? (uint32_t)n & ~3u : 0};
         struct vk_buf *bufs[VK_NBIND] = {w->b, src, y, &vs->xs, NULL, NULL};
         vk_op(r->c, r->g, (enum vk_pipe)vk_mm_pipe(w->type), bufs, &pc, sizeof(pc),
               groups(w->ne1), (uint32_t)(n + 7) / 8);
@@ -532,13 +541,21 @@ static void rec_layer(struct rec *r, const struct model *m, int il, int n)
            groups(nn * kd), 1);
         OP(r, VKP_KV_STORE, &vs->v, &vs->vc[li], &vs->prm, NULL, NULL, NULL, sv,
            groups(nn * vd), 1);
+        /* the CPU's attn_head: its f16 path (attn_f16.c) for an fp16 cache
+         * and these head sizes, scaling q first for the archs whose
+         * llama.cpp graph does (then the score scale is 1) */
+        const int f16m = vs->kv_f16 && hdk % 64 == 0 && hp->head_dim_v % 16 == 0;
+        const int q_scaled = m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3 ||
+                             m->arch == ARCH_PHI3;
+        const float cap = hp->attn_softcap, sc1 = f16m && q_scaled ? 1.0f : hp->attn_scale;
         struct {
-                uint32_t nhead, group, hdk, hdv, kdim, vdim, f16, n_swa, sstride;
-                float scale, cap;
+                uint32_t nhead, group, hdk, hdv, kdim, vdim, f16, n_swa, sstride, mode;
+                float qmul, sscale, cap;
         } ap = {(uint32_t)hp->n_head, (uint32_t)(hp->n_head / hp->n_head_kv), hdk,
                 (uint32_t)hp->head_dim_v, kd, vd, (uint32_t)vs->kv_f16,
                 m->layers[il].is_swa ? (uint32_t)hp->n_swa : 0, (uint32_t)vs->n_ctx,
-                hp->attn_scale, hp->attn_softcap};
+                (uint32_t)f16m, f16m && q_scaled ? hp->attn_scale : 1.0f,
+                f16m && cap > 0 ? sc1 / cap : sc1, cap};
         OP(r, VKP_ATTN, &vs->q, &vs->kc[li], &vs->vc[li], &vs->prm, &vs->att, &vs->scores, ap,
            nn * (uint32_t)hp->n_head, 1);
         rec_mm(r, &l->wo, &vs->att, 0, n, &vs->tmp, 0, E);

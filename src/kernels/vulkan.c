@@ -86,6 +86,9 @@ SPV(softcap)
 SPV(copy)
 #include "shaders/copy.h"
 ;
+SPV(fmath)
+#include "shaders/fmath.h"
+;
 #undef SPV
 
 static const struct {
@@ -100,7 +103,7 @@ static const struct {
         E(VKP_MM_Q6_K, mm_q6_k), E(VKP_Q8_0, q8_0), E(VKP_Q8_1, q8_1), E(VKP_Q8_K, q8_k),
         E(VKP_RMSNORM, rmsnorm), E(VKP_ROPE, rope), E(VKP_KV_STORE, kv_store),
         E(VKP_ATTN, attn), E(VKP_GLU, glu), E(VKP_ADD, add), E(VKP_SOFTCAP, softcap),
-        E(VKP_COPY, copy),
+        E(VKP_COPY, copy), E(VKP_FMATH, fmath),
 #undef E
 };
 

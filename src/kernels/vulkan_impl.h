@@ -27,7 +27,7 @@ enum vk_pipe {
         VKP_MM_Q6_K,
         VKP_Q8_0, VKP_Q8_1, VKP_Q8_K,
         VKP_RMSNORM, VKP_ROPE, VKP_KV_STORE, VKP_ATTN, VKP_GLU, VKP_ADD, VKP_SOFTCAP,
-        VKP_COPY,
+        VKP_COPY, VKP_FMATH,
         VKP_COUNT
 };
 

@@ -37,6 +37,34 @@ for n in 1 2 all; do
         else fail "vulkan: --gpu-layers $n output equals the CPU's" "got '$OUT', want '$cpu_out'"; fi
 done
 expect_grep "vulkan: all blocks and the output layer" 'offloaded 5/5 blocks and the output layer' "$ERR"
+# Bit-exact: the CPU engine on its scalar kernel table (for the reference
+# run and for the blocks a partial offload leaves on the CPU) against 1,
+# half and all blocks on the device: the shaders round as those kernels do
+# (shaders/common.glsl, mul_mat.comp), so the 32 greedy tokens must be
+# identical, 0 differences allowed, on every test model.  (The default
+# table's SIMD sums round otherwise: the comparison above, stories260K's f32
+# sums in double, is exact too; SmolLM2's and gemma's default-table
+# tolerances are in tests/test_vulkan.c.)
+exact_models="stories260K.gguf:2 SmolLM2-135M-Instruct.Q4_1.gguf:15 gemma-3-270m-q4_k_m.gguf:9"
+[ -n "${MULLAMA_ASAN:-}" ] && exact_models="stories260K.gguf:2"  # lavapipe under ASan: minutes a token
+for spec in $exact_models; do
+        f=$(model "${spec%%:*}")
+        name=${spec%%.gguf*}
+        if [ -z "$f" ]; then skip "vulkan: $name scalar-exact" "${spec%%:*} not in tests/models"; continue; fi
+        expect_rc "vulkan: $name scalar CPU greedy" 0 env MULLAMA_CPU=scalar "$MU" run "$f" \
+                --raw --temperature 0 -n 32 "$prompt"
+        ref=$OUT
+        for n in 1 "${spec##*:}" all; do
+                expect_rc "vulkan: $name --gpu-layers $n (scalar)" 0 env MULLAMA_CPU=scalar "$MU" run \
+                        "$f" --raw --temperature 0 -n 32 --gpu-layers $n "$prompt"
+                if [ "$OUT" = "$ref" ]; then
+                        pass "vulkan: $name --gpu-layers $n equals the scalar CPU's 32 tokens"
+                else
+                        fail "vulkan: $name --gpu-layers $n equals the scalar CPU's 32 tokens" \
+                                "got '$OUT', want '$ref'"
+                fi
+        done
+done
 expect_rc "vulkan: --param num_gpu" 0 "$MU" run "$s" --raw --temperature 0 -n 4 -p num_gpu=3 "$prompt"
 expect_grep "vulkan: num_gpu 3 offloads 3 blocks" 'offloaded 3/5 blocks' "$ERR"
 mkdir -p "$TMP/mf"
