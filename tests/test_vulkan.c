@@ -790,6 +790,14 @@ static int want(const char *which)
         return !e || !*e || !strcmp(e, which);
 }
 
+/* Under ASan (minutes a token on lavapipe) the real models run the exact
+ * all-blocks case only: every shader still runs; the other cases' numbers
+ * are the plain build's to check. */
+static int first_case(void)
+{
+        return getenv("MULLAMA_ASAN") ? 2 : 0;
+}
+
 TEST(vulkan_greedy_stories260K)
 {
         NEED_MODEL(path, "stories260K.gguf");
@@ -813,14 +821,14 @@ TEST(vulkan_greedy_smollm2)
         mu_vk_free(c);
         static const int32_t prompt[] = {504, 3575, 282, 4649, 314};  /* arbitrary ids */
         if (want("exact"))
-                for (int k = 0; k < 3; k++)
+                for (int k = first_case(); k < 3; k++)
                         greedy_case(path, prompt, 5, (int[]){1, -2, -1}[k], 1, 0);
         /* the default (SIMD) table sums in other orders than the scalar
          * kernels the shaders follow: measured 0 steps of 32 differing at
          * all blocks on the AVX-512 table (1 before the shaders followed
          * the scalar kernels); other tables round otherwise, so up to 2
          * are allowed, each printed */
-        if (want("simd"))
+        if (want("simd") && !getenv("MULLAMA_ASAN"))
                 greedy_case(path, prompt, 5, -1, 0, 2);
         vk_done(NULL);
 }
@@ -832,14 +840,14 @@ TEST(vulkan_greedy_gemma3)
         mu_vk_free(c);
         static const int32_t prompt[] = {2, 818, 5279, 529, 7001, 563};  /* arbitrary ids */
         if (want("exact"))
-                for (int k = 0; k < 3; k++)
+                for (int k = first_case(); k < 3; k++)
                         greedy_case(path, prompt, 6, (int[]){1, -2, -1}[k], 1, 0);
         /* the default (SIMD) table: its sums round otherwise, and gemma's
          * large residual stream amplifies one flipped Q8_K code: measured
          * 1 step of 32 differing at all blocks on the AVX-512 table (step
          * 11, CPU top-2 gap 0.022; up to 5 before the shaders followed the
          * scalar kernels); up to 4 allowed, each printed */
-        if (want("simd"))
+        if (want("simd") && !getenv("MULLAMA_ASAN"))
                 greedy_case(path, prompt, 6, -1, 0, 4);
         vk_done(NULL);
 }
