@@ -777,7 +777,7 @@ char *modelfile_messages_json(const struct modelfile *mf)
 /* ---- rendering ----------------------------------------------------------------- */
 
 /* Write v so that read_value() gives it back. */
-void modelfile_quote(struct mu_buf *b, const char *v, int block)
+static void quote(struct mu_buf *b, const char *v, int block)
 {
         size_t n = strlen(v);
         int plain = !block && n > 0 && !is_blank(v[0]) && !is_blank(v[n - 1]) && v[0] != '"' &&
@@ -800,45 +800,37 @@ void modelfile_quote(struct mu_buf *b, const char *v, int block)
         mu_buf_addc(b, '"');
 }
 
+void modelfile_add_line(struct mu_buf *b, int block, const char *v, const char *kw_fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, kw_fmt);
+        mu_buf_vaddf(b, kw_fmt, ap);
+        va_end(ap);
+        mu_buf_addc(b, ' ');
+        quote(b, v, block);
+        mu_buf_addc(b, '\n');
+}
+
 char *modelfile_render(const struct modelfile *mf)
 {
         struct mu_buf b = MU_BUF_INIT;
 
-        mu_buf_adds(&b, "FROM ");
-        modelfile_quote(&b, mf->from ? mf->from : "", 0);
-        mu_buf_addc(&b, '\n');
-        if (mf->tmpl) {
-                mu_buf_adds(&b, "TEMPLATE ");
-                modelfile_quote(&b, mf->tmpl, 0);
-                mu_buf_addc(&b, '\n');
-        }
-        if (mf->system) {
-                mu_buf_adds(&b, "SYSTEM ");
-                modelfile_quote(&b, mf->system, 0);
-                mu_buf_addc(&b, '\n');
-        }
-        for (int i = 0; i < mf->n_adapters; i++) {
-                mu_buf_adds(&b, "ADAPTER ");
-                modelfile_quote(&b, mf->adapters[i], 0);
-                mu_buf_addc(&b, '\n');
-        }
-        for (int i = 0; i < mf->n_params; i++) {
-                mu_buf_addf(&b, "PARAMETER %s ", mf->params[i].name);
-                modelfile_quote(&b, mf->params[i].value, 0);
-                mu_buf_addc(&b, '\n');
-        }
+        modelfile_add_line(&b, 0, mf->from ? mf->from : "", "FROM");
+        if (mf->tmpl)
+                modelfile_add_line(&b, 0, mf->tmpl, "TEMPLATE");
+        if (mf->system)
+                modelfile_add_line(&b, 0, mf->system, "SYSTEM");
+        for (int i = 0; i < mf->n_adapters; i++)
+                modelfile_add_line(&b, 0, mf->adapters[i], "ADAPTER");
+        for (int i = 0; i < mf->n_params; i++)
+                modelfile_add_line(&b, 0, mf->params[i].value, "PARAMETER %s", mf->params[i].name);
         if (mf->flash_attention >= 0)
                 mu_buf_addf(&b, "FLASH_ATTENTION %s\n", mf->flash_attention ? "on" : "off");
-        for (int i = 0; i < mf->n_messages; i++) {
-                mu_buf_addf(&b, "MESSAGE %s ", mf->messages[i].role);
-                modelfile_quote(&b, mf->messages[i].content, 0);
-                mu_buf_addc(&b, '\n');
-        }
-        for (int i = 0; i < mf->n_licenses; i++) {
-                mu_buf_adds(&b, "LICENSE ");
-                modelfile_quote(&b, mf->licenses[i], 0);
-                mu_buf_addc(&b, '\n');
-        }
+        for (int i = 0; i < mf->n_messages; i++)
+                modelfile_add_line(&b, 0, mf->messages[i].content, "MESSAGE %s", mf->messages[i].role);
+        for (int i = 0; i < mf->n_licenses; i++)
+                modelfile_add_line(&b, 0, mf->licenses[i], "LICENSE");
         if (mf->requires)
                 mu_buf_addf(&b, "REQUIRES %s\n", mf->requires);
         return mu_buf_detach(&b);

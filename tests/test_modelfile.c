@@ -395,7 +395,7 @@ TEST(modelfile_render_round_trip)
         modelfile_release(&b);
 }
 
-/* The REPL's /save quotes conversation text with modelfile_quote(block=1):
+/* The REPL's /save quotes conversation text with modelfile_add_line(block 1):
  * whatever the text (an answer cut by Ctrl-C just after a quote mark, code
  * with triple quotes), parsing it back gives the same text. */
 TEST(modelfile_quote_round_trip)
@@ -408,9 +408,8 @@ TEST(modelfile_quote_round_trip)
                         struct mu_buf b = MU_BUF_INIT;
                         struct modelfile mf;
                         struct mu_err err;
-                        mu_buf_adds(&b, "FROM x.gguf\nMESSAGE user ");
-                        modelfile_quote(&b, vals[i], block);
-                        mu_buf_adds(&b, "\n");
+                        mu_buf_adds(&b, "FROM x.gguf\n");
+                        modelfile_add_line(&b, block, vals[i], "MESSAGE %s", "user");
                         int rc = parse(&mf, b.data, &err);
                         CHECK_MSG(rc == 0, "value %zu block %d: %s\n%s", i, block, err.msg,
                                   b.data);

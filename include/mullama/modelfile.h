@@ -92,10 +92,12 @@ char *modelfile_messages_json(const struct modelfile *mf);
  * struct (FROM, TEMPLATE, SYSTEM, ADAPTER, PARAMETER..., FLASH_ATTENTION,
  * MESSAGE, LICENSE, REQUIRES).  Caller frees. */
 char *modelfile_render(const struct modelfile *mf);
-/* Append v as one Modelfile value: bare (unless block), """...""" or "..."
- * with escapes, the first that reads back to exactly v. */
+/* Append the line "KW v\n" (KW from the printf-style kw_fmt) with v quoted
+ * so that modelfile_parse() reads back exactly v: bare (unless block),
+ * """...""" or "..." with escapes, the first that does. */
 struct mu_buf;
-void modelfile_quote(struct mu_buf *b, const char *v, int block);
+void modelfile_add_line(struct mu_buf *b, int block, const char *v, const char *kw_fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* Levenshtein distance (bytes, case-insensitive); exported for tests. */
 int modelfile_edit_distance(const char *a, const char *b);

@@ -96,6 +96,7 @@ void mu_buf_add(struct mu_buf *b, const void *p, size_t n);
 void mu_buf_adds(struct mu_buf *b, const char *s);
 void mu_buf_addc(struct mu_buf *b, char c);
 void mu_buf_addf(struct mu_buf *b, const char *fmt, ...) MU_PRINTF(2, 3);
+void mu_buf_vaddf(struct mu_buf *b, const char *fmt, va_list ap) MU_PRINTF(2, 0);
 void mu_buf_reset(struct mu_buf *b);             /* len = 0, keep memory */
 const char *mu_buf_str(const struct mu_buf *b);  /* "" when empty */
 char *mu_buf_detach(struct mu_buf *b);           /* caller frees; b reset */

@@ -93,21 +93,28 @@ void mu_buf_add(struct mu_buf *b, const void *p, size_t n)
 void mu_buf_adds(struct mu_buf *b, const char *s) { mu_buf_add(b, s, strlen(s)); }
 void mu_buf_addc(struct mu_buf *b, char c) { mu_buf_add(b, &c, 1); }
 
-void mu_buf_addf(struct mu_buf *b, const char *fmt, ...)
+void mu_buf_vaddf(struct mu_buf *b, const char *fmt, va_list ap)
 {
-        va_list ap;
+        va_list aq;
         int n;
 
-        va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
+        va_copy(aq, ap);
+        n = vsnprintf(NULL, 0, fmt, aq);
+        va_end(aq);
         if (n < 0)
                 return;
         buf_grow(b, (size_t)n);
-        va_start(ap, fmt);
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-        va_end(ap);
         b->len += (size_t)n;
+}
+
+void mu_buf_addf(struct mu_buf *b, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        mu_buf_vaddf(b, fmt, ap);
+        va_end(ap);
 }
 
 void mu_buf_reset(struct mu_buf *b)

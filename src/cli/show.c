@@ -280,15 +280,17 @@ static int print_offload(const struct show_model *m, const char *gpu_layers)
         return 0;
 }
 
-/* KW """value""" (or "..." with escapes where """ would not read back). */
-static void print_value(const char *kw, const char *v)
+/* KW """value""" (or "..." with escapes where """ would not read back);
+ * KW is "MESSAGE role" when role is given. */
+static void print_value(const char *kw, const char *role, const char *v)
 {
         struct mu_buf b = MU_BUF_INIT;
 
-        if (kw)
-                mu_buf_addf(&b, "%s ", kw);
-        modelfile_quote(&b, v, 1);
-        printf("%s\n", b.data);
+        if (role)
+                modelfile_add_line(&b, 1, v, "%s %s", kw, role);
+        else
+                modelfile_add_line(&b, 1, v, "%s", kw);
+        fputs(b.data, stdout);
         mu_buf_release(&b);
 }
 
@@ -299,18 +301,18 @@ static void print_modelfile(const struct show_model *m)
                "# FROM %s\n\n", m->arg);
         printf("FROM %s\n", m->path);
         if (m->tmpl)
-                print_value("TEMPLATE", m->tmpl);
+                print_value("TEMPLATE", NULL, m->tmpl);
         if (m->system)
-                print_value("SYSTEM", m->system);
+                print_value("SYSTEM", NULL, m->system);
         print_params(m->params_json, "", "PARAMETER ");
         for (int i = 0; i < m->n_licenses; i++)
-                print_value("LICENSE", m->licenses[i]);
+                print_value("LICENSE", NULL, m->licenses[i]);
         if (m->sm && m->sm->messages_json) {
                 struct chat_msg *h = NULL;
                 int n = 0;
                 cli_history_from_json(m->sm->messages_json, &h, &n);
                 for (int i = 0; i < n; i++)
-                        printf("MESSAGE %s ", h[i].role), print_value(NULL, h[i].content);
+                        print_value("MESSAGE", h[i].role, h[i].content);
                 cli_history_free(h, n);
         }
 }

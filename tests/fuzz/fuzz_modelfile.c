@@ -1,6 +1,6 @@
 /* fuzz_modelfile.c -- libFuzzer target: any bytes through modelfile_parse();
  * whatever parses must render and parse back to the same rendering, and each
- * message quoted in the REPL's block style (modelfile_quote(v, 1)) must parse
+ * message quoted in the REPL's block style (modelfile_add_line, block 1) must parse
  * back to the same text. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +26,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         for (int i = 0; i < mf.n_messages; i++) {
                 struct mu_buf b = MU_BUF_INIT;
                 struct modelfile one;
-                mu_buf_adds(&b, "FROM x\nMESSAGE user ");
-                modelfile_quote(&b, mf.messages[i].content, 1);
-                mu_buf_addc(&b, '\n');
+                mu_buf_adds(&b, "FROM x\n");
+                modelfile_add_line(&b, 1, mf.messages[i].content, "MESSAGE user");
                 if (modelfile_parse(&one, "quote", b.data, b.len, &err) != 0 ||
                     one.n_messages != 1 || strcmp(one.messages[0].content, mf.messages[i].content))
                         abort(); /* a quoted value must read back to itself */
