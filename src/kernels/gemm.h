@@ -188,4 +188,29 @@ static inline int gemm_try(struct mu_pool *pool, struct matmul_ws *ws, const str
         return n_tok >= GEMM_MIN_TOK && gemm_run(NULL, pool, ws, w, x, n_tok, y);
 }
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+/* The SIMD kernels' result store (gemm_avx512.c, gemm_amx.c): f[t] holds
+ * GEMM_MR rows of token t (t < nt <= nmax, f's length); tokens go ldy
+ * floats apart; only the first nr rows are written when the panel is short.
+ * nmax is a constant at each call, so the loop unrolls and f stays in
+ * registers in the caller's loop. */
+static inline __attribute__((always_inline)) void gemm_store_rows(const __m512 *f, int nmax, float *y, size_t ldy,
+                                                                  int nt, int nr)
+{
+        const __mmask16 m = (__mmask16)((1u << nr) - 1);
+
+#pragma GCC unroll 16
+        for (int t = 0; t < nmax; t++) {
+                if (t >= nt)
+                        break;
+                if (nr == GEMM_MR)
+                        _mm512_storeu_ps(y + (size_t)t * ldy, f[t]);
+                else
+                        _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, f[t]);
+        }
+}
+#endif
+
 #endif

@@ -358,16 +358,7 @@ kern(const struct gemm_panel *p, const struct gemm_act *a, int t0, int nt, float
                 _tile_stored(0, cbuf[0], 64);
                 EPI(cbuf[0], g);
         }
-        const __mmask16 m = (__mmask16)((1u << nr) - 1);
-#pragma GCC unroll 16
-        for (int t = 0; t < 16; t++) {
-                if (t >= nt)
-                        break;
-                if (nr == GEMM_MR)
-                        _mm512_storeu_ps(y + (size_t)t * ldy, acc[t]);
-                else
-                        _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, acc[t]);
-        }
+        gemm_store_rows(acc, 16, y, ldy, nt, nr);
 }
 
 /* The k-quants: activations are Q8_K, one scale xd per 256 elements, so

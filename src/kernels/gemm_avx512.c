@@ -48,19 +48,6 @@ static inline __attribute__((always_inline)) int32_t ld32(const int8_t *p)
         return v;
 }
 
-static inline __attribute__((always_inline)) void store(const __m512 *f, float *y, size_t ldy, int nt, int nr)
-{
-        __mmask16 m = (__mmask16)((1u << nr) - 1);
-        for (int t = 0; t < NT; t++) {
-                if (t >= nt)
-                        break;
-                if (nr == GEMM_MR)
-                        _mm512_storeu_ps(y + (size_t)t * ldy, f[t]);
-                else
-                        _mm512_mask_storeu_ps(y + (size_t)t * ldy, m, f[t]);
-        }
-}
-
 /* The microkernel for groups of GS (32 or 16): per group isum[t] by
  * vpdpbusd (starting from ot for Q8_0), then in float exactly as the avx2
  * kernel: acc[t] = fma(isum[t], wd * xd[t], acc[t]); acc[t] = fma(wm,
@@ -102,7 +89,7 @@ static inline __attribute__((always_inline)) void kern(const struct gemm_panel *
                                 f[t] = _mm512_fmadd_ps(wm, _mm512_set1_ps(sx[t]), f[t]);
                 }
         }
-        store(f, y, ldy, nt, nr);
+        gemm_store_rows(f, NT, y, ldy, nt, nr);
 }
 
 #define KERN(name, GS, Q8)                                                                                  \
