@@ -148,6 +148,18 @@ struct attn_scratch {
         float *acc, *vrow, *qf;
         void *qx;
 };
+/* attn_head's two choices, which the Vulkan attention (vk_forward.c)
+ * follows: llama.cpp's f16 path for an F16 cache and these head sizes, and
+ * q scaled in f32 before it for the archs whose llama.cpp graph does that
+ * (ggml_scale; the others scale inside attention). */
+static inline int attn_f16_path(int kv_type, int hdk, int hdv)
+{
+        return kv_type == MU_TYPE_F16 && hdk % 64 == 0 && hdv % 16 == 0;
+}
+static inline int attn_q_scaled(enum model_arch ar)
+{
+        return ar == ARCH_GEMMA2 || ar == ARCH_GEMMA3 || ar == ARCH_PHI3;
+}
 void attn_head(const struct session *s, int il, int h, int pos, const float *q, float *out,
                struct attn_scratch *sc);
 

@@ -145,12 +145,10 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
         float *acc = sc->acc, *vrow = sc->vrow, *qf = sc->qf;
         void *qx = sc->qx;
         const void *qdot = qf;
-        const int f16 = kv->type == MU_TYPE_F16 && hdk % 64 == 0 && hdv % 16 == 0;
+        const int f16 = attn_f16_path(kv->type, hdk, hdv);
         const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
-        /* llama.cpp's graphs for these scale q before attention (ggml_scale),
-         * the others inside it: the f16 rounding of q differs */
-        const enum model_arch ar = s->m->arch;
-        const int q_scaled = ar == ARCH_GEMMA2 || ar == ARCH_GEMMA3 || ar == ARCH_PHI3;
+        /* q scaled before attention or inside it: the f16 rounding of q differs */
+        const int q_scaled = attn_q_scaled(s->m->arch);
 
         if (f16) { /* llama.cpp's roundings (attn_f16.c) */
                 struct attn_f16_row r = {

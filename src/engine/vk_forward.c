@@ -544,9 +544,8 @@ static void rec_layer(struct rec *r, const struct model *m, int il, int n)
         /* the CPU's attn_head: its f16 path (attn_f16.c) for an fp16 cache
          * and these head sizes, scaling q first for the archs whose
          * llama.cpp graph does (then the score scale is 1) */
-        const int f16m = vs->kv_f16 && hdk % 64 == 0 && hp->head_dim_v % 16 == 0;
-        const int q_scaled = m->arch == ARCH_GEMMA2 || m->arch == ARCH_GEMMA3 ||
-                             m->arch == ARCH_PHI3;
+        const int f16m = vs->kv_f16 && attn_f16_path(MU_TYPE_F16, hdk, hp->head_dim_v);
+        const int q_scaled = attn_q_scaled(m->arch);
         const float cap = hp->attn_softcap, sc1 = f16m && q_scaled ? 1.0f : hp->attn_scale;
         struct {
                 uint32_t nhead, group, hdk, hdv, kdim, vdim, f16, n_swa, sstride, mode;
