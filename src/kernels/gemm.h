@@ -64,7 +64,13 @@
 struct mu_pool;
 struct matmul_ws;
 
-#define GEMM_MIN_TOK 8
+/* Batches under GEMM_MIN_TOK tokens go to the vec_dot / vec_dot4 kernels,
+ * whose float sums follow llama.cpp's order bit for bit (like its CPU
+ * backend, which runs those kernels for such batches), so short prompts and
+ * decode groups give llama.cpp's logits; the int8 gemm sums in its own
+ * order.  64 is also where attention switches to the tiled path
+ * (attn_batch.h ATTN_BATCH_MIN_TOK). */
+#define GEMM_MIN_TOK 64
 #define GEMM_MR 16 /* rows per panel: two groups of 8 */
 #define GEMM_NR 3  /* tokens per microkernel call */
 
