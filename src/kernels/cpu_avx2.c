@@ -181,7 +181,8 @@ static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
                 __m256i p = dot_u8(nibbles32(x[b].qs), _mm256_loadu_si256((const __m256i *)y[b].qs));
                 __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-                ms += h2f(x[b].m) * h2f(y[b].s);
+                float mp = h2f(x[b].m) * h2f(y[b].s); /* rounded, then added: no FMA */
+                ms += mp;
         }
         *s = hsum_f32x8(acc) + ms;
 }
@@ -229,7 +230,8 @@ static void q5_1_vec_dot(int n, float *s, const void *xv, const void *yv)
                 __m256i p = dot_u8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
                 __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-                ms += h2f(x[b].m) * h2f(y[b].s);
+                float mp = h2f(x[b].m) * h2f(y[b].s); /* rounded, then added: no FMA */
+                ms += mp;
         }
         *s = hsum_f32x8(acc) + ms;
 }
@@ -753,7 +755,10 @@ AI void halves_f32(float *out, const char *p, size_t bs, int m)
 
 /* Q4_0 / Q5_0 x Q8_0 (d first; qs at qs_off, [qh at qh_off]): unsigned codes
  * into maddubs, minus bias * sum(y) per activation block; with mo >= 0
- * (Q4_1 / Q5_1 x Q8_1: m at offset mo) no bias, plus m * s per block. */
+ * (Q4_1 / Q5_1 x Q8_1: m at offset mo) no bias, plus m * s per block.
+ * Each row gets the scalar vec_dot's bits (quant.c, llama.cpp's order): 8
+ * lanes of 4 products, an FMA per block with dx * dy rounded first,
+ * hsum_f32x8, and the m * s products summed one by one in block order. */
 AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
                        const int qh_off, const int bias, const int mo)
 {
@@ -761,13 +766,14 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
         const int yqs = mo >= 0 ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
         const __m256i cb = _mm256_set1_epi8((char)bias);
         int nb = n / QK8_0;
-        __m256 acc[4], macc[4];
+        __m256 acc[4];
+        float ms[4] = {0, 0, 0, 0};
         float dy[SEG2] __attribute__((aligned(32))), sy[SEG2] __attribute__((aligned(32)));
-        float sc[4][SEG2] __attribute__((aligned(32))), t[SEG2] __attribute__((aligned(32)));
+        float sc[4][SEG2] __attribute__((aligned(32))), mp[4][SEG2] __attribute__((aligned(32)));
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                acc[r] = macc[r] = _mm256_setzero_ps();
+                acc[r] = _mm256_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG2) {
                 int m = nb - b0 < SEG2 ? nb - b0 : SEG2;
                 const char *yb = (const char *)yv + (size_t)b0 * ybs;
@@ -781,9 +787,9 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                         for (int i = 0; i < m; i += 8)
                                 _mm256_storeu_ps(sc[r] + i, _mm256_mul_ps(_mm256_loadu_ps(sc[r] + i), _mm256_loadu_ps(dy + i)));
                         if (mo >= 0) {
-                                halves_f32(t, xb + mo, bs, m);
+                                halves_f32(mp[r], xb + mo, bs, m);
                                 for (int i = 0; i < m; i += 8)
-                                        macc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(t + i), _mm256_loadu_ps(sy + i), macc[r]);
+                                        _mm256_storeu_ps(mp[r] + i, _mm256_mul_ps(_mm256_loadu_ps(mp[r] + i), _mm256_loadu_ps(sy + i)));
                         }
                 }
                 for (int i = 0; i < m; i++) {
@@ -800,12 +806,14 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                                 if (bias)
                                         p = _mm256_sub_epi32(p, corr);
                                 acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(sc[r] + i), _mm256_cvtepi32_ps(p), acc[r]);
+                                if (mo >= 0)
+                                        ms[r] += mp[r][i]; /* in block order, as the scalar kernel */
                         }
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x8(acc[r]) + (mo >= 0 ? hsum_f32x8(macc[r]) : 0.0f);
+                s[r] = mo >= 0 ? hsum_f32x8(acc[r]) + ms[r] : hsum_f32x8(acc[r]);
 }
 
 /* Q8_0 x Q8_0: |x| times y with x's sign, 4 rows */
