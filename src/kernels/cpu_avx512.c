@@ -355,6 +355,7 @@ AI uint64_t halves_u64(const uint8_t *p, size_t st, const int nbk)
                 memcpy(&h, p + (size_t)k * st, 2);
                 v |= (uint64_t)h << (16 * k);
         }
+        __asm__("" : "+r"(v)); /* built in a GPR: GCC's vectorized version costs ~4x the vector uops */
         return v;
 }
 
@@ -367,13 +368,19 @@ AI uint64_t dwords_u64(const uint8_t *p, size_t st, const int k0, const int nbk)
                 memcpy(&a, p + (size_t)k0 * st, 4);
         if (k0 + 1 < nbk)
                 memcpy(&c, p + (size_t)(k0 + 1) * st, 4);
-        return (uint64_t)a | (uint64_t)c << 32;
+        uint64_t v = (uint64_t)a | (uint64_t)c << 32;
+        __asm__("" : "+r"(v));
+        return v;
 }
 
 /* A row pair's 32 codes of one block as u8, element order, x0's in the
  * low 256 bits and x1's in the high: nibbles (low nibbles = elements
  * 0-15, high = 16-31) plus 16 where the qh bit is set (qh_off >= 0), or
- * Q8_0's codes + 128 (q8). */
+ * Q8_0's codes + 128 (q8).  Q4_0 / Q4_1 (no qh) leave elements 16-31 as
+ * 16 x code (the high nibble masked in place, one instruction less); the
+ * caller divides their scale by 16. */
+#define LO4 0x0f0f0f0f0f0f0f0fll
+#define HI4 ((long long)0xf0f0f0f0f0f0f0f0ull)
 AI __m512i q32_codes(const uint8_t *x0, const uint8_t *x1, const int qs_off, const int qh_off, const int q8)
 {
         if (q8) {
@@ -383,27 +390,32 @@ AI __m512i q32_codes(const uint8_t *x0, const uint8_t *x1, const int qs_off, con
         }
         __m512i w = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x0 + qs_off))),
                                                 0xff00, _mm_loadu_si128((const __m128i *)(x1 + qs_off)));
+        if (qh_off < 0) /* Q4: the high nibbles stay in place (16 x code, see q32_step) */
+                return _mm512_and_si512(w, _mm512_set_epi64(HI4, HI4, LO4, LO4, HI4, HI4, LO4, LO4));
+        uint32_t h0, h1;
+        memcpy(&h0, x0 + qh_off, 4);
+        memcpy(&h1, x1 + qh_off, 4);
         w = _mm512_and_si512(_mm512_mask_srli_epi16(w, 0xff00ff00u, w, 4), _mm512_set1_epi8(0x0f));
-        if (qh_off >= 0) {
-                uint32_t h0, h1;
-                memcpy(&h0, x0 + qh_off, 4);
-                memcpy(&h1, x1 + qh_off, 4);
-                w = _mm512_mask_add_epi8(w, _cvtu64_mask64((uint64_t)h0 | (uint64_t)h1 << 32), w,
-                                         _mm512_set1_epi8(0x10));
-        }
-        return w;
+        return _mm512_mask_add_epi8(w, _cvtu64_mask64((uint64_t)h0 | (uint64_t)h1 << 32), w, _mm512_set1_epi8(0x10));
 }
 
 /* The activation's int32 correction per block and lane, -bias * (sum of
- * its 4 codes), for the unsigned weight codes: computed once per gemv call
- * (blocks of up to Q32_NC_MAX; longer rows compute it per block). */
+ * its 4 codes), for the unsigned weight codes (lanes 4-7 shifted left by
+ * hi16 = 4 for Q4_0, whose codes there are 16 x code): computed once per
+ * gemv call (blocks of up to Q32_NC_MAX; longer rows compute it per
+ * block). */
 #define Q32_NC_MAX 512
-AI void q32_bias_sums(__m256i *nc, const uint8_t *y, int nb, const size_t ys, const int yq, const int bias)
+AI void q32_bias_sums(__m256i *nc, const uint8_t *y, int nb, const size_t ys, const int yq, const int bias,
+                      const int hi16)
 {
+        const __m256i sh = _mm256_set_epi32(hi16, hi16, hi16, hi16, 0, 0, 0, 0);
+
         for (int b = 0; b < nb; b++) {
                 __m256i yy = _mm256_loadu_si256((const __m256i *)(y + (size_t)b * ys + yq));
-                nc[b] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                         _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)bias), yy));
+                nc[b] = _mm256_sllv_epi32(_mm256_sub_epi32(_mm256_setzero_si256(),
+                                                           _mm256_dpbusd_epi32(_mm256_setzero_si256(),
+                                                                               _mm256_set1_epi8((char)bias), yy)),
+                                          sh);
         }
 }
 
@@ -438,21 +450,34 @@ AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const size
                         sc[p] = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_cvtph_ps(h), dy));
                 }
         }
+        /* Q4_0 / Q4_1: lanes 4-7 hold 16 x the sums, their scale is
+         * (dx*dy) / 16: exact (a power of two; products of two halves are
+         * zero or above 2^-48, far from float's subnormals), and so is
+         * the FMA's product of the two, so the bits are the same */
+        const int hi16 = qh_off < 0 && !q8;
+        __m512 sc16[2];
+        for (int p = 0; p < 2; p++)
+                sc16[p] = hi16 ? _mm512_mul_ps(sc[p], _mm512_set1_ps(0.0625f)) : sc[p];
         _Pragma("GCC unroll 4")
         for (int k = 0; k < nbk; k++) {
-                /* float e of the row pair's products: one ? 2k, 8 + 2k : k, 4 + k */
+                /* float e of the row pair's products: one ? 2k, 8 + 2k : k, 4 + k;
+                 * + 16: from sc16 */
                 const int e0 = one ? 2 * k : k, e1 = one ? 8 + 2 * k : 4 + k;
-                const __m512i idx = _mm512_set_epi32(e1, e1, e1, e1, e1, e1, e1, e1, e0, e0, e0, e0, e0, e0, e0, e0);
+                const int h0 = e0 + 16 * hi16, h1 = e1 + 16 * hi16;
+                const __m512i idx = _mm512_set_epi32(h1, h1, h1, h1, e1, e1, e1, e1, h0, h0, h0, h0, e0, e0, e0, e0);
                 __m512i yy = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(yb + (size_t)k * ys + yq)));
                 __m512i ncv = _mm512_setzero_si512();
                 if (bias)
                         ncv = nc ? _mm512_broadcast_i64x4(_mm256_loadu_si256(nc + k))
-                                 : _mm512_sub_epi32(ncv, _mm512_dpbusd_epi32(ncv, _mm512_set1_epi8((char)bias), yy));
+                                 : _mm512_sllv_epi32(_mm512_sub_epi32(ncv, _mm512_dpbusd_epi32(ncv, _mm512_set1_epi8((char)bias), yy)),
+                                                     _mm512_set_epi32(4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0,
+                                                                      4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0));
                 _Pragma("GCC unroll 2")
                 for (int p = 0; p < 2; p++) {
                         __m512i w = q32_codes(xb[2 * p] + (size_t)k * bs, xb[2 * p + 1] + (size_t)k * bs, qs_off, qh_off, q8);
                         __m512 pf = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ncv, w, yy));
-                        acc[p] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx, sc[p]), pf, acc[p]);
+                        __m512 sv = hi16 ? _mm512_permutex2var_ps(sc[p], idx, sc16[p]) : _mm512_permutexvar_ps(idx, sc[p]);
+                        acc[p] = _mm512_fmadd_ps(sv, pf, acc[p]);
                 }
                 if (one) { /* rows 0..3's m*s of block k in lanes 0..3 */
                         const __m512i mi = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25 + 2 * k, 17 + 2 * k,
@@ -706,7 +731,7 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                 const __m256i *nc = NULL;                                                          \
                 if (bias && n / QK8_0 <= Q32_NC_MAX) {                                             \
                         q32_bias_sums(ncb, y, n / QK8_0, sizeof(struct block_q8_0),                \
-                                      offsetof(struct block_q8_0, qs), bias);                      \
+                                      offsetof(struct block_q8_0, qs), bias, bias == 8 ? 4 : 0);   \
                         nc = ncb;                                                                  \
                 }                                                                                  \
                 for (int r = 0; r < nr; r += 4) {                                                  \
