@@ -767,9 +767,10 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
         const __m256i cb = _mm256_set1_epi8((char)bias);
         int nb = n / QK8_0;
         __m256 acc[4];
-        float ms[4] = {0, 0, 0, 0};
+        __m128 ms = _mm_setzero_ps(); /* m * s sums, lane r = row r */
         float dy[SEG2] __attribute__((aligned(32))), sy[SEG2] __attribute__((aligned(32)));
         float sc[4][SEG2] __attribute__((aligned(32))), mp[4][SEG2] __attribute__((aligned(32)));
+        float mt[SEG2][4] __attribute__((aligned(32)));
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
@@ -792,6 +793,21 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                                         _mm256_storeu_ps(mp[r] + i, _mm256_mul_ps(_mm256_loadu_ps(mp[r] + i), _mm256_loadu_ps(sy + i)));
                         }
                 }
+                if (mo >= 0) /* the products transposed, mt[i] = block i's of rows
+                              * 0..3 (the main loop adds them in block order) */
+                        for (int i = 0; i < m; i += 8) {
+                                __m256 p0 = _mm256_load_ps(mp[0] + i), p1 = _mm256_load_ps(mp[1] + i);
+                                __m256 p2 = _mm256_load_ps(mp[2] + i), p3 = _mm256_load_ps(mp[3] + i);
+                                __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1);
+                                __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
+                                /* blocks i, i + 1 | i + 4, i + 5, then i + 2, i + 3 | i + 6, i + 7 */
+                                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+                                __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+                                _mm256_store_ps(mt[i], _mm256_permute2f128_ps(u0, u1, 0x20));
+                                _mm256_store_ps(mt[i + 2], _mm256_permute2f128_ps(u2, u3, 0x20));
+                                _mm256_store_ps(mt[i + 4], _mm256_permute2f128_ps(u0, u1, 0x31));
+                                _mm256_store_ps(mt[i + 6], _mm256_permute2f128_ps(u2, u3, 0x31));
+                        }
                 for (int i = 0; i < m; i++) {
                         const int8_t *yq = (const int8_t *)(yb + (size_t)i * ybs + yqs);
                         __m256i yy = _mm256_loadu_si256((const __m256i *)yq);
@@ -806,14 +822,16 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                                 if (bias)
                                         p = _mm256_sub_epi32(p, corr);
                                 acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(sc[r] + i), _mm256_cvtepi32_ps(p), acc[r]);
-                                if (mo >= 0)
-                                        ms[r] += mp[r][i]; /* in block order, as the scalar kernel */
                         }
+                        if (mo >= 0) /* in block order, as the scalar kernel */
+                                ms = _mm_add_ps(ms, _mm_load_ps(mt[i]));
                 }
         }
+        float m4[4];
+        _mm_storeu_ps(m4, ms);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                s[r] = mo >= 0 ? hsum_f32x8(acc[r]) + ms[r] : hsum_f32x8(acc[r]);
+                s[r] = mo >= 0 ? hsum_f32x8(acc[r]) + m4[r] : hsum_f32x8(acc[r]);
 }
 
 /* Q8_0 x Q8_0: |x| times y with x's sign, 4 rows */
