@@ -424,9 +424,9 @@ AI void q32_bias_sums(__m256i *nc, const uint8_t *y, int nb, const size_t ys, co
  * corrections (NULL: computed here).  bias: subtracted from the u8 codes
  * (8, 16, 128 for Q8_0; 0: Q4_1 / Q5_1); one: d and m (and the
  * activation's d and s), macc lane r gets row r's min terms. */
-AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const size_t bs, const uint8_t *yb,
-                 const size_t ys, const int yq, const __m256i *nc, const int qs_off, const int qh_off, const int bias,
-                 const int one, const int q8, const int nbk)
+AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char *const *pfb, const size_t bs,
+                 const uint8_t *yb, const size_t ys, const int yq, const __m256i *nc, const int qs_off,
+                 const int qh_off, const int bias, const int one, const int q8, const int nbk)
 {
         __m512 sc[2];
 
@@ -465,6 +465,15 @@ AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const size
                 const int e0 = one ? 2 * k : k, e1 = one ? 8 + 2 * k : 4 + k;
                 const int h0 = e0 + 16 * hi16, h1 = e1 + 16 * hi16;
                 const __m512i idx = _mm512_set_epi32(h1, h1, h1, h1, e1, e1, e1, e1, h0, h0, h0, h0, e0, e0, e0, e0);
+                /* 128 bytes of the rows pd ahead per 2 (Q8_0) or 4 blocks,
+                 * spread over the step */
+                if (pfb && k % (q8 ? 2 : 4) == 0) {
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                _mm_prefetch(pfb[r] + (size_t)k * bs, _MM_HINT_T0);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, _MM_HINT_T0);
+                        }
+                }
                 __m512i yy = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(yb + (size_t)k * ys + yq)));
                 __m512i ncv = _mm512_setzero_si512();
                 if (bias)
@@ -499,16 +508,14 @@ AI void q32_gemv4(int n, float *s, const char *const *xr, const char *const *pf,
 
         acc[0] = acc[1] = _mm512_setzero_ps();
         for (; b + 4 <= nb; b += 4) {
+                const char *pfb[4];
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         xb[r] = (const uint8_t *)xr[r] + (size_t)b * bs;
-                        _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
-                        _mm_prefetch(pf[r] + (size_t)b * bs + 64, _MM_HINT_T0);
-                        if (4 * bs > 128)
-                                _mm_prefetch(pf[r] + (size_t)b * bs + 128, _MM_HINT_T0);
+                        pfb[r] = pf[r] + (size_t)b * bs;
                 }
-                q32_step(acc, &macc, xb, bs, y + (size_t)b * ys, ys, yq, nc ? nc + b : NULL, qs_off, qh_off, bias,
-                         one, q8, 4);
+                q32_step(acc, &macc, xb, pfb, bs, y + (size_t)b * ys, ys, yq, nc ? nc + b : NULL, qs_off, qh_off,
+                         bias, one, q8, 4);
         }
         if (b < nb) {
                 const __m256i *ncb = nc ? nc + b : NULL;
@@ -516,13 +523,13 @@ AI void q32_gemv4(int n, float *s, const char *const *xr, const char *const *pf,
                         xb[r] = (const uint8_t *)xr[r] + (size_t)b * bs;
                 switch (nb - b) {
                 case 1:
-                        q32_step(acc, &macc, xb, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 1);
+                        q32_step(acc, &macc, xb, NULL, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 1);
                         break;
                 case 2:
-                        q32_step(acc, &macc, xb, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 2);
+                        q32_step(acc, &macc, xb, NULL, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 2);
                         break;
                 default:
-                        q32_step(acc, &macc, xb, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 3);
+                        q32_step(acc, &macc, xb, NULL, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 3);
                         break;
                 }
         }
