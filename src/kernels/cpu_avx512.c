@@ -109,6 +109,64 @@ AI void q4_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                 s[k * ss] = hsum_f32x8(acc[k]) + ms[k];
 }
 
+/* Q5_0 x Q8_0 and Q5_1 x Q8_1: Q4_0 / Q4_1 with the fifth bits added
+ * under a byte mask (qh bit j = element j). */
+AI void q5_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
+{
+        const struct block_q5_0 *x = xv;
+        const __m256i m4 = _mm256_set1_epi8(0x0f), c16 = _mm256_set1_epi8(16);
+        __m256 acc[4];
+
+        for (int k = 0; k < nt; k++)
+                acc[k] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK5_0; b++) {
+                __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
+                uint32_t qh;
+                memcpy(&qh, x[b].qh, 4);
+                __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
+                q = _mm256_sub_epi8(_mm256_mask_add_epi8(q, _cvtu32_mask32(qh), q, c16), c16);
+                __m256i aq = _mm256_sign_epi8(q, q);
+                float dx = h2f(x[b].d);
+                for (int k = 0; k < nt; k++) {
+                        const struct block_q8_0 *y = (const struct block_q8_0 *)row_k(yv, ys, k) + b;
+                        __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q);
+                        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aq, yy);
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                }
+        }
+        for (int k = 0; k < nt; k++)
+                s[k * ss] = hsum_f32x8(acc[k]);
+}
+
+AI void q5_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
+{
+        const struct block_q5_1 *x = xv;
+        const __m256i m4 = _mm256_set1_epi8(0x0f), c16 = _mm256_set1_epi8(16);
+        __m256 acc[4];
+        float ms[4] = {0, 0, 0, 0};
+
+        for (int k = 0; k < nt; k++)
+                acc[k] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK5_1; b++) {
+                __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
+                uint32_t qh;
+                memcpy(&qh, x[b].qh, 4);
+                __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
+                q = _mm256_mask_add_epi8(q, _cvtu32_mask32(qh), q, c16);
+                float dx = h2f(x[b].d), mx = h2f(x[b].m);
+                for (int k = 0; k < nt; k++) {
+                        const struct block_q8_1 *y = (const struct block_q8_1 *)row_k(yv, ys, k) + b;
+                        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q,
+                                                        _mm256_loadu_si256((const __m256i *)y->qs));
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        float mp = mx * h2f(y->s); /* rounded, then added: no FMA */
+                        ms[k] += mp;
+                }
+        }
+        for (int k = 0; k < nt; k++)
+                s[k * ss] = hsum_f32x8(acc[k]) + ms[k];
+}
+
 /* ---- K-quants ------------------------------------------------------------ */
 
 AI void q4_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
@@ -820,6 +878,8 @@ static void silu_mul_avx512(float *y, const float *g, const float *u, int n)
 INSTANTIATE(q8_0)
 INSTANTIATE(q4_0)
 INSTANTIATE(q4_1)
+INSTANTIATE(q5_0)
+INSTANTIATE(q5_1)
 INSTANTIATE(q4_k)
 INSTANTIATE(q5_k)
 INSTANTIATE(q6_k)
@@ -837,8 +897,8 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
                 [MU_TYPE_F16] = ENTRY(f16),
                 [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
                 [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
-                [MU_TYPE_Q5_0] = {.gemv = q5_0_gemv},
-                [MU_TYPE_Q5_1] = {.gemv = q5_1_gemv},
+                [MU_TYPE_Q5_0] = ENTRY_G(q5_0),
+                [MU_TYPE_Q5_1] = ENTRY_G(q5_1),
                 [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
                 [MU_TYPE_Q4_K] = ENTRY_G(q4_k),
                 [MU_TYPE_Q5_K] = ENTRY(q5_k),
