@@ -769,8 +769,13 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
         __m256 acc[4];
         __m128 ms = _mm_setzero_ps(); /* m * s sums, lane r = row r */
         float dy[SEG2] __attribute__((aligned(32))), sy[SEG2] __attribute__((aligned(32)));
-        float sc[4][SEG2] __attribute__((aligned(32))), mp[4][SEG2] __attribute__((aligned(32)));
-        float mt[SEG2][4] __attribute__((aligned(32)));
+        float sc[4][SEG2] __attribute__((aligned(32))), mt[SEG2][4] __attribute__((aligned(32)));
+        /* byte offsets of rows 0..3 from row 0 (one matrix: a few rows apart),
+         * then the same one block on */
+        const int o1 = (int)(xr[1] - xr[0]), o2 = (int)(xr[2] - xr[0]), o3 = (int)(xr[3] - xr[0]);
+        const __m256i ridx = _mm256_setr_epi32(0, o1, o2, o3, (int)bs, o1 + (int)bs, o2 + (int)bs, o3 + (int)bs);
+        const __m256i lo16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                              0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
@@ -787,26 +792,19 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                         halves_f32(sc[r], xb, bs, m);
                         for (int i = 0; i < m; i += 8)
                                 _mm256_storeu_ps(sc[r] + i, _mm256_mul_ps(_mm256_loadu_ps(sc[r] + i), _mm256_loadu_ps(dy + i)));
-                        if (mo >= 0) {
-                                halves_f32(mp[r], xb + mo, bs, m);
-                                for (int i = 0; i < m; i += 8)
-                                        _mm256_storeu_ps(mp[r] + i, _mm256_mul_ps(_mm256_loadu_ps(mp[r] + i), _mm256_loadu_ps(sy + i)));
-                        }
                 }
-                if (mo >= 0) /* the products transposed, mt[i] = block i's of rows
-                              * 0..3 (the main loop adds them in block order) */
-                        for (int i = 0; i < m; i += 8) {
-                                __m256 p0 = _mm256_load_ps(mp[0] + i), p1 = _mm256_load_ps(mp[1] + i);
-                                __m256 p2 = _mm256_load_ps(mp[2] + i), p3 = _mm256_load_ps(mp[3] + i);
-                                __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1);
-                                __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
-                                /* blocks i, i + 1 | i + 4, i + 5, then i + 2, i + 3 | i + 6, i + 7 */
-                                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-                                __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-                                _mm256_store_ps(mt[i], _mm256_permute2f128_ps(u0, u1, 0x20));
-                                _mm256_store_ps(mt[i + 2], _mm256_permute2f128_ps(u2, u3, 0x20));
-                                _mm256_store_ps(mt[i + 4], _mm256_permute2f128_ps(u0, u1, 0x31));
-                                _mm256_store_ps(mt[i + 6], _mm256_permute2f128_ps(u2, u3, 0x31));
+                if (mo >= 0) /* mt[i] = m * s of block i of rows 0..3, for the main
+                              * loop to add in block order: the m halves of 2
+                              * blocks x 4 rows by one gather, lanes past m
+                              * masked (zeros) */
+                        for (int i = 0; i < m; i += 2) {
+                                __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i),
+                                                               _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+                                __m256i g = _mm256_mask_i32gather_epi32(
+                                        _mm256_setzero_si256(), (const int *)(xr[0] + (size_t)(b0 + i) * bs + mo), ridx, k, 1);
+                                g = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, lo16), 0x08);
+                                __m256 sy2 = _mm256_setr_m128(_mm_broadcast_ss(sy + i), _mm_broadcast_ss(sy + i + 1));
+                                _mm256_store_ps(mt[i], _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(g)), sy2));
                         }
                 for (int i = 0; i < m; i++) {
                         const int8_t *yq = (const int8_t *)(yb + (size_t)i * ybs + yqs);
