@@ -370,9 +370,9 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  *
  * Token generation streams every weight byte once per token, so these
  * kernels aim to keep up with memory: 4 rows share each activation load,
- * 4 independent float accumulators hide the FMA latency, the 32-element
- * block types work on 2 (Q8_0) or 4 blocks (nibble types, see nib4_step)
- * per 512-bit vector, and each row group
+ * independent float accumulators hide the FMA latency, the 32-element
+ * block types put two rows' blocks in a 512-bit vector (see q32_step),
+ * and each row group
  * prefetches the next group's rows (pf) as it goes, so the loads of one
  * group overlap the arithmetic of the one before (without it a row's first
  * touch waited on memory: tg ran at about half of llama.cpp's on Zen 5).
@@ -380,7 +380,7 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  * driver runs the 4-row kernel on every group, a short tail repeating its
  * last row (results discarded), so a row's bits never depend on nr.
  *
- * Block scales are read in the loop, two (four) blocks at a time: the halves
+ * Block scales are read in the loop, four blocks at a time: the halves
  * at the start of the blocks (d, or d and m) go through one vcvtph2ps,
  * are multiplied by the activation's (d, or d and s) read the same way,
  * and a permute spreads them over the lanes of their blocks.  (An earlier
