@@ -876,10 +876,10 @@ static void silu_mul_avx512(float *y, const float *g, const float *u, int n)
         }
 
 INSTANTIATE(q8_0)
-INSTANTIATE(q4_0)
-INSTANTIATE(q4_1)
 INSTANTIATE(q5_0)
 INSTANTIATE(q5_1)
+INSTANTIATE(q4_0)
+INSTANTIATE(q4_1)
 INSTANTIATE(q4_k)
 INSTANTIATE(q5_k)
 INSTANTIATE(q6_k)
