@@ -202,6 +202,72 @@ static inline __m256i q5_high(const uint8_t *qh)
         return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
 
+/* 4 tokens against one weight row, each block decoded once: each token's
+ * sum is that of vec_dot (one FMA per block and lane in block order, the
+ * m * s terms summed apart).  Q4_0 / Q5_0 / Q8_0 (signed codes, Q8_0
+ * activations) or, one, Q4_1 / Q5_1 (unsigned, Q8_1). */
+static inline __attribute__((always_inline)) void q32_dot4(int n, float *s, size_t ss, const void *xv,
+                                                           const void *yv, size_t ys, const size_t bs,
+                                                           const int qs_off, const int qh_off, const int bias,
+                                                           const int one, const int q8)
+{
+        const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        __m256 acc[4];
+        float ms[4] = {0, 0, 0, 0};
+
+        for (int k = 0; k < 4; k++)
+                acc[k] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK8_0; b++) {
+                const uint8_t *x = (const uint8_t *)xv + (size_t)b * bs;
+                uint16_t hd, hm = 0;
+                __m256i q;
+                if (q8) {
+                        q = _mm256_loadu_si256((const __m256i *)(x + qs_off));
+                } else {
+                        q = nibbles32(x + qs_off);
+                        if (qh_off >= 0)
+                                q = _mm256_or_si256(q, q5_high(x + qh_off));
+                        if (bias)
+                                q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
+                }
+                __m256i aq = _mm256_sign_epi8(q, q);
+                memcpy(&hd, x, 2);
+                if (one)
+                        memcpy(&hm, x + 2, 2);
+                float dx = h2f(hd), mx = h2f(hm);
+                for (int k = 0; k < 4; k++) {
+                        const uint8_t *y = (const uint8_t *)yv + (size_t)k * ys + (size_t)b * ybs;
+                        uint16_t yd, ysum;
+                        memcpy(&yd, y, 2);
+                        __m256i yy = _mm256_loadu_si256((const __m256i *)(y + yq)), p;
+                        if (one)
+                                p = dot_u8(q, yy);
+                        else
+                                p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(yy, q)), _mm256_set1_epi16(1));
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(yd)), _mm256_cvtepi32_ps(p), acc[k]);
+                        if (one) {
+                                memcpy(&ysum, y + 2, 2);
+                                float mp = mx * h2f(ysum); /* rounded, then added: no FMA */
+                                ms[k] += mp;
+                        }
+                }
+        }
+        for (int k = 0; k < 4; k++)
+                s[k * ss] = one ? hsum_f32x8(acc[k]) + ms[k] : hsum_f32x8(acc[k]);
+}
+
+#define Q32_DOT4(t, T, qh, bias, one, q8)                                                                    \
+        static void t##_vec_dot4(int n, float *s, size_t ss, const void *x, const void *y, size_t ys)         \
+        {                                                                                                    \
+                q32_dot4(n, s, ss, x, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, q8);   \
+        }
+Q32_DOT4(q4_0, block_q4_0, -1, 8, 0, 0)
+Q32_DOT4(q4_1, block_q4_1, -1, 0, 1, 0)
+Q32_DOT4(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, 0, 0)
+Q32_DOT4(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
+Q32_DOT4(q8_0, block_q8_0, -1, 0, 0, 1)
+
 static void q5_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q5_0 *x = xv;
@@ -918,11 +984,12 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_F32] = {.vec_dot = f32_vec_dot},
                 [MU_TYPE_F16] = {.to_float = f16_to_float, .vec_dot = f16_vec_dot, .gemv = f16_gemv},
                 [MU_TYPE_BF16] = {.vec_dot = bf16_vec_dot, .gemv = bf16_gemv},
-                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .gemv = q4_0_gemv},
-                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .gemv = q4_1_gemv},
-                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .gemv = q5_0_gemv},
-                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .gemv = q5_1_gemv},
-                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .gemv = q8_0_gemv},
+                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .vec_dot4 = q4_0_vec_dot4, .gemv = q4_0_gemv},
+                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .vec_dot4 = q4_1_vec_dot4, .gemv = q4_1_gemv},
+                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .vec_dot4 = q5_0_vec_dot4, .gemv = q5_0_gemv},
+                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .vec_dot4 = q5_1_vec_dot4, .gemv = q5_1_gemv},
+                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .vec_dot4 = q8_0_vec_dot4,
+                                  .gemv = q8_0_gemv},
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
                 [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
