@@ -285,6 +285,90 @@ TEST(quant_vec_dot_scalar_vs_f64)
         }
 }
 
+/* The 32-element block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1): every SIMD
+ * table's vec_dot, vec_dot4 and gemv give the bits of the scalar vec_dot
+ * (quant.c: 8 lanes of 4 products, an FMA per block and lane, the lanes
+ * summed (l + 4), (l + 2), (l + 1), the min terms of Q4_1 / Q5_1 summed
+ * apart and added last), which is llama.cpp's x86 order: with it decode
+ * gives llama.cpp's logits bit for bit (tests/data/engine/README.md).  13
+ * weight rows against 4 activation rows, gemv on nr rows from the first
+ * and from the last rows of the matrix. */
+TEST(quant_q32_simd_bitexact)
+{
+        static const int qtypes[] = {MU_TYPE_Q8_0, MU_TYPE_Q4_0, MU_TYPE_Q4_1, MU_TYPE_Q5_0, MU_TYPE_Q5_1};
+        static const int nrs[] = {1, 2, 3, 4, 5, 7, 9, 13};
+        static const int lens[] = {32, 96, 2080, 4096, 16416}; /* 16416: past Q32_NC_MAX */
+        const char *const *avail = cpu_kernels_available();
+        const char *orig = cpu_kernels_get()->name;
+        enum { NR = 13, NT = 4 };
+        int ran = 0;
+
+        for (int a = 1; avail[a]; a++) {
+                CHECK_EQ_INT(cpu_kernels_force(avail[a]), 0);
+                const struct cpu_kernels *k = cpu_kernels_get();
+                for (int i = 0; i < (int)(sizeof(qtypes) / sizeof(qtypes[0])); i++) {
+                        int t = qtypes[i], vt = cpu_kernels_scalar.q[t].vec_dot_type;
+                        for (int li = 0; li < (int)(sizeof(lens) / sizeof(lens[0])); li++) {
+                                int n = lens[li], bad_dot = 0, bad_dot4 = 0, bad_gemv = 0;
+                                size_t rs = mu_row_size(t, n), xs = mu_row_size(vt, n);
+                                char *wq = calloc(NR, rs), *xq = calloc(NT, xs);
+                                float *src = malloc((size_t)n * sizeof(float));
+                                float want[NR][NT], got[NR], s4[2 * NT];
+                                rng_seed(3100 + (uint64_t)(t * 11 + li));
+                                for (int r = 0; r < NR; r++) {
+                                        fill_normal(src, n, 0.01f * (float)(1 + r % 5));
+                                        cpu_kernels_scalar.q[t].from_float(src, wq + r * rs, n);
+                                }
+                                for (int j = 0; j < NT; j++) {
+                                        fill_normal(src, n, 1.0f + j);
+                                        for (int e = j; e < n; e += 37)
+                                                src[e] *= 10; /* outliers, like real activations */
+                                        cpu_kernels_scalar.q[vt].from_float(src, xq + j * xs, n);
+                                }
+                                for (int r = 0; r < NR; r++)
+                                        for (int j = 0; j < NT; j++)
+                                                cpu_kernels_scalar.q[t].vec_dot(n, &want[r][j], wq + r * rs, xq + j * xs);
+                                for (int r = 0; r < NR; r++) {
+                                        for (int j = 0; j < NT; j++) {
+                                                k->q[t].vec_dot(n, &got[0], wq + r * rs, xq + j * xs);
+                                                bad_dot += !!memcmp(&got[0], &want[r][j], sizeof(float));
+                                        }
+                                        if (k->q[t].vec_dot4) {
+                                                k->q[t].vec_dot4(n, s4, 2, wq + r * rs, xq, xs);
+                                                for (int j = 0; j < NT; j++)
+                                                        bad_dot4 += !!memcmp(&s4[2 * j], &want[r][j], sizeof(float));
+                                        }
+                                }
+                                for (int ni = 0; ni < (int)(sizeof(nrs) / sizeof(nrs[0])); ni++) {
+                                        for (int first = 0; first <= NR - nrs[ni]; first += NR - nrs[ni]) {
+                                                for (int j = 0; j < NT; j++) {
+                                                        k->q[t].gemv(n, nrs[ni], got, wq + first * rs, rs, xq + j * xs);
+                                                        for (int r = 0; r < nrs[ni]; r++)
+                                                                bad_gemv += !!memcmp(&got[r], &want[first + r][j], sizeof(float));
+                                                }
+                                                if (first == NR - nrs[ni])
+                                                        break;
+                                        }
+                                }
+                                CHECK_MSG(!bad_dot, "%s %s n=%d: vec_dot differs from scalar in %d of %d", avail[a],
+                                          mu_type_name(t), n, bad_dot, NR * NT);
+                                CHECK_MSG(!bad_dot4, "%s %s n=%d: vec_dot4 differs from scalar vec_dot in %d of %d",
+                                          avail[a], mu_type_name(t), n, bad_dot4, NR * NT);
+                                CHECK_MSG(!bad_gemv, "%s %s n=%d: gemv differs from scalar vec_dot in %d results",
+                                          avail[a], mu_type_name(t), n, bad_gemv);
+                                ran++;
+                                free(wq);
+                                free(xq);
+                                free(src);
+                        }
+                }
+        }
+        cpu_kernels_force(orig);
+        if (!avail[1])
+                TEST_SKIP("no SIMD table runs on this CPU");
+        CHECK(ran > 0);
+}
+
 TEST(quant_simd_tables_match_scalar)
 {
         const char *const *avail = cpu_kernels_available();

@@ -181,7 +181,8 @@ static void q4_1_vec_dot(int n, float *s, const void *xv, const void *yv)
                 __m256i p = dot_u8(nibbles32(x[b].qs), _mm256_loadu_si256((const __m256i *)y[b].qs));
                 __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-                ms += h2f(x[b].m) * h2f(y[b].s);
+                float mp = h2f(x[b].m) * h2f(y[b].s); /* rounded, then added: no FMA */
+                ms += mp;
         }
         *s = hsum_f32x8(acc) + ms;
 }
@@ -200,6 +201,72 @@ static inline __m256i q5_high(const uint8_t *qh)
         v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
         return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
+
+/* 4 tokens against one weight row, each block decoded once: each token's
+ * sum is that of vec_dot (one FMA per block and lane in block order, the
+ * m * s terms summed apart).  Q4_0 / Q5_0 / Q8_0 (signed codes, Q8_0
+ * activations) or, one, Q4_1 / Q5_1 (unsigned, Q8_1). */
+static inline __attribute__((always_inline)) void q32_dot4(int n, float *s, size_t ss, const void *xv,
+                                                           const void *yv, size_t ys, const size_t bs,
+                                                           const int qs_off, const int qh_off, const int bias,
+                                                           const int one, const int q8)
+{
+        const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        __m256 acc[4];
+        float ms[4] = {0, 0, 0, 0};
+
+        for (int k = 0; k < 4; k++)
+                acc[k] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK8_0; b++) {
+                const uint8_t *x = (const uint8_t *)xv + (size_t)b * bs;
+                uint16_t hd, hm = 0;
+                __m256i q;
+                if (q8) {
+                        q = _mm256_loadu_si256((const __m256i *)(x + qs_off));
+                } else {
+                        q = nibbles32(x + qs_off);
+                        if (qh_off >= 0)
+                                q = _mm256_or_si256(q, q5_high(x + qh_off));
+                        if (bias)
+                                q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
+                }
+                __m256i aq = _mm256_sign_epi8(q, q);
+                memcpy(&hd, x, 2);
+                if (one)
+                        memcpy(&hm, x + 2, 2);
+                float dx = h2f(hd), mx = h2f(hm);
+                for (int k = 0; k < 4; k++) {
+                        const uint8_t *y = (const uint8_t *)yv + (size_t)k * ys + (size_t)b * ybs;
+                        uint16_t yd, ysum;
+                        memcpy(&yd, y, 2);
+                        __m256i yy = _mm256_loadu_si256((const __m256i *)(y + yq)), p;
+                        if (one)
+                                p = dot_u8(q, yy);
+                        else
+                                p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(yy, q)), _mm256_set1_epi16(1));
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(yd)), _mm256_cvtepi32_ps(p), acc[k]);
+                        if (one) {
+                                memcpy(&ysum, y + 2, 2);
+                                float mp = mx * h2f(ysum); /* rounded, then added: no FMA */
+                                ms[k] += mp;
+                        }
+                }
+        }
+        for (int k = 0; k < 4; k++)
+                s[k * ss] = one ? hsum_f32x8(acc[k]) + ms[k] : hsum_f32x8(acc[k]);
+}
+
+#define Q32_DOT4(t, T, qh, bias, one, q8)                                                                    \
+        static void t##_vec_dot4(int n, float *s, size_t ss, const void *x, const void *y, size_t ys)         \
+        {                                                                                                    \
+                q32_dot4(n, s, ss, x, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, q8);   \
+        }
+Q32_DOT4(q4_0, block_q4_0, -1, 8, 0, 0)
+Q32_DOT4(q4_1, block_q4_1, -1, 0, 1, 0)
+Q32_DOT4(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, 0, 0)
+Q32_DOT4(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
+Q32_DOT4(q8_0, block_q8_0, -1, 0, 0, 1)
 
 static void q5_0_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
@@ -229,7 +296,8 @@ static void q5_1_vec_dot(int n, float *s, const void *xv, const void *yv)
                 __m256i p = dot_u8(q, _mm256_loadu_si256((const __m256i *)y[b].qs));
                 __m256 d = _mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d));
                 acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-                ms += h2f(x[b].m) * h2f(y[b].s);
+                float mp = h2f(x[b].m) * h2f(y[b].s); /* rounded, then added: no FMA */
+                ms += mp;
         }
         *s = hsum_f32x8(acc) + ms;
 }
@@ -753,7 +821,10 @@ AI void halves_f32(float *out, const char *p, size_t bs, int m)
 
 /* Q4_0 / Q5_0 x Q8_0 (d first; qs at qs_off, [qh at qh_off]): unsigned codes
  * into maddubs, minus bias * sum(y) per activation block; with mo >= 0
- * (Q4_1 / Q5_1 x Q8_1: m at offset mo) no bias, plus m * s per block. */
+ * (Q4_1 / Q5_1 x Q8_1: m at offset mo) no bias, plus m * s per block.
+ * Each row gets the scalar vec_dot's bits (quant.c, llama.cpp's order): 8
+ * lanes of 4 products, an FMA per block with dx * dy rounded first,
+ * hsum_f32x8, and the m * s products summed one by one in block order. */
 AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
                        const int qh_off, const int bias, const int mo)
 {
@@ -761,13 +832,20 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
         const int yqs = mo >= 0 ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
         const __m256i cb = _mm256_set1_epi8((char)bias);
         int nb = n / QK8_0;
-        __m256 acc[4], macc[4];
+        __m256 acc[4];
+        __m128 ms = _mm_setzero_ps(); /* m * s sums, lane r = row r */
         float dy[SEG2] __attribute__((aligned(32))), sy[SEG2] __attribute__((aligned(32)));
-        float sc[4][SEG2] __attribute__((aligned(32))), t[SEG2] __attribute__((aligned(32)));
+        float sc[4][SEG2] __attribute__((aligned(32))), mt[SEG2][4] __attribute__((aligned(32)));
+        /* byte offsets of rows 0..3 from row 0 (one matrix: a few rows apart),
+         * then the same one block on */
+        const int o1 = (int)(xr[1] - xr[0]), o2 = (int)(xr[2] - xr[0]), o3 = (int)(xr[3] - xr[0]);
+        const __m256i ridx = _mm256_setr_epi32(0, o1, o2, o3, (int)bs, o1 + (int)bs, o2 + (int)bs, o3 + (int)bs);
+        const __m256i lo16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                              0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                acc[r] = macc[r] = _mm256_setzero_ps();
+                acc[r] = _mm256_setzero_ps();
         for (int b0 = 0; b0 < nb; b0 += SEG2) {
                 int m = nb - b0 < SEG2 ? nb - b0 : SEG2;
                 const char *yb = (const char *)yv + (size_t)b0 * ybs;
@@ -780,12 +858,20 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                         halves_f32(sc[r], xb, bs, m);
                         for (int i = 0; i < m; i += 8)
                                 _mm256_storeu_ps(sc[r] + i, _mm256_mul_ps(_mm256_loadu_ps(sc[r] + i), _mm256_loadu_ps(dy + i)));
-                        if (mo >= 0) {
-                                halves_f32(t, xb + mo, bs, m);
-                                for (int i = 0; i < m; i += 8)
-                                        macc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(t + i), _mm256_loadu_ps(sy + i), macc[r]);
-                        }
                 }
+                if (mo >= 0) /* mt[i] = m * s of block i of rows 0..3, for the main
+                              * loop to add in block order: the m halves of 2
+                              * blocks x 4 rows by one gather, lanes past m
+                              * masked (zeros) */
+                        for (int i = 0; i < m; i += 2) {
+                                __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i),
+                                                               _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+                                __m256i g = _mm256_mask_i32gather_epi32(
+                                        _mm256_setzero_si256(), (const int *)(xr[0] + (size_t)(b0 + i) * bs + mo), ridx, k, 1);
+                                g = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, lo16), 0x08);
+                                __m256 sy2 = _mm256_setr_m128(_mm_broadcast_ss(sy + i), _mm_broadcast_ss(sy + i + 1));
+                                _mm256_store_ps(mt[i], _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(g)), sy2));
+                        }
                 for (int i = 0; i < m; i++) {
                         const int8_t *yq = (const int8_t *)(yb + (size_t)i * ybs + yqs);
                         __m256i yy = _mm256_loadu_si256((const __m256i *)yq);
@@ -801,11 +887,15 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                                         p = _mm256_sub_epi32(p, corr);
                                 acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(sc[r] + i), _mm256_cvtepi32_ps(p), acc[r]);
                         }
+                        if (mo >= 0) /* in block order, as the scalar kernel */
+                                ms = _mm_add_ps(ms, _mm_load_ps(mt[i]));
                 }
         }
+        float m4[4];
+        _mm_storeu_ps(m4, ms);
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x8(acc[r]) + (mo >= 0 ? hsum_f32x8(macc[r]) : 0.0f);
+                s[r] = mo >= 0 ? hsum_f32x8(acc[r]) + m4[r] : hsum_f32x8(acc[r]);
 }
 
 /* Q8_0 x Q8_0: |x| times y with x's sign, 4 rows */
@@ -894,11 +984,12 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_F32] = {.vec_dot = f32_vec_dot},
                 [MU_TYPE_F16] = {.to_float = f16_to_float, .vec_dot = f16_vec_dot, .gemv = f16_gemv},
                 [MU_TYPE_BF16] = {.vec_dot = bf16_vec_dot, .gemv = bf16_gemv},
-                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .gemv = q4_0_gemv},
-                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .gemv = q4_1_gemv},
-                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .gemv = q5_0_gemv},
-                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .gemv = q5_1_gemv},
-                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .gemv = q8_0_gemv},
+                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .vec_dot4 = q4_0_vec_dot4, .gemv = q4_0_gemv},
+                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .vec_dot4 = q4_1_vec_dot4, .gemv = q4_1_gemv},
+                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .vec_dot4 = q5_0_vec_dot4, .gemv = q5_0_gemv},
+                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .vec_dot4 = q5_1_vec_dot4, .gemv = q5_1_gemv},
+                [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .vec_dot4 = q8_0_vec_dot4,
+                                  .gemv = q8_0_gemv},
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
                 [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},

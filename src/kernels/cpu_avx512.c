@@ -38,10 +38,10 @@ static inline float hsum_f32x16(__m512 v)
 AI void q8_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q8_0 *x = xv;
-        __m256 acc[4], acc2[4];
+        __m256 acc[4];
 
         for (int k = 0; k < nt; k++)
-                acc[k] = acc2[k] = _mm256_setzero_ps();
+                acc[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK8_0; b++) {
                 __m256i q = _mm256_loadu_si256((const __m256i *)x[b].qs);
                 __m256i aq = _mm256_sign_epi8(q, q);
@@ -50,24 +50,21 @@ AI void q8_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_0 *y = (const struct block_q8_0 *)row_k(yv, ys, k) + b;
                         __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q);
                         __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aq, yy);
-                        if (b & 1)
-                                acc2[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc2[k]);
-                        else
-                                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x8(_mm256_add_ps(acc[k], acc2[k]));
+                s[k * ss] = hsum_f32x8(acc[k]);
 }
 
 AI void q4_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q4_0 *x = xv;
         const __m256i m4 = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
-        __m256 acc[4], acc2[4];
+        __m256 acc[4];
 
         for (int k = 0; k < nt; k++)
-                acc[k] = acc2[k] = _mm256_setzero_ps();
+                acc[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK4_0; b++) {
                 __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
                 __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
@@ -78,14 +75,11 @@ AI void q4_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_0 *y = (const struct block_q8_0 *)row_k(yv, ys, k) + b;
                         __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q);
                         __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aq, yy);
-                        if (b & 1)
-                                acc2[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc2[k]);
-                        else
-                                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x8(_mm256_add_ps(acc[k], acc2[k]));
+                s[k * ss] = hsum_f32x8(acc[k]);
 }
 
 /* Q4_1 x Q8_1: unsigned nibbles straight into vpdpbusd; min term via s. */
@@ -93,11 +87,11 @@ AI void q4_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
 {
         const struct block_q4_1 *x = xv;
         const __m256i m4 = _mm256_set1_epi8(0x0f);
-        __m256 acc[4], acc2[4];
+        __m256 acc[4];
         float ms[4] = {0, 0, 0, 0};
 
         for (int k = 0; k < nt; k++)
-                acc[k] = acc2[k] = _mm256_setzero_ps();
+                acc[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK4_1; b++) {
                 __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
                 __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
@@ -106,15 +100,71 @@ AI void q4_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_1 *y = (const struct block_q8_1 *)row_k(yv, ys, k) + b;
                         __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q,
                                                         _mm256_loadu_si256((const __m256i *)y->qs));
-                        if (b & 1)
-                                acc2[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc2[k]);
-                        else
-                                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
-                        ms[k] += mx * h2f(y->s);
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        float mp = mx * h2f(y->s); /* rounded, then added: no FMA */
+                        ms[k] += mp;
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x8(_mm256_add_ps(acc[k], acc2[k])) + ms[k];
+                s[k * ss] = hsum_f32x8(acc[k]) + ms[k];
+}
+
+/* Q5_0 x Q8_0 and Q5_1 x Q8_1: Q4_0 / Q4_1 with the fifth bits added
+ * under a byte mask (qh bit j = element j). */
+AI void q5_0_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
+{
+        const struct block_q5_0 *x = xv;
+        const __m256i m4 = _mm256_set1_epi8(0x0f), c16 = _mm256_set1_epi8(16);
+        __m256 acc[4];
+
+        for (int k = 0; k < nt; k++)
+                acc[k] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK5_0; b++) {
+                __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
+                uint32_t qh;
+                memcpy(&qh, x[b].qh, 4);
+                __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
+                q = _mm256_sub_epi8(_mm256_mask_add_epi8(q, _cvtu32_mask32(qh), q, c16), c16);
+                __m256i aq = _mm256_sign_epi8(q, q);
+                float dx = h2f(x[b].d);
+                for (int k = 0; k < nt; k++) {
+                        const struct block_q8_0 *y = (const struct block_q8_0 *)row_k(yv, ys, k) + b;
+                        __m256i yy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q);
+                        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aq, yy);
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                }
+        }
+        for (int k = 0; k < nt; k++)
+                s[k * ss] = hsum_f32x8(acc[k]);
+}
+
+AI void q5_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
+{
+        const struct block_q5_1 *x = xv;
+        const __m256i m4 = _mm256_set1_epi8(0x0f), c16 = _mm256_set1_epi8(16);
+        __m256 acc[4];
+        float ms[4] = {0, 0, 0, 0};
+
+        for (int k = 0; k < nt; k++)
+                acc[k] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK5_1; b++) {
+                __m128i t = _mm_loadu_si128((const __m128i *)x[b].qs);
+                uint32_t qh;
+                memcpy(&qh, x[b].qh, 4);
+                __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), m4);
+                q = _mm256_mask_add_epi8(q, _cvtu32_mask32(qh), q, c16);
+                float dx = h2f(x[b].d), mx = h2f(x[b].m);
+                for (int k = 0; k < nt; k++) {
+                        const struct block_q8_1 *y = (const struct block_q8_1 *)row_k(yv, ys, k) + b;
+                        __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q,
+                                                        _mm256_loadu_si256((const __m256i *)y->qs));
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * h2f(y->d)), _mm256_cvtepi32_ps(p), acc[k]);
+                        float mp = mx * h2f(y->s); /* rounded, then added: no FMA */
+                        ms[k] += mp;
+                }
+        }
+        for (int k = 0; k < nt; k++)
+                s[k * ss] = hsum_f32x8(acc[k]) + ms[k];
 }
 
 /* ---- K-quants ------------------------------------------------------------ */
@@ -320,9 +370,9 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  *
  * Token generation streams every weight byte once per token, so these
  * kernels aim to keep up with memory: 4 rows share each activation load,
- * 4 independent float accumulators hide the FMA latency, the 32-element
- * block types work on 2 (Q8_0) or 4 blocks (nibble types, see nib4_step)
- * per 512-bit vector, and each row group
+ * independent float accumulators hide the FMA latency, the 32-element
+ * block types put two rows' blocks in a 512-bit vector (see q32_step),
+ * and each row group
  * prefetches the next group's rows (pf) as it goes, so the loads of one
  * group overlap the arithmetic of the one before (without it a row's first
  * touch waited on memory: tg ran at about half of llama.cpp's on Zen 5).
@@ -330,7 +380,7 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  * driver runs the 4-row kernel on every group, a short tail repeating its
  * last row (results discarded), so a row's bits never depend on nr.
  *
- * Block scales are read in the loop, two (four) blocks at a time: the halves
+ * Block scales are read in the loop, four blocks at a time: the halves
  * at the start of the blocks (d, or d and m) go through one vcvtph2ps,
  * are multiplied by the activation's (d, or d and s) read the same way,
  * and a permute spreads them over the lanes of their blocks.  (An earlier
@@ -338,239 +388,235 @@ AI void f32_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, si
  * on Zen 5 that gather, the first touch of the row, took ~75% of the
  * time.) */
 
-/* the first 2 (bytes 2) or 4 halves (bytes 4) of blocks b and b + 1 (two =
- * 0: zeros for b + 1), bs bytes apart, as floats [b's..., b+1's...] */
-AI __m128 pair_halves(const uint8_t *x, size_t bs, const int bytes, const int two)
+/* The 32-element block types, 4 rows, two per zmm: rows 2p (low 256 bits)
+ * and 2p + 1 (high) share accumulator acc[p], so a row has 8 float lanes,
+ * as the scalar vec_dot (quant.c): lane l of a block takes the products of
+ * elements 4l..4l+3 (the block's 32 codes in element order in one 256-bit
+ * half, one vpdpbusd against the activation's 32 bytes broadcast to both
+ * halves; unsigned codes, the bias subtracted in int32 through the
+ * activation's sums), then one FMA per block and lane with dx * dy rounded
+ * to float first; the lanes are summed (l + 4), (l + 2), (l + 1)
+ * (hsum_f32x8) and Q4_1 / Q5_1 add m * s summed block by block in order.
+ * So each row gets the scalar kernel's bits, which are llama.cpp's
+ * (tests/data/engine/README.md).  Steps of 4 blocks: their halves (d, or d
+ * and m) are gathered with scalar loads into one vcvtph2ps per row pair and
+ * multiplied by the activation's (d, or d and s); a permute puts a block's
+ * scale on its row's 8 lanes.  nbk < 4: the last blocks of a row. */
+
+/* the halves at p + k * st, k < nbk, as halves k of a u64 (zeros above) */
+AI uint64_t halves_u64(const uint8_t *p, size_t st, const int nbk)
+{
+        uint64_t v = 0;
+
+        for (int k = 0; k < nbk; k++) {
+                uint16_t h;
+                memcpy(&h, p + (size_t)k * st, 2);
+                v |= (uint64_t)h << (16 * k);
+        }
+        __asm__("" : "+r"(v)); /* built in a GPR: GCC's vectorized version costs ~4x the vector uops */
+        return v;
+}
+
+/* the 4 bytes (two halves) at p + k * st, k = k0, k0 + 1 (< nbk), as a u64 */
+AI uint64_t dwords_u64(const uint8_t *p, size_t st, const int k0, const int nbk)
 {
         uint32_t a = 0, c = 0;
 
-        memcpy(&a, x, (size_t)bytes);
-        if (two)
-                memcpy(&c, x + bs, (size_t)bytes);
-        __m128i v = bytes == 2 ? _mm_cvtsi32_si128((int)(a | c << 16))
-                               : _mm_insert_epi32(_mm_cvtsi32_si128((int)a), (int)c, 1);
-        return _mm_cvtph_ps(v);
+        if (k0 < nbk)
+                memcpy(&a, p + (size_t)k0 * st, 4);
+        if (k0 + 1 < nbk)
+                memcpy(&c, p + (size_t)(k0 + 1) * st, 4);
+        uint64_t v = (uint64_t)a | (uint64_t)c << 32;
+        __asm__("" : "+r"(v));
+        return v;
 }
 
-/* lanes of a block pair: the nibble layout (groups 0, 2: block b; 1, 3:
- * b + 1) or halves (low 256 bits: b), taking float e or e + step */
-AI __m512 spread(__m128 v, const int nib, const int step)
+/* A row pair's 32 codes of one block as u8, element order, x0's in the
+ * low 256 bits and x1's in the high: nibbles (low nibbles = elements
+ * 0-15, high = 16-31) plus 16 where the qh bit is set (qh_off >= 0), or
+ * Q8_0's codes + 128 (q8).  Q4_0 / Q4_1 (no qh) leave elements 16-31 as
+ * 16 x code (the high nibble masked in place, one instruction less); the
+ * caller divides their scale by 16. */
+#define LO4 0x0f0f0f0f0f0f0f0fll
+#define HI4 ((long long)0xf0f0f0f0f0f0f0f0ull)
+AI __m512i q32_codes(const uint8_t *x0, const uint8_t *x1, const int qs_off, const int qh_off, const int q8)
 {
-        const __m512i inib = _mm512_set_epi32(step, step, step, step, 0, 0, 0, 0, step, step, step, step, 0, 0, 0, 0);
-        const __m512i ihalf = _mm512_set_epi32(step, step, step, step, step, step, step, step, 0, 0, 0, 0, 0, 0, 0, 0);
-        return _mm512_permutexvar_ps(nib ? inib : ihalf, _mm512_castps128_ps512(v));
+        if (q8) {
+                __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(x0 + qs_off))),
+                                               _mm256_loadu_si256((const __m256i *)(x1 + qs_off)), 1);
+                return _mm512_xor_si512(w, _mm512_set1_epi8((char)0x80));
+        }
+        __m512i w = _mm512_mask_broadcast_i32x4(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x0 + qs_off))),
+                                                0xff00, _mm_loadu_si128((const __m128i *)(x1 + qs_off)));
+        if (qh_off < 0) /* Q4: the high nibbles stay in place (16 x code, see q32_step) */
+                return _mm512_and_si512(w, _mm512_set_epi64(HI4, HI4, LO4, LO4, HI4, HI4, LO4, LO4));
+        uint32_t h0, h1;
+        memcpy(&h0, x0 + qh_off, 4);
+        memcpy(&h1, x1 + qh_off, 4);
+        w = _mm512_and_si512(_mm512_mask_srli_epi16(w, 0xff00ff00u, w, 4), _mm512_set1_epi8(0x0f));
+        return _mm512_mask_add_epi8(w, _cvtu64_mask64((uint64_t)h0 | (uint64_t)h1 << 32), w, _mm512_set1_epi8(0x10));
 }
 
-#define ROWP(xr, r, b, T) ((const T *)(xr)[r] + (b))
-
-/* Four blocks per step for the nibble types: the 16 code bytes of blocks
- * b..b+3 go to the four 128-bit lanes of one vector (lane k = block k),
- * their low nibbles (elements 0-15) and high nibbles (16-31) to two
- * vectors that meet the activation's bytes arranged alike in two chained
- * vpdpbusd, so the dwords of lane k sum block k; the four blocks' halves
- * (d, or d and m) go through one vcvtph2ps and a permute puts each block's
- * scale on its lane.  A row's result does not depend on the other rows. */
-
-/* the 16 bytes at p + k * st in 128-bit lane k */
-AI __m512i lanes4(const uint8_t *p, size_t st)
+/* The activation's int32 correction per block and lane, -bias * (sum of
+ * its 4 codes), for the unsigned weight codes (lanes 4-7 shifted left by
+ * hi16 = 4 for Q4_0, whose codes there are 16 x code): computed once per
+ * gemv call (blocks of up to Q32_NC_MAX; longer rows compute it per
+ * block). */
+#define Q32_NC_MAX 512
+AI void q32_bias_sums(__m256i *nc, const uint8_t *y, int nb, const size_t ys, const int yq, const int bias,
+                      const int hi16)
 {
-        __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)p));
-        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + st)), 1);
-        v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 2 * st)), 2);
-        return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *)(p + 3 * st)), 3);
+        const __m256i sh = _mm256_set_epi32(hi16, hi16, hi16, hi16, 0, 0, 0, 0);
+
+        for (int b = 0; b < nb; b++) {
+                __m256i yy = _mm256_loadu_si256((const __m256i *)(y + (size_t)b * ys + yq));
+                nc[b] = _mm256_sllv_epi32(_mm256_sub_epi32(_mm256_setzero_si256(),
+                                                           _mm256_dpbusd_epi32(_mm256_setzero_si256(),
+                                                                               _mm256_set1_epi8((char)bias), yy)),
+                                          sh);
+        }
 }
 
-/* the half at p + k * st as float k (k < 4) */
-AI __m128 halves4(const uint8_t *p, size_t st)
+/* One step of nbk (1..4) blocks for 4 rows: xb[r] the rows' first block,
+ * yb the activation's (ys bytes per block, codes at yq), nc its
+ * corrections (NULL: computed here).  bias: subtracted from the u8 codes
+ * (8, 16, 128 for Q8_0; 0: Q4_1 / Q5_1); one: d and m (and the
+ * activation's d and s), macc lane r gets row r's min terms. */
+AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char *const *pfb, const size_t bs,
+                 const uint8_t *yb, const size_t ys, const int yq, const __m256i *nc, const int qs_off,
+                 const int qh_off, const int bias, const int one, const int q8, const int nbk)
 {
-        uint16_t h[4];
-
-        for (int k = 0; k < 4; k++)
-                memcpy(&h[k], p + (size_t)k * st, 2);
-        uint64_t v = (uint64_t)h[0] | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 32 | (uint64_t)h[3] << 48;
-        return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)v));
-}
-
-/* the two halves at p + k * st as floats 2k, 2k + 1 */
-AI __m256 pairs4(const uint8_t *p, size_t st)
-{
-        uint32_t h[4];
-
-        for (int k = 0; k < 4; k++)
-                memcpy(&h[k], p + (size_t)k * st, 4);
-        return _mm256_cvtph_ps(_mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]));
-}
-
-/* One step of 4 blocks for 4 rows: xb[r] the row's block b, yb the
- * activation's (ys bytes per block, codes at yq); one: Q4_1 / Q5_1 (d, m;
- * macc gets d*dy, m*sy pairs), else Q4_0 / Q5_0 (codes minus bias). */
-AI void nib4_step(__m512 *acc, __m256 *macc, const uint8_t *const *xb, const size_t bs, const uint8_t *yb,
-                  const size_t ys, const int yq, const int qs_off, const int qh_off, const int bias, const int one)
-{
-        const __m512i m4 = _mm512_set1_epi8(0x0f);
-        const __m512i i4 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-        const __m512i i8 = _mm512_set_epi32(6, 6, 6, 6, 4, 4, 4, 4, 2, 2, 2, 2, 0, 0, 0, 0);
-        __m512i ylo = lanes4(yb + yq, ys), yhi = lanes4(yb + yq + 16, ys);
-        __m512i nc = _mm512_setzero_si512();
-        __m128 dy = _mm_setzero_ps();
-        __m256 ds = _mm256_setzero_ps();
+        __m512 sc[2];
 
         if (one) {
-                ds = pairs4(yb, ys); /* d0 s0 d1 s1 ... */
+                uint64_t y01 = dwords_u64(yb, ys, 0, nbk), y23 = dwords_u64(yb, ys, 2, nbk);
+                __m512 ds = _mm512_cvtph_ps(_mm256_set_epi64x((long long)y23, (long long)y01, (long long)y23,
+                                                              (long long)y01)); /* dy0 sy0 .. dy3 sy3, twice */
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        const uint8_t *x0 = xb[2 * p], *x1 = xb[2 * p + 1];
+                        __m256i h = _mm256_set_epi64x((long long)dwords_u64(x1, bs, 2, nbk), (long long)dwords_u64(x1, bs, 0, nbk),
+                                                      (long long)dwords_u64(x0, bs, 2, nbk), (long long)dwords_u64(x0, bs, 0, nbk));
+                        sc[p] = _mm512_mul_ps(_mm512_cvtph_ps(h), ds); /* dx*dy, mx*sy per block and row */
+                }
         } else {
-                const __m512i cb = _mm512_set1_epi8((char)bias);
-                nc = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                      _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), cb, ylo), cb, yhi));
-                dy = halves4(yb, ys);
+                __m256 dy = _mm256_cvtph_ps(_mm_set1_epi64x((long long)halves_u64(yb, ys, nbk)));
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        __m128i h = _mm_set_epi64x((long long)halves_u64(xb[2 * p + 1], bs, nbk),
+                                                   (long long)halves_u64(xb[2 * p], bs, nbk));
+                        sc[p] = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_cvtph_ps(h), dy));
+                }
         }
+        /* Q4_0 / Q4_1: lanes 4-7 hold 16 x the sums, their scale is
+         * (dx*dy) / 16: exact (a power of two; products of two halves are
+         * zero or above 2^-48, far from float's subnormals), and so is
+         * the FMA's product of the two, so the bits are the same */
+        const int hi16 = qh_off < 0 && !q8;
+        __m512 sc16[2];
+        for (int p = 0; p < 2; p++)
+                sc16[p] = hi16 ? _mm512_mul_ps(sc[p], _mm512_set1_ps(0.0625f)) : sc[p];
         _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                const uint8_t *x = xb[r];
-                __m512i w = lanes4(x + qs_off, bs);
-                __m512i lo = _mm512_and_si512(w, m4), hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), m4);
-                if (qh_off >= 0) {
-                        /* qh bits 0-15 of block k: mask bits 16k.. of lo,
-                         * bits 16-31: of hi */
-                        uint32_t h[4];
-                        for (int k = 0; k < 4; k++)
-                                memcpy(&h[k], x + (size_t)k * bs + qh_off, 4);
-                        __m128i hv = _mm_shuffle_epi8(_mm_set_epi32((int)h[3], (int)h[2], (int)h[1], (int)h[0]),
-                                                      _mm_set_epi8(15, 14, 11, 10, 7, 6, 3, 2, 13, 12, 9, 8, 5, 4, 1, 0));
-                        uint64_t klo = (uint64_t)_mm_cvtsi128_si64(hv), khi = (uint64_t)_mm_extract_epi64(hv, 1);
-                        lo = _mm512_mask_add_epi8(lo, _cvtu64_mask64(klo), lo, _mm512_set1_epi8(0x10));
-                        hi = _mm512_mask_add_epi8(hi, _cvtu64_mask64(khi), hi, _mm512_set1_epi8(0x10));
+        for (int k = 0; k < nbk; k++) {
+                /* float e of the row pair's products: one ? 2k, 8 + 2k : k, 4 + k;
+                 * + 16: from sc16 */
+                const int e0 = one ? 2 * k : k, e1 = one ? 8 + 2 * k : 4 + k;
+                const int h0 = e0 + 16 * hi16, h1 = e1 + 16 * hi16;
+                const __m512i idx = _mm512_set_epi32(h1, h1, h1, h1, e1, e1, e1, e1, h0, h0, h0, h0, e0, e0, e0, e0);
+                /* 128 bytes of the rows pd ahead per 2 (Q8_0) or 4 blocks,
+                 * spread over the step */
+                if (pfb && k % (q8 ? 2 : 4) == 0) {
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                _mm_prefetch(pfb[r] + (size_t)k * bs, _MM_HINT_T0);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, _MM_HINT_T0);
+                        }
                 }
-                __m512i p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(nc, lo, ylo), hi, yhi);
-                __m512 sv;
-                if (one) {
-                        __m256 sc = _mm256_mul_ps(pairs4(x, bs), ds); /* dx*dy, mx*sy per block */
-                        sv = _mm512_permutexvar_ps(i8, _mm512_castps256_ps512(sc));
-                        macc[r] = _mm256_add_ps(macc[r], sc);
-                } else {
-                        sv = _mm512_permutexvar_ps(i4, _mm512_castps128_ps512(_mm_mul_ps(halves4(x, bs), dy)));
+                __m512i yy = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(yb + (size_t)k * ys + yq)));
+                __m512i ncv = _mm512_setzero_si512();
+                if (bias)
+                        ncv = nc ? _mm512_broadcast_i64x4(_mm256_loadu_si256(nc + k))
+                                 : _mm512_sllv_epi32(_mm512_sub_epi32(ncv, _mm512_dpbusd_epi32(ncv, _mm512_set1_epi8((char)bias), yy)),
+                                                     _mm512_set_epi32(4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0,
+                                                                      4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0));
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        __m512i w = q32_codes(xb[2 * p] + (size_t)k * bs, xb[2 * p + 1] + (size_t)k * bs, qs_off, qh_off, q8);
+                        __m512 pf = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ncv, w, yy));
+                        __m512 sv = hi16 ? _mm512_permutex2var_ps(sc[p], idx, sc16[p]) : _mm512_permutexvar_ps(idx, sc[p]);
+                        acc[p] = _mm512_fmadd_ps(sv, pf, acc[p]);
                 }
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+                if (one) { /* rows 0..3's m*s of block k in lanes 0..3 */
+                        const __m512i mi = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25 + 2 * k, 17 + 2 * k,
+                                                            9 + 2 * k, 1 + 2 * k);
+                        *macc = _mm512_add_ps(*macc, _mm512_permutex2var_ps(sc[0], mi, sc[1]));
+                }
         }
 }
 
-/* Q4_0 / Q5_0 x Q8_0 (bias 8 / 16; blocks d, [qh], qs) and Q4_1 / Q5_1 x
- * Q8_1 (one; d, m, [qh], qs), 4 rows; the last nb % 4 blocks of each row
- * and of the activation are copied into zeroed 4-block buffers (zero
- * blocks add exact zeros). */
-AI void nib4_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs,
-                   const int qs_off, const int qh_off, const int bias, const int one)
+AI void q32_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const __m256i *nc,
+                  const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8)
 {
         const size_t ys = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
         const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
         const uint8_t *y = yv;
         int nb = n / QK8_0, b = 0;
-        __m512 acc[4];
-        __m256 macc[4];
+        __m512 acc[2], macc = _mm512_setzero_ps();
         const uint8_t *xb[4];
 
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                acc[r] = _mm512_setzero_ps();
-                macc[r] = _mm256_setzero_ps();
-        }
+        acc[0] = acc[1] = _mm512_setzero_ps();
         for (; b + 4 <= nb; b += 4) {
+                const char *pfb[4];
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         xb[r] = (const uint8_t *)xr[r] + (size_t)b * bs;
-                        _mm_prefetch(pf[r] + (size_t)b * bs, _MM_HINT_T0);
-                        _mm_prefetch(pf[r] + (size_t)b * bs + 64, _MM_HINT_T0);
+                        pfb[r] = pf[r] + (size_t)b * bs;
                 }
-                nib4_step(acc, macc, xb, bs, y + (size_t)b * ys, ys, yq, qs_off, qh_off, bias, one);
+                q32_step(acc, &macc, xb, pfb, bs, y + (size_t)b * ys, ys, yq, nc ? nc + b : NULL, qs_off, qh_off,
+                         bias, one, q8, 4);
         }
         if (b < nb) {
-                uint8_t tx[4][4 * 24] __attribute__((aligned(16))), ty[4 * 36] __attribute__((aligned(16)));
-                size_t k = (size_t)(nb - b);
-                memset(tx, 0, sizeof(tx));
-                memset(ty, 0, sizeof(ty));
-                memcpy(ty, y + (size_t)b * ys, k * ys);
-                for (int r = 0; r < 4; r++) {
-                        memcpy(tx[r], xr[r] + (size_t)b * bs, k * bs);
-                        xb[r] = tx[r];
+                const __m256i *ncb = nc ? nc + b : NULL;
+                for (int r = 0; r < 4; r++)
+                        xb[r] = (const uint8_t *)xr[r] + (size_t)b * bs;
+                switch (nb - b) {
+                case 1:
+                        q32_step(acc, &macc, xb, NULL, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 1);
+                        break;
+                case 2:
+                        q32_step(acc, &macc, xb, NULL, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 2);
+                        break;
+                default:
+                        q32_step(acc, &macc, xb, NULL, bs, y + (size_t)b * ys, ys, yq, ncb, qs_off, qh_off, bias, one, q8, 3);
+                        break;
                 }
-                nib4_step(acc, macc, xb, bs, ty, ys, yq, qs_off, qh_off, bias, one);
         }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                float m = 0;
+        float m[16];
+        _mm512_storeu_ps(m, macc);
+        _Pragma("GCC unroll 2")
+        for (int p = 0; p < 2; p++) {
+                s[2 * p] = hsum_f32x8(_mm512_castps512_ps256(acc[p]));
+                s[2 * p + 1] = hsum_f32x8(_mm512_extractf32x8_ps(acc[p], 1));
                 if (one) {
-                        float v[8];
-                        _mm256_storeu_ps(v, macc[r]);
-                        m = (v[1] + v[3]) + (v[5] + v[7]);
+                        s[2 * p] += m[2 * p];
+                        s[2 * p + 1] += m[2 * p + 1];
                 }
-                s[r] = hsum_f32x16(acc[r]) + m;
         }
 }
 
-AI void q4_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
-{
-        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8, 0);
-}
-
-AI void q5_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
-{
-        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
-                   offsetof(struct block_q5_0, qh), 16, 0);
-}
-
-AI void q4_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
-{
-        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1, 0, 1);
-}
-
-AI void q5_1_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
-{
-        nib4_gemv4(n, s, xr, pf, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
-                   offsetof(struct block_q5_1, qh), 0, 1);
-}
-
-/* Q8_0 x Q8_0: x + 128 as u8 into vpdpbusd, minus 128 * sum(y) per group. */
-AI void q8_0_step(__m512 *acc, const char *const *xr, const char *const *pf, const struct block_q8_0 *y, int b,
-                  const int two)
-{
-        const __m512i c128 = _mm512_set1_epi8((char)0x80);
-        __m256i y0 = _mm256_loadu_si256((const __m256i *)y[b].qs);
-        __m512i yy = two ? _mm512_inserti64x4(_mm512_castsi256_si512(y0),
-                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1)
-                         : _mm512_zextsi256_si512(y0);
-        __m512i nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c128, yy));
-        __m128 dy = pair_halves((const uint8_t *)&y[b].d, sizeof(*y), 2, two);
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                const struct block_q8_0 *x = ROWP(xr, r, b, struct block_q8_0);
-                _mm_prefetch((const char *)ROWP(pf, r, b, struct block_q8_0), _MM_HINT_T0);
-                _mm_prefetch((const char *)ROWP(pf, r, b, struct block_q8_0) + 64, _MM_HINT_T0);
-                __m256i x0 = _mm256_loadu_si256((const __m256i *)x[0].qs);
-                __m512i w = two ? _mm512_inserti64x4(_mm512_castsi256_si512(x0),
-                                                     _mm256_loadu_si256((const __m256i *)x[1].qs), 1)
-                                : _mm512_zextsi256_si512(x0);
-                __m512i p = _mm512_dpbusd_epi32(nc, _mm512_xor_si512(w, c128), yy);
-                __m512 sv = spread(_mm_mul_ps(pair_halves((const uint8_t *)&x->d, sizeof(*x), 2, two), dy), 0, 1);
-                acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sv, acc[r]);
+/* Q4_0 / Q5_0 (bias 8 / 16; d, [qh], qs), Q4_1 / Q5_1 (one; d, m, [qh],
+ * qs) and Q8_0 (x + 128 as u8 into vpdpbusd, bias 128) */
+#define Q32_KERNEL(t, T, qh, bias, one, q8)                                                                   \
+        AI void t##_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv,       \
+                          const __m256i *nc)                                                                  \
+        {                                                                                                     \
+                q32_gemv4(n, s, xr, pf, yv, nc, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, q8); \
         }
-}
-
-AI void q8_0_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
-{
-        const struct block_q8_0 *y = yv;
-        int nb = n / QK8_0, b = 0;
-        __m512 acc[4];
-
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                acc[r] = _mm512_setzero_ps();
-        for (; b + 2 <= nb; b += 2)
-                q8_0_step(acc, xr, pf, y, b, 1);
-        if (b < nb)
-                q8_0_step(acc, xr, pf, y, b, 0);
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]);
-}
+Q32_KERNEL(q4_0, block_q4_0, -1, 8, 0, 0)
+Q32_KERNEL(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, 0, 0)
+Q32_KERNEL(q4_1, block_q4_1, -1, 0, 1, 0)
+Q32_KERNEL(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
+Q32_KERNEL(q8_0, block_q8_0, -1, 128, 0, 1)
 
 /* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block
  * from its 12 packed bytes q0|q1|q2 (dwords), with vector ops (no store
@@ -741,11 +787,37 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                 }                                                                                  \
         }
 
-GEMV4(q4_0)
-GEMV4(q4_1)
-GEMV4(q5_0)
-GEMV4(q5_1)
-GEMV4(q8_0)
+/* As GEMV4, the activation's corrections computed first (bias types) */
+#define GEMV4_Q32(t, bias)                                                                         \
+        static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
+        {                                                                                          \
+                int pd = 4 * (int)((GEMV_PF_BYTES + 4 * xs - 1) / (4 * xs));                      \
+                __m256i ncb[bias ? Q32_NC_MAX : 1];                                                \
+                const __m256i *nc = NULL;                                                          \
+                if (bias && n / QK8_0 <= Q32_NC_MAX) {                                             \
+                        q32_bias_sums(ncb, y, n / QK8_0, sizeof(struct block_q8_0),                \
+                                      offsetof(struct block_q8_0, qs), bias, bias == 8 ? 4 : 0);   \
+                        nc = ncb;                                                                  \
+                }                                                                                  \
+                for (int r = 0; r < nr; r += 4) {                                                  \
+                        const char *xr[4], *pf[4];                                                 \
+                        float out[4];                                                              \
+                        for (int k = 0; k < 4; k++) {                                              \
+                                int p = r + pd + k < nr ? r + pd + k : nr - 1;                      \
+                                xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
+                                pf[k] = (const char *)x + (size_t)p * xs;                          \
+                        }                                                                          \
+                        t##_gemv4(n, out, xr, pf, y, nc);                                          \
+                        for (int k = 0; k < 4 && r + k < nr; k++)                                  \
+                                s[r + k] = out[k];                                                 \
+                }                                                                                  \
+        }
+
+GEMV4_Q32(q4_0, 8)
+GEMV4_Q32(q4_1, 0)
+GEMV4_Q32(q5_0, 16)
+GEMV4_Q32(q5_1, 0)
+GEMV4_Q32(q8_0, 128)
 GEMV4(q4_k)
 GEMV4(q6_k)
 
@@ -804,6 +876,8 @@ static void silu_mul_avx512(float *y, const float *g, const float *u, int n)
         }
 
 INSTANTIATE(q8_0)
+INSTANTIATE(q5_0)
+INSTANTIATE(q5_1)
 INSTANTIATE(q4_0)
 INSTANTIATE(q4_1)
 INSTANTIATE(q4_k)
@@ -823,8 +897,8 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
                 [MU_TYPE_F16] = ENTRY(f16),
                 [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
                 [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
-                [MU_TYPE_Q5_0] = {.gemv = q5_0_gemv},
-                [MU_TYPE_Q5_1] = {.gemv = q5_1_gemv},
+                [MU_TYPE_Q5_0] = ENTRY_G(q5_0),
+                [MU_TYPE_Q5_1] = ENTRY_G(q5_1),
                 [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
                 [MU_TYPE_Q4_K] = ENTRY_G(q4_k),
                 [MU_TYPE_Q5_K] = ENTRY(q5_k),
