@@ -459,7 +459,7 @@ static void kq_exact_check(const char *isa, const struct cpu_kernels *k, int t, 
                 fill_normal(src, n, 1.0f + r);
                 for (int i = r; i < n; i += 61)
                         src[i] *= 8; /* outliers, like real activations */
-                sf->from_float(src, x4 + r * xs, n);
+                cpu_kernels_scalar.q[vt].from_float(src, x4 + r * xs, n);
         }
         for (int r = 0; r < nrmax; r++)
                 sf->vec_dot(n, &want[r], wq + r * rs, x4);
