@@ -223,15 +223,15 @@ static void q4_k_vec_dot4(int n, float *s, size_t ss, const void *xv, const void
                 s[k * ss] = r[k];
 }
 
+/* Q5_K with the scalar kernel's bits (quant.c k4_dot, the same for one
+ * token and four): per super-block the integer totals isum and msum, then
+ * y.d * (d * isum - dmin * msum) added in order. */
 AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q5_k *x = xv;
         const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-        __m512 acc[4];
-        float macc[4] = {0, 0, 0, 0};
+        float acc[4] = {0, 0, 0, 0};
 
-        for (int k = 0; k < nt; k++)
-                acc[k] = _mm512_setzero_ps();
         const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
                                              0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         for (int b = 0; b < n / QK_K; b++) {
@@ -263,13 +263,13 @@ AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                 float dx = h2f(x[b].d), dmx = h2f(x[b].dmin);
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
-                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
-                        macc[k] += dmx * y->d * k4_min_dot_vec(sm, y->bsums);
+                        float isum = (float)_mm512_reduce_add_epi32(_mm512_add_epi32(sumi[k], sumi2[k]));
+                        float msum = (float)k4_min_dot_vec(sm, y->bsums);
+                        acc[k] += y->d * (dx * isum - dmx * msum);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x16(acc[k]) - macc[k];
+                s[k * ss] = acc[k];
 }
 
 /* Q6_K x Q8_K with the scalar kernel's bits (quant.c q6_k_vec_dot, as
