@@ -505,7 +505,7 @@ static void kq_exact_check(const char *isa, const struct cpu_kernels *k, int t, 
 
 TEST(quant_kquant_simd_bitwise)
 {
-        static const int kts[] = {MU_TYPE_Q4_K, MU_TYPE_Q5_K, MU_TYPE_Q6_K};
+        static const int kts[] = {MU_TYPE_Q2_K, MU_TYPE_Q3_K, MU_TYPE_Q4_K, MU_TYPE_Q5_K, MU_TYPE_Q6_K};
         const char *const *avail = cpu_kernels_available();
         const char *orig = cpu_kernels_get()->name;
         int ran = 0;

@@ -631,17 +631,18 @@ AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
 }
 
 /* Q2_K: codes 0..3 with a 4-bit scale and 4-bit min per 16 elements;
- * value = d * sc * code - dmin * min. */
+ * value = d * sc * code - dmin * min.  The bits of the scalar vec_dot: the
+ * super-block's integer totals, then y.d * (d * isum - dmin * msum). */
 AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
 {
         const struct block_q8_k *y = yv;
         const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(0x0f);
-        __m256 acc[4];
+        float acc[4];
 
         _Pragma("GCC unroll 4")
 
         for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
+                acc[r] = 0;
         for (int b = 0; b < n / QK_K; b++) {
                 __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
                 _Pragma("GCC unroll 4")
@@ -665,27 +666,28 @@ AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                                         sumi = _mm256_add_epi32(sumi, p);
                                 }
                         }
-                        float dy = y[b].d;
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(sumi), acc[r]);
-                        acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(h2f(x->dmin) * dy), _mm256_cvtepi32_ps(msum), acc[r]);
+                        float isum = (float)hsum_i32x8(sumi), fmsum = (float)hsum_i32x8(msum);
+                        acc[r] += y[b].d * (h2f(x->d) * isum - h2f(x->dmin) * fmsum);
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
+                s[r] = acc[r];
 }
 
-/* Q3_K: code = low2 - (high bit clear ? 4 : 0), signed 6-bit scale per 16. */
+/* Q3_K: code = low2 - (high bit clear ? 4 : 0), signed 6-bit scale per 16.
+ * The bits of the scalar vec_dot: the super-block's integer total, then
+ * d * y.d * isum. */
 AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
 {
         const struct block_q8_k *y = yv;
         const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
-        __m256 acc[4];
+        float acc[4];
 
         _Pragma("GCC unroll 4")
 
         for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
+                acc[r] = 0;
         for (int b = 0; b < n / QK_K; b++) {
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
@@ -712,12 +714,12 @@ AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                                         sumi = _mm256_add_epi32(sumi, p);
                                 }
                         }
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc[r]);
+                        acc[r] += h2f(x->d) * y[b].d * (float)hsum_i32x8(sumi);
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
+                s[r] = acc[r];
 }
 
 /* F16 / BF16 x F32: each 8 activations loaded once for NR rows. */
