@@ -384,7 +384,7 @@ static void q5_k_vec_dot(int n, float *s, const void *xv, const void *yv)
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
                 }
                 float isum = (float)hsum_i32x8(sumi), msum = (float)k4_min_sum(mn, y[b].bsums);
-                sum += y[b].d * (h2f(x[b].d) * isum - h2f(x[b].dmin) * msum);
+                sum = kq_dmin_add(sum, y[b].d, h2f(x[b].d), isum, h2f(x[b].dmin), msum);
         }
         *s = sum;
 }
@@ -536,7 +536,7 @@ AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                         mp = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4e));
                         mp = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0xb1));
                         float isum = (float)hsum_i32x8(sumi), msum = (float)_mm_cvtsi128_si32(mp);
-                        acc[r] += y[b].d * (h2f(x->d) * isum - h2f(x->dmin) * msum);
+                        acc[r] = kq_dmin_add(acc[r], y[b].d, h2f(x->d), isum, h2f(x->dmin), msum);
                 }
         }
         _Pragma("GCC unroll 4")
@@ -667,7 +667,7 @@ AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                                 }
                         }
                         float isum = (float)hsum_i32x8(sumi), fmsum = (float)hsum_i32x8(msum);
-                        acc[r] += y[b].d * (h2f(x->d) * isum - h2f(x->dmin) * fmsum);
+                        acc[r] = kq_dmin_add(acc[r], y[b].d, h2f(x->d), isum, h2f(x->dmin), fmsum);
                 }
         }
         _Pragma("GCC unroll 4")
@@ -714,7 +714,9 @@ AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                                         sumi = _mm256_add_epi32(sumi, p);
                                 }
                         }
-                        acc[r] += h2f(x->d) * y[b].d * (float)hsum_i32x8(sumi);
+                        float dd = h2f(x->d) * y[b].d; /* own statement: no contraction */
+                        float t = dd * (float)hsum_i32x8(sumi);
+                        acc[r] += t;
                 }
         }
         _Pragma("GCC unroll 4")

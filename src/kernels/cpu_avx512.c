@@ -265,7 +265,7 @@ AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
                         float isum = (float)_mm512_reduce_add_epi32(_mm512_add_epi32(sumi[k], sumi2[k]));
                         float msum = (float)k4_min_dot_vec(sm, y->bsums);
-                        acc[k] += y->d * (dx * isum - dmx * msum);
+                        acc[k] = kq_dmin_add(acc[k], y->d, dx, isum, dmx, msum);
                 }
         }
         for (int k = 0; k < nt; k++)

@@ -153,4 +153,18 @@ static inline int k4_min_dot_vec(__m128i sm, const int16_t *bsums)
         return _mm_cvtsi128_si32(p);
 }
 
+/* acc + yd * (d * isum - dmin * msum), each step rounded to float as in the
+ * scalar Q2_K / Q5_K dots (quant.c): one operation per statement, so no
+ * compiler contracts a product and a sum into an FMA here (clang's default
+ * -ffp-contract=on does so within an expression; quant.c is built without
+ * -mfma). */
+static inline float kq_dmin_add(float acc, float yd, float d, float isum, float dmin, float msum)
+{
+        float a = d * isum;
+        float m = dmin * msum;
+        float t = a - m;
+        float u = yd * t;
+        return acc + u;
+}
+
 #endif
