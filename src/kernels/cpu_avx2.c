@@ -3,7 +3,8 @@
  *
  * Dot products of 8-bit activations use the usual AVX2 idiom: maddubs
  * (u8 x s8 -> s16 pairs), madd with ones or with the block's scales (s16
- * pairs -> s32), then one float FMA per block or super-block.  Signed x
+ * pairs -> s32), then one float FMA per block or super-block (the
+ * K-quants: the scalar kernel's float steps, bit for bit).  Signed x
  * signed products go through sign_epi8 (|x| times y with x's sign).
  * Activation quantizers give the same bytes as the scalar reference.
  * Entries left NULL here come from the scalar table. */

@@ -5,10 +5,12 @@
  * Each kernel is written once for NT activation rows (1 or 4) and
  * instantiated twice: vec_dot (NT = 1, token generation) and vec_dot4
  * (NT = 4, prompt processing: the weight block is decoded once for 4
- * tokens).  Products of u8 x s8 go through vpdpbusd; the K-quants multiply
- * pairs with maddubs and apply their 16-bit sub-block scales with vpdpwssd,
- * so a whole super-block is summed in int32 before one float FMA.  Entries
- * left NULL come from the AVX2 table. */
+ * tokens; Q4_K has two functions, its 4-token sum being another order).
+ * Products of u8 x s8 go through vpdpbusd; the K-quants multiply pairs with
+ * maddubs and apply their 16-bit sub-block scales with vpdpwssd, so a whole
+ * super-block (Q4_K for 4 tokens: a pair of sub-blocks) is summed in int32
+ * before the float steps, which are the scalar kernel's (quant.c), bit for
+ * bit.  Entries left NULL come from the AVX2 table. */
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 
