@@ -325,7 +325,7 @@ static void q4_k_vec_dot4(int n, float *s, size_t ss, const void *xv, const void
                 uint8_t sc[8];
                 for (int k = 0; k < 4; k++)
                         y[k] = (const struct block_q8_k *)((const char *)yv + (size_t)k * ys) + b;
-                __m128i sm = k4_scales_vec(x[b].scales);
+                __m128i sm = k4_scales_xmm(x[b].scales);
                 __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
                 _mm_storel_epi64((__m128i *)sc, sm);
                 /* per token: the min sums of the 4 sub-block pairs */
@@ -530,7 +530,7 @@ AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
                         const struct block_q5_k *x = XROW(struct block_q5_k, xv, xs, r) + b;
-                        __m128i sm = k4_scales_vec(x->scales);
+                        __m128i sm = k4_scales_xmm(x->scales);
                         __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
                         __m256i sumi = k4_block_sumi(x->qs, x->qh, sc, y[b].qs, 1);
                         __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
@@ -563,7 +563,7 @@ AI void q4_k_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
-                        __m128i sm = k4_scales_vec(x->scales);
+                        __m128i sm = k4_scales_xmm(x->scales);
                         __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
                         sumi[r] = k4_block_sumi(x->qs, NULL, sc, y[b].qs, 0);
                         mp[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);

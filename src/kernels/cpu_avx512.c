@@ -165,7 +165,7 @@ static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
         float acc = 0, accm = 0;
 
         for (int b = 0; b < n / QK_K; b++) {
-                __m128i sm = k4_scales_vec(x[b].scales);
+                __m128i sm = k4_scales_xmm(x[b].scales);
                 __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)), scv;
                 __m512i sumi = _mm512_setzero_si512(), sumi2 = _mm512_setzero_si512();
                 for (int c = 0; c < 4; c += 2) {
@@ -194,7 +194,7 @@ static void q4_k_vec_dot4(int n, float *s, size_t ss, const void *xv, const void
                 __m128i mp[4];
                 for (int k = 0; k < 4; k++)
                         y[k] = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                __m128i sm = k4_scales_vec(x[b].scales);
+                __m128i sm = k4_scales_xmm(x[b].scales);
                 __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)), scv;
                 __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
                 /* per token: the min sums of the 4 sub-block pairs */
@@ -237,7 +237,7 @@ AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
         const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
                                              0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         for (int b = 0; b < n / QK_K; b++) {
-                __m128i sm = k4_scales_vec(x[b].scales);
+                __m128i sm = k4_scales_xmm(x[b].scales);
                 __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                 __m512i sumi[4], sumi2[4];
                 __m256i qh = _mm256_loadu_si256((const __m256i *)x[b].qh);
