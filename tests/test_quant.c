@@ -519,6 +519,98 @@ TEST(quant_gemv_matches_scalar)
         CHECK(ran > 0);
 }
 
+/* The K-quant SIMD kernels give the scalar kernels' bits (the scalar ones
+ * sum in llama.cpp's x86 order, so the default tables then give llama.cpp's
+ * logits): vec_dot equals scalar vec_dot, vec_dot4 equals the scalar
+ * vec_dot4 (Q4_K: its own order, per pair of sub-blocks) or, where the
+ * scalar table has none, 4 scalar vec_dots; each gemv row equals the scalar
+ * vec_dot of that row, whatever nr. */
+static void kq_exact_check(const char *isa, const struct cpu_kernels *k, int t, int n, uint64_t seed)
+{
+        const struct quant_fns *sf = &cpu_kernels_scalar.q[t], *kf = &k->q[t];
+        int vt = sf->vec_dot_type, nrmax = 13, bad;
+        size_t rs = mu_row_size(t, n), xs = mu_row_size(vt, n);
+        char *wq = calloc((size_t)nrmax, rs), *x4 = calloc(4, xs);
+        float *src = malloc((size_t)n * nrmax * sizeof(float));
+        float want[13], got[13], w4[8], g4[8];
+        static const int nrs[] = {1, 2, 3, 4, 5, 7, 9, 13};
+
+        rng_seed(seed);
+        fill_normal(src, (int64_t)n * nrmax, 0.05f);
+        for (int r = 0; r < nrmax; r++)
+                sf->from_float(src + (size_t)r * n, wq + r * rs, n);
+        for (int r = 0; r < 4; r++) {
+                fill_normal(src, n, 1.0f + r);
+                for (int i = r; i < n; i += 61)
+                        src[i] *= 8; /* outliers, like real activations */
+                cpu_kernels_scalar.q[vt].from_float(src, x4 + r * xs, n);
+        }
+        for (int r = 0; r < nrmax; r++)
+                sf->vec_dot(n, &want[r], wq + r * rs, x4);
+        bad = 0;
+        for (int r = 0; r < nrmax; r++) {
+                kf->vec_dot(n, &got[r], wq + r * rs, x4);
+                bad += memcmp(&got[r], &want[r], sizeof(float)) != 0;
+        }
+        CHECK_MSG(!bad, "%s %s n=%d: vec_dot differs from scalar in %d of %d rows", isa, mu_type_name(t), n,
+                  bad, nrmax);
+        if (kf->vec_dot4) {
+                bad = 0;
+                for (int r = 0; r < nrmax; r++) {
+                        memset(w4, 0, sizeof(w4));
+                        memset(g4, 0, sizeof(g4));
+                        if (sf->vec_dot4)
+                                sf->vec_dot4(n, w4, 2, wq + r * rs, x4, xs);
+                        else
+                                for (int j = 0; j < 4; j++)
+                                        sf->vec_dot(n, &w4[2 * j], wq + r * rs, x4 + j * xs);
+                        kf->vec_dot4(n, g4, 2, wq + r * rs, x4, xs);
+                        for (int j = 0; j < 4; j++)
+                                bad += memcmp(&g4[2 * j], &w4[2 * j], sizeof(float)) != 0;
+                }
+                CHECK_MSG(!bad, "%s %s n=%d: vec_dot4 differs from scalar in %d of %d results", isa,
+                          mu_type_name(t), n, bad, 4 * nrmax);
+        }
+        if (kf->gemv) {
+                for (int ni = 0; ni < 8; ni++) {
+                        int nr = nrs[ni];
+                        bad = 0;
+                        kf->gemv(n, nr, got, wq, rs, x4);
+                        for (int r = 0; r < nr; r++)
+                                bad += memcmp(&got[r], &want[r], sizeof(float)) != 0;
+                        CHECK_MSG(!bad, "%s %s n=%d nr=%d: gemv differs from scalar vec_dot in %d rows", isa,
+                                  mu_type_name(t), n, nr, bad);
+                }
+        }
+        free(wq);
+        free(x4);
+        free(src);
+}
+
+TEST(quant_kquant_simd_bitwise)
+{
+        static const int kts[] = {MU_TYPE_Q2_K, MU_TYPE_Q3_K, MU_TYPE_Q4_K, MU_TYPE_Q5_K, MU_TYPE_Q6_K};
+        const char *const *avail = cpu_kernels_available();
+        const char *orig = cpu_kernels_get()->name;
+        int ran = 0;
+
+        for (int a = 1; avail[a]; a++) {
+                CHECK_EQ_INT(cpu_kernels_force(avail[a]), 0);
+                const struct cpu_kernels *k = cpu_kernels_get();
+                for (int i = 0; i < (int)(sizeof(kts) / sizeof(kts[0])); i++) {
+                        int lens[] = {256, 3 * 256, 2048 + 256, 4096};
+                        for (int li = 0; li < 4; li++) {
+                                kq_exact_check(avail[a], k, kts[i], lens[li], 1300 + (uint64_t)(kts[i] * 11 + li));
+                                ran++;
+                        }
+                }
+        }
+        cpu_kernels_force(orig);
+        if (!avail[1])
+                TEST_SKIP("no SIMD table runs on this CPU");
+        CHECK(ran > 0);
+}
+
 /* matmul_multi() (several weights, one input) gives the bits of one
  * matmul() per weight, for one token and for a batch, on 1 and 2 threads. */
 TEST(quant_matmul_multi_matches_matmul)

@@ -3,7 +3,8 @@
  *
  * Dot products of 8-bit activations use the usual AVX2 idiom: maddubs
  * (u8 x s8 -> s16 pairs), madd with ones or with the block's scales (s16
- * pairs -> s32), then one float FMA per block or super-block.  Signed x
+ * pairs -> s32), then one float FMA per block or super-block (the
+ * K-quants: the scalar kernel's float steps, bit for bit).  Signed x
  * signed products go through sign_epi8 (|x| times y with x's sign).
  * Activation quantizers give the same bytes as the scalar reference.
  * Entries left NULL here come from the scalar table. */
@@ -12,6 +13,7 @@
 
 #if defined(__x86_64__) && defined(__AVX2__)
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "kernels/simd_x86.h"
@@ -328,42 +330,106 @@ static inline int k4_min_sum(const uint8_t *mins, const int16_t *bsums)
         return s;
 }
 
+/* Q4_K with the scalar kernels' bits (quant.c q4_k_dot_span, llama.cpp's
+ * repacked x86 order): per super-block (vec_dot) or per pair of sub-blocks
+ * (vec_dot4) the integer totals isum = sum_j sc_j * (q . y)_j and
+ * msum = sum_j m_j * bsum_j go through one FMA each into their own f32
+ * accumulator, scaled by d * d8 and dmin * d8; the result is the
+ * difference. */
+
+/* the integer part of one 64-value step c of a Q4_K block: sub-blocks
+ * 2c (low nibbles) and 2c + 1 (high), scaled, as 8 int32 lanes */
+static inline __m256i q4_k_step_sumi(const uint8_t *q, const int8_t *q8, const uint8_t *sc, int c)
+{
+        __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * c));
+        __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
+        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
+        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
+        return _mm256_add_epi32(_mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])),
+                                _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
+}
+
 static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q4_k *x = xv;
         const struct block_q8_k *y = yv;
-        __m256 acc = _mm256_setzero_ps();
-        float macc = 0;
+        float acc = 0, accm = 0;
 
         for (int b = 0; b < n / QK_K; b++) {
                 uint8_t sc[8], mn[8];
                 for (int j = 0; j < 8; j++)
                         quant_k4_scale_min(j, x[b].scales, &sc[j], &mn[j]);
-                const uint8_t *q = x[b].qs;
-                const int8_t *q8 = y[b].qs;
                 __m256i sumi = _mm256_setzero_si256();
-                for (int c = 0; c < 4; c++) {
-                        __m256i v = _mm256_loadu_si256((const __m256i *)(q + 32 * c));
-                        __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x0f));
-                        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
-                        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
-                        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
-                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
-                        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
-                }
-                float d = h2f(x[b].d) * y[b].d;
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-                macc += h2f(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
+                for (int c = 0; c < 4; c++)
+                        sumi = _mm256_add_epi32(sumi, q4_k_step_sumi(x[b].qs, y[b].qs, sc, c));
+                float dd = h2f(x[b].d) * y[b].d, dm = h2f(x[b].dmin) * y[b].d;
+                acc = fmaf((float)hsum_i32x8(sumi), dd, acc);
+                accm = fmaf((float)k4_min_sum(mn, y[b].bsums), dm, accm);
         }
-        *s = hsum_f32x8(acc) - macc;
+        *s = acc - accm;
 }
 
+/* The totals of four int32 vectors a, b, c, d as [a, b, c, d] (integer
+ * sums: exact in any order). */
+static inline __m128i kq_isum4_256(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+        __m256i ab = _mm256_add_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
+        __m256i cd = _mm256_add_epi32(_mm256_unpacklo_epi32(c, d), _mm256_unpackhi_epi32(c, d));
+        __m256i v = _mm256_add_epi32(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd));
+        return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
+
+/* 4 tokens: their accumulators in the lanes of one vector, an FMA per
+ * pair of sub-blocks. */
+static void q4_k_vec_dot4(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys)
+{
+        const struct block_q4_k *x = xv;
+        __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+
+        for (int b = 0; b < n / QK_K; b++) {
+                const struct block_q8_k *y[4];
+                __m128i mp[4];
+                uint8_t sc[8];
+                for (int k = 0; k < 4; k++)
+                        y[k] = (const struct block_q8_k *)((const char *)yv + (size_t)k * ys) + b;
+                __m128i sm = k4_scales_xmm(x[b].scales);
+                __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+                _mm_storel_epi64((__m128i *)sc, sm);
+                /* per token: the min sums of the 4 sub-block pairs */
+                for (int k = 0; k < 4; k++)
+                        mp[k] = _mm_madd_epi16(mins, _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[k]->bsums),
+                                                                    _mm_loadu_si128((const __m128i *)(y[k]->bsums + 8))));
+                /* transposed: mp[c] = pair c of tokens 0..3 */
+                __m128i t0 = _mm_unpacklo_epi32(mp[0], mp[1]), t1 = _mm_unpackhi_epi32(mp[0], mp[1]);
+                __m128i t2 = _mm_unpacklo_epi32(mp[2], mp[3]), t3 = _mm_unpackhi_epi32(mp[2], mp[3]);
+                mp[0] = _mm_unpacklo_epi64(t0, t2);
+                mp[1] = _mm_unpackhi_epi64(t0, t2);
+                mp[2] = _mm_unpacklo_epi64(t1, t3);
+                mp[3] = _mm_unpackhi_epi64(t1, t3);
+                __m128 yd = _mm_set_ps(y[3]->d, y[2]->d, y[1]->d, y[0]->d);
+                __m128 dd = _mm_mul_ps(_mm_set1_ps(h2f(x[b].d)), yd), dm = _mm_mul_ps(_mm_set1_ps(h2f(x[b].dmin)), yd);
+                for (int c = 0; c < 4; c++) {
+                        __m256i p[4];
+                        for (int k = 0; k < 4; k++)
+                                p[k] = q4_k_step_sumi(x[b].qs, y[k]->qs, sc, c);
+                        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(kq_isum4_256(p[0], p[1], p[2], p[3])), dd, acc);
+                        accm = _mm_fmadd_ps(_mm_cvtepi32_ps(mp[c]), dm, accm);
+                }
+        }
+        float r[4];
+        _mm_storeu_ps(r, _mm_sub_ps(acc, accm));
+        for (int k = 0; k < 4; k++)
+                s[k * ss] = r[k];
+}
+
+/* Q5_K with the scalar kernel's bits (quant.c k4_dot): the super-block's
+ * integer totals, then y.d * (d * isum - dmin * msum) added in order. */
 static void q5_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q5_k *x = xv;
         const struct block_q8_k *y = yv;
-        __m256 acc = _mm256_setzero_ps();
-        float macc = 0;
+        float sum = 0;
 
         for (int b = 0; b < n / QK_K; b++) {
                 uint8_t sc[8], mn[8];
@@ -386,13 +452,15 @@ static void q5_k_vec_dot(int n, float *s, const void *xv, const void *yv)
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * c])));
                         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * c + 1])));
                 }
-                float d = h2f(x[b].d) * y[b].d;
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-                macc += h2f(x[b].dmin) * y[b].d * k4_min_sum(mn, y[b].bsums);
+                float isum = (float)hsum_i32x8(sumi), msum = (float)k4_min_sum(mn, y[b].bsums);
+                sum = kq_dmin_add(sum, y[b].d, h2f(x[b].d), isum, h2f(x[b].dmin), msum);
         }
-        *s = hsum_f32x8(acc) - macc;
+        *s = sum;
 }
 
+/* Q6_K with the scalar kernel's bits (quant.c q6_k_vec_dot): int32 lane l
+ * of every 32-value run holds its values 4l..4l+3, the -32 bias per lane;
+ * an FMA per lane and super-block, the lanes summed as lanes8_sum. */
 static void q6_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 {
         const struct block_q6_k *x = xv;
@@ -402,10 +470,10 @@ static void q6_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 
         for (int b = 0; b < n / QK_K; b++) {
                 const int8_t *sc = x[b].scales;
-                __m256i sumi = _mm256_setzero_si256();
-                int bias = 0;
-                for (int g = 0; g < 16; g++)
-                        bias += sc[g] * y[b].bsums[g];
+                /* lane l starts at -32 * (sc . bsum) of groups 2l, 2l + 1 */
+                __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc)),
+                                                 _mm256_loadu_si256((const __m256i *)y[b].bsums));
+                __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 5));
                 for (int h = 0; h < 2; h++) {
                         const uint8_t *ql = x[b].ql + 64 * h;
                         const int8_t *q8 = y[b].qs + 128 * h;
@@ -426,7 +494,6 @@ static void q6_k_vec_dot(int n, float *s, const void *xv, const void *yv)
                         }
                 }
                 float d = h2f(x[b].d) * y[b].d;
-                sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * bias, 0, 0, 0, 0, 0, 0, 0));
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
         }
         *s = hsum_f32x8(acc);
@@ -512,58 +579,73 @@ AI __m256i k4_block_sumi(const uint8_t *qs, const uint8_t *qh, __m256i sc, const
         return sumi;
 }
 
-AI void k4_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const int five)
+/* Q5_K, each row with the bits of the scalar vec_dot (quant.c k4_dot): the
+ * super-block's integer totals (codes, mins) reduced exactly, then
+ * y.d * (d * isum - dmin * msum) added in order. */
+AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
 {
         const struct block_q8_k *y = yv;
-        size_t bs = five ? sizeof(struct block_q5_k) : sizeof(struct block_q4_k);
-        __m256 acc[4];
-        float macc[4];
+        float acc[4];
 
         _Pragma("GCC unroll 4")
 
-        for (int r = 0; r < nr; r++) {
-                acc[r] = _mm256_setzero_ps();
-                macc[r] = 0;
-        }
+        for (int r = 0; r < nr; r++)
+                acc[r] = 0;
         for (int b = 0; b < n / QK_K; b++) {
                 /* pair sums of the 16 bsums: one per group of 32 */
                 __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
                                                _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
-                        const char *xb = (const char *)xv + (size_t)r * xs + (size_t)b * bs;
-                        uint16_t d, dmin;
-                        const uint8_t *scales, *qs, *qh = NULL;
-                        if (five) {
-                                const struct block_q5_k *x = (const struct block_q5_k *)xb;
-                                d = x->d, dmin = x->dmin, scales = x->scales, qs = x->qs, qh = x->qh;
-                        } else {
-                                const struct block_q4_k *x = (const struct block_q4_k *)xb;
-                                d = x->d, dmin = x->dmin, scales = x->scales, qs = x->qs;
-                        }
-                        __m128i sm = k4_scales_vec(scales);
+                        const struct block_q5_k *x = XROW(struct block_q5_k, xv, xs, r) + b;
+                        __m128i sm = k4_scales_xmm(x->scales);
                         __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
-                        __m256i sumi = k4_block_sumi(qs, qh, sc, y[b].qs, five);
+                        __m256i sumi = k4_block_sumi(x->qs, x->qh, sc, y[b].qs, 1);
                         __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
                         mp = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0x4e));
                         mp = _mm_add_epi32(mp, _mm_shuffle_epi32(mp, 0xb1));
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc[r]);
-                        macc[r] += h2f(dmin) * y[b].d * (float)_mm_cvtsi128_si32(mp);
+                        float isum = (float)hsum_i32x8(sumi), msum = (float)_mm_cvtsi128_si32(mp);
+                        acc[r] = kq_dmin_add(acc[r], y[b].d, h2f(x->d), isum, h2f(x->dmin), msum);
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]) - macc[r];
+                s[r] = acc[r];
 }
 
-AI void q4_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+/* Q4_K, 4 rows, with the bits of the scalar vec_dot (see q4_k_vec_dot):
+ * per super-block the 4 rows' integer totals (codes and min terms) meet in
+ * the lanes of one vector and go through one FMA each into the 4 rows'
+ * accumulators. */
+AI void q4_k_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
 {
-        k4_gemv_n(n, s, xv, xs, yv, nr, 0);
-}
+        const struct block_q8_k *y = yv;
+        __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
 
-AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
-{
-        k4_gemv_n(n, s, xv, xs, yv, nr, 1);
+        for (int b = 0; b < n / QK_K; b++) {
+                __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
+                                               _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
+                __m256i sumi[4];
+                __m128i mp[4];
+                uint32_t dd[4];
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++) {
+                        const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        __m128i sm = k4_scales_xmm(x->scales);
+                        __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+                        sumi[r] = k4_block_sumi(x->qs, NULL, sc, y[b].qs, 0);
+                        mp[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+                        memcpy(&dd[r], &x->d, 4); /* d, dmin */
+                }
+                __m128i isum = kq_isum4_256(sumi[0], sumi[1], sumi[2], sumi[3]);
+                __m128i msum = _mm_hadd_epi32(_mm_hadd_epi32(mp[0], mp[1]), _mm_hadd_epi32(mp[2], mp[3]));
+                /* d0 dmin0 d1 dmin1 ... times the activation's d */
+                __m256 dm = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dd)), _mm256_set1_ps(y[b].d));
+                __m128 lo = _mm256_castps256_ps128(dm), hi = _mm256_extractf128_ps(dm, 1);
+                acc = _mm_fmadd_ps(_mm_cvtepi32_ps(isum), _mm_shuffle_ps(lo, hi, 0x88), acc);
+                accm = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_shuffle_ps(lo, hi, 0xdd), accm);
+        }
+        _mm_storeu_ps(s, _mm_sub_ps(acc, accm));
 }
 
 /* Q6_K: codes 0..63 unsigned, value code - 32; the -32 goes in through the
@@ -618,17 +700,18 @@ AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
 }
 
 /* Q2_K: codes 0..3 with a 4-bit scale and 4-bit min per 16 elements;
- * value = d * sc * code - dmin * min. */
+ * value = d * sc * code - dmin * min.  The bits of the scalar vec_dot: the
+ * super-block's integer totals, then y.d * (d * isum - dmin * msum). */
 AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
 {
         const struct block_q8_k *y = yv;
         const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(0x0f);
-        __m256 acc[4];
+        float acc[4];
 
         _Pragma("GCC unroll 4")
 
         for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
+                acc[r] = 0;
         for (int b = 0; b < n / QK_K; b++) {
                 __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
                 _Pragma("GCC unroll 4")
@@ -652,27 +735,28 @@ AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                                         sumi = _mm256_add_epi32(sumi, p);
                                 }
                         }
-                        float dy = y[b].d;
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * dy), _mm256_cvtepi32_ps(sumi), acc[r]);
-                        acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(h2f(x->dmin) * dy), _mm256_cvtepi32_ps(msum), acc[r]);
+                        float isum = (float)hsum_i32x8(sumi), fmsum = (float)hsum_i32x8(msum);
+                        acc[r] = kq_dmin_add(acc[r], y[b].d, h2f(x->d), isum, h2f(x->dmin), fmsum);
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
+                s[r] = acc[r];
 }
 
-/* Q3_K: code = low2 - (high bit clear ? 4 : 0), signed 6-bit scale per 16. */
+/* Q3_K: code = low2 - (high bit clear ? 4 : 0), signed 6-bit scale per 16.
+ * The bits of the scalar vec_dot: the super-block's integer total, then
+ * d * y.d * isum. */
 AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
 {
         const struct block_q8_k *y = yv;
         const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
-        __m256 acc[4];
+        float acc[4];
 
         _Pragma("GCC unroll 4")
 
         for (int r = 0; r < nr; r++)
-                acc[r] = _mm256_setzero_ps();
+                acc[r] = 0;
         for (int b = 0; b < n / QK_K; b++) {
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
@@ -699,12 +783,14 @@ AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                                         sumi = _mm256_add_epi32(sumi, p);
                                 }
                         }
-                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc[r]);
+                        float dd = h2f(x->d) * y[b].d; /* own statement: no contraction */
+                        float t = dd * (float)hsum_i32x8(sumi);
+                        acc[r] += t;
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < nr; r++)
-                s[r] = hsum_f32x8(acc[r]);
+                s[r] = acc[r];
 }
 
 /* F16 / BF16 x F32: each 8 activations loaded once for NR rows. */
@@ -772,8 +858,8 @@ AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
 }
 
 /* Rows per kernel call for the K-quants and floats (measured with
- * bench/bench_kernels, gen vs dot columns); the 32-element block types use
- * the 4-row kernels below. */
+ * bench/bench_kernels, gen vs dot columns); the 32-element block types and
+ * Q4_K (q4_k_gemv4_avx2) use the 4-row driver below. */
 #define GEMV(t, NR)                                                                              \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)  \
         {                                                                                        \
@@ -786,13 +872,12 @@ AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
 
 GEMV(q2_k, 2)
 GEMV(q3_k, 2)
-GEMV(q4_k, 2)
 GEMV(q5_k, 2)
 GEMV(q6_k, 2)
 GEMV(f16, 2)
 GEMV(bf16, 2)
 
-/* ---- 4-row gemv for the 32-element block types ----------------------------
+/* ---- 4-row gemv for the 32-element block types (and Q4_K) -----------------
  *
  * As in cpu_avx512.c: 4 rows share each activation block, 4 accumulators,
  * and the block scales are not converted one at a time in the inner loop:
@@ -976,6 +1061,7 @@ GEMV4(q4_1)
 GEMV4(q5_0)
 GEMV4(q5_1)
 GEMV4(q8_0)
+GEMV4(q4_k)
 
 
 const struct cpu_kernels cpu_kernels_avx2_raw = {
@@ -993,7 +1079,7 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
                 [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
-                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .gemv = q4_k_gemv},
+                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv},
                 [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .gemv = q5_k_gemv},
                 [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .gemv = q6_k_gemv},
                 [MU_TYPE_Q8_K] = {.from_float = q8_k_from_float, .vec_dot = q8_k_vec_dot},

@@ -5,10 +5,12 @@
  * Each kernel is written once for NT activation rows (1 or 4) and
  * instantiated twice: vec_dot (NT = 1, token generation) and vec_dot4
  * (NT = 4, prompt processing: the weight block is decoded once for 4
- * tokens).  Products of u8 x s8 go through vpdpbusd; the K-quants multiply
- * pairs with maddubs and apply their 16-bit sub-block scales with vpdpwssd,
- * so a whole super-block is summed in int32 before one float FMA.  Entries
- * left NULL come from the AVX2 table. */
+ * tokens; Q4_K has two functions, its 4-token sum being another order).
+ * Products of u8 x s8 go through vpdpbusd; the K-quants multiply pairs with
+ * maddubs and apply their 16-bit sub-block scales with vpdpwssd, so a whole
+ * super-block (Q4_K for 4 tokens: a pair of sub-blocks) is summed in int32
+ * before the float steps, which are the scalar kernel's (quant.c), bit for
+ * bit.  Entries left NULL come from the AVX2 table. */
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 
@@ -169,63 +171,123 @@ AI void q5_1_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
 
 /* ---- K-quants ------------------------------------------------------------ */
 
-AI void q4_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
+/* The totals of four int32 vectors a, b, c, d as [a, b, c, d] (integer
+ * sums: exact in any order). */
+static inline __m128i kq_isum4_512(__m512i a, __m512i b, __m512i c, __m512i d)
 {
-        const struct block_q4_k *x = xv;
-        const __m256i m4 = _mm256_set1_epi8(0x0f);
-        __m512 acc[4];
-        float macc[4] = {0, 0, 0, 0};
-
-        for (int k = 0; k < nt; k++)
-                acc[k] = _mm512_setzero_ps();
-        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
-                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        for (int b = 0; b < n / QK_K; b++) {
-                __m128i sm = k4_scales_vec(x[b].scales);
-                __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
-                __m512i sumi[4], sumi2[4];
-                for (int k = 0; k < nt; k++)
-                        sumi[k] = sumi2[k] = _mm512_setzero_si512();
-                for (int c = 0; c < 4; c++) {
-                        __m256i v = _mm256_loadu_si256((const __m256i *)(x[b].qs + 32 * c));
-                        __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(v, m4)),
-                                                       _mm256_and_si256(_mm256_srli_epi16(v, 4), m4), 1);
-                        __m512i scv = _mm512_permutexvar_epi16(
-                                _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
-                        for (int k = 0; k < nt; k++) {
-                                const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                                __m512i p = _mm512_maddubs_epi16(w, _mm512_loadu_si512(y->qs + 64 * c));
-                                if (c & 1)
-                                        sumi2[k] = _mm512_dpwssd_epi32(sumi2[k], p, scv);
-                                else
-                                        sumi[k] = _mm512_dpwssd_epi32(sumi[k], p, scv);
-                        }
-                }
-                float dx = h2f(x[b].d), dmx = h2f(x[b].dmin);
-                for (int k = 0; k < nt; k++) {
-                        const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
-                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
-                        macc[k] += dmx * y->d * k4_min_dot_vec(sm, y->bsums);
-                }
-        }
-        for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x16(acc[k]) - macc[k];
+        __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+        __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+        __m512i v = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+        __m256i t = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+        return _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
 }
 
+/* Q4_K x Q8_K with the scalar kernels' bits (quant.c q4_k_dot_span, which
+ * follows llama.cpp's repacked x86 kernels): per super-block the integer
+ * sums isum = sum_j sc_j * (q . y)_j and msum = sum_j m_j * bsum_j over a
+ * span of sub-blocks are each added with an FMA into their own f32
+ * accumulator, scaled by d * d8 and dmin * d8 (products rounded to float
+ * first); the result is the difference.  One token (vec_dot): a span of the
+ * whole super-block; four (vec_dot4): spans of 2 sub-blocks (one 64-byte
+ * step c of the codes), the 4 tokens' accumulators in the lanes of one
+ * vector.  The integer part: codes broadcast as nibbles, maddubs with the
+ * activation, vpdpwssd with the sub-blocks' 6-bit scales. */
+static const short q4k_idx[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+/* step c of a Q4_K block: the 64 codes (low nibbles of qs[32c..] first, as
+ * the activation) and, per int16 lane, the scale of its sub-block */
+AI __m512i q4_k_codes_step(const struct block_q4_k *x, __m512i sc16, int c, __m512i *scv)
+{
+        const __m512i m4 = _mm512_set1_epi8(0x0f);
+        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * c)));
+        *scv = _mm512_permutexvar_epi16(_mm512_add_epi16(_mm512_loadu_si512(q4k_idx), _mm512_set1_epi16((short)(2 * c))),
+                                        sc16);
+        return _mm512_and_si512(_mm512_srlv_epi16(w, shift), m4);
+}
+
+static void q4_k_vec_dot(int n, float *s, const void *xv, const void *yv)
+{
+        const struct block_q4_k *x = xv;
+        const struct block_q8_k *y = yv;
+        float acc = 0, accm = 0;
+
+        for (int b = 0; b < n / QK_K; b++) {
+                __m128i sm = k4_scales_xmm(x[b].scales);
+                __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)), scv;
+                __m512i sumi = _mm512_setzero_si512(), sumi2 = _mm512_setzero_si512();
+                for (int c = 0; c < 4; c += 2) {
+                        __m512i w0 = q4_k_codes_step(&x[b], sc16, c, &scv);
+                        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w0, _mm512_loadu_si512(y[b].qs + 64 * c)), scv);
+                        __m512i w1 = q4_k_codes_step(&x[b], sc16, c + 1, &scv);
+                        sumi2 = _mm512_dpwssd_epi32(sumi2, _mm512_maddubs_epi16(w1, _mm512_loadu_si512(y[b].qs + 64 * c + 64)),
+                                                    scv);
+                }
+                int isum = _mm512_reduce_add_epi32(_mm512_add_epi32(sumi, sumi2));
+                int msum = k4_min_dot_vec(sm, y[b].bsums);
+                float dd = h2f(x[b].d) * y[b].d, dm = h2f(x[b].dmin) * y[b].d;
+                acc = fmaf((float)isum, dd, acc);
+                accm = fmaf((float)msum, dm, accm);
+        }
+        *s = acc - accm;
+}
+
+static void q4_k_vec_dot4(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys)
+{
+        const struct block_q4_k *x = xv;
+        __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+
+        for (int b = 0; b < n / QK_K; b++) {
+                const struct block_q8_k *y[4];
+                __m128i mp[4];
+                for (int k = 0; k < 4; k++)
+                        y[k] = (const struct block_q8_k *)row_k(yv, ys, k) + b;
+                __m128i sm = k4_scales_xmm(x[b].scales);
+                __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)), scv;
+                __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+                /* per token: the min sums of the 4 sub-block pairs */
+                for (int k = 0; k < 4; k++)
+                        mp[k] = _mm_madd_epi16(mins, _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[k]->bsums),
+                                                                    _mm_loadu_si128((const __m128i *)(y[k]->bsums + 8))));
+                /* transposed: mp[c] = pair c of tokens 0..3 */
+                __m128i t0 = _mm_unpacklo_epi32(mp[0], mp[1]), t1 = _mm_unpackhi_epi32(mp[0], mp[1]);
+                __m128i t2 = _mm_unpacklo_epi32(mp[2], mp[3]), t3 = _mm_unpackhi_epi32(mp[2], mp[3]);
+                mp[0] = _mm_unpacklo_epi64(t0, t2);
+                mp[1] = _mm_unpackhi_epi64(t0, t2);
+                mp[2] = _mm_unpacklo_epi64(t1, t3);
+                mp[3] = _mm_unpackhi_epi64(t1, t3);
+                __m128 yd = _mm_set_ps(y[3]->d, y[2]->d, y[1]->d, y[0]->d);
+                __m128 dd = _mm_mul_ps(_mm_set1_ps(h2f(x[b].d)), yd), dm = _mm_mul_ps(_mm_set1_ps(h2f(x[b].dmin)), yd);
+                for (int c = 0; c < 4; c++) {
+                        __m512i w = q4_k_codes_step(&x[b], sc16, c, &scv), p[4];
+                        for (int k = 0; k < 4; k++)
+                                p[k] = _mm512_dpwssd_epi32(_mm512_setzero_si512(),
+                                                           _mm512_maddubs_epi16(w, _mm512_loadu_si512(y[k]->qs + 64 * c)), scv);
+                        acc = _mm_fmadd_ps(_mm_cvtepi32_ps(kq_isum4_512(p[0], p[1], p[2], p[3])), dd, acc);
+                        accm = _mm_fmadd_ps(_mm_cvtepi32_ps(mp[c]), dm, accm);
+                }
+        }
+        float r[4];
+        _mm_storeu_ps(r, _mm_sub_ps(acc, accm));
+        for (int k = 0; k < 4; k++)
+                s[k * ss] = r[k];
+}
+
+/* Q5_K with the scalar kernel's bits (quant.c k4_dot, the same for one
+ * token and four): per super-block the integer totals isum and msum, then
+ * y.d * (d * isum - dmin * msum) added in order. */
 AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q5_k *x = xv;
         const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-        __m512 acc[4];
-        float macc[4] = {0, 0, 0, 0};
+        float acc[4] = {0, 0, 0, 0};
 
-        for (int k = 0; k < nt; k++)
-                acc[k] = _mm512_setzero_ps();
         const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0,
                                              0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         for (int b = 0; b < n / QK_K; b++) {
-                __m128i sm = k4_scales_vec(x[b].scales);
+                __m128i sm = k4_scales_xmm(x[b].scales);
                 __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
                 __m512i sumi[4], sumi2[4];
                 __m256i qh = _mm256_loadu_si256((const __m256i *)x[b].qh);
@@ -253,15 +315,22 @@ AI void q5_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                 float dx = h2f(x[b].d), dmx = h2f(x[b].dmin);
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
-                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
-                        macc[k] += dmx * y->d * k4_min_dot_vec(sm, y->bsums);
+                        float isum = (float)_mm512_reduce_add_epi32(_mm512_add_epi32(sumi[k], sumi2[k]));
+                        float msum = (float)k4_min_dot_vec(sm, y->bsums);
+                        acc[k] = kq_dmin_add(acc[k], y->d, dx, isum, dmx, msum);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x16(acc[k]) - macc[k];
+                s[k * ss] = acc[k];
 }
 
+/* Q6_K x Q8_K with the scalar kernel's bits (quant.c q6_k_vec_dot, as
+ * llama.cpp's x86 one): 8 int32 lanes per super-block, lane l summing the
+ * values 4l..4l+3 of every 32-value run and minus 32 * (sc . bsum) of
+ * groups 2l, 2l+1; an FMA per lane and super-block scaled by d * d8, the
+ * lanes summed (l + 4), (l + 2), (l + 1) (hsum_f32x8).  A 64-value step
+ * holds two runs: its int32 lanes l and l + 8 are both lane l, added
+ * (exactly) before the FMA. */
 AI void q6_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, size_t ys, const int nt)
 {
         const struct block_q6_k *x = xv;
@@ -269,10 +338,10 @@ AI void q6_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
         /* int16 lane i of a 64-element step takes scale 4*step + i/8 */
         const __m512i idx0 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1,
                                               1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-        __m512 acc[4];
+        __m256 acc[4];
 
         for (int k = 0; k < nt; k++)
-                acc[k] = _mm512_setzero_ps();
+                acc[k] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK_K; b++) {
                 __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[b].scales));
                 __m512i sc512 = _mm512_castsi256_si512(sc16);
@@ -312,12 +381,13 @@ AI void q6_k_dot_n(int n, float *s, size_t ss, const void *xv, const void *yv, s
                 float dx = h2f(x[b].d);
                 for (int k = 0; k < nt; k++) {
                         const struct block_q8_k *y = (const struct block_q8_k *)row_k(yv, ys, k) + b;
-                        acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(dx * y->d),
-                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[k], sumi2[k])), acc[k]);
+                        __m512i t = _mm512_add_epi32(sumi[k], sumi2[k]);
+                        __m256i l = _mm256_add_epi32(_mm512_castsi512_si256(t), _mm512_extracti64x4_epi64(t, 1));
+                        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(l), acc[k]);
                 }
         }
         for (int k = 0; k < nt; k++)
-                s[k * ss] = hsum_f32x16(acc[k]);
+                s[k * ss] = hsum_f32x8(acc[k]);
 }
 
 /* ---- floats ---------------------------------------------------------------- */
@@ -634,34 +704,26 @@ static inline __m128i k4_scales_simd(const uint8_t *packed)
         return _mm_or_si128(lo, hi);
 }
 
-/* Q4_K x Q8_K, 4 rows: each 32-byte chunk of codes is broadcast to both
- * 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c, high =
- * group 2c+1, the activation's order), maddubs with the activation, then
- * vpdpwssd with the groups' 6-bit scales; the min term
- * dmin * sum(min_j * bsum pairs) goes to a 4-lane float accumulator. */
+/* Q4_K x Q8_K, 4 rows, with the bits of the scalar vec_dot (one span per
+ * super-block, see q4_k_vec_dot): each 32-byte chunk of codes is broadcast
+ * to both 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c,
+ * high = group 2c+1, the activation's order), maddubs with the activation,
+ * then vpdpwssd with the groups' 6-bit scales; per super-block the 4 rows'
+ * integer totals (codes and min terms) meet in the lanes of one vector and
+ * go through one FMA each into the 4 rows' accumulators. */
 AI void q4_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
-        const __m512i m4 = _mm512_set1_epi8(0x0f);
-        const __m512i shift = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
-                                               4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
-        const __m512i idx = _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-                                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        __m512 acc[4];
-        __m128 macc[4];
+        __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
 
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                acc[r] = _mm512_setzero_ps();
-                macc[r] = _mm_setzero_ps();
-        }
         for (int b = 0; b < n / QK_K; b++) {
-                __m512i yq[4];
+                __m512i yq[4], sumi[4];
+                __m128i mp[4];
+                uint32_t dd[4];
                 for (int c = 0; c < 4; c++)
                         yq[c] = _mm512_loadu_si512(y[b].qs + 64 * c);
                 __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[b].bsums),
                                                _mm_loadu_si128((const __m128i *)(y[b].bsums + 8)));
-                __m128 dy = _mm_set1_ps(y[b].d);
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
@@ -670,37 +732,32 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                         _mm_prefetch(p + 64, _MM_HINT_T0);
                         _mm_prefetch(p + 128, _MM_HINT_T0);
                         __m128i sm = k4_scales_simd(x->scales);
-                        __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
-                        __m512i sumi = _mm512_setzero_si512();
+                        __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)), scv;
+                        sumi[r] = _mm512_setzero_si512();
                         _Pragma("GCC unroll 4")
                         for (int c = 0; c < 4; c++) {
-                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * c)));
-                                w = _mm512_and_si512(_mm512_srlv_epi16(w, shift), m4);
-                                __m512i scv = _mm512_permutexvar_epi16(
-                                        _mm512_add_epi16(idx, _mm512_set1_epi16((short)(2 * c))), sc16);
-                                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w, yq[c]), scv);
+                                __m512i w = q4_k_codes_step(x, sc16, c, &scv);
+                                sumi[r] = _mm512_dpwssd_epi32(sumi[r], _mm512_maddubs_epi16(w, yq[c]), scv);
                         }
-                        /* d, dmin of the row times the activation's d */
-                        uint32_t dd;
-                        memcpy(&dd, &x->d, 4);
-                        __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dd)), dy);
-                        __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
-                        acc[r] = _mm512_fmadd_ps(_mm512_broadcastss_ps(dm), _mm512_cvtepi32_ps(sumi), acc[r]);
-                        macc[r] = _mm_fmadd_ps(_mm_shuffle_ps(dm, dm, 0x55), _mm_cvtepi32_ps(mp), macc[r]);
+                        mp[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+                        memcpy(&dd[r], &x->d, 4); /* d, dmin */
                 }
+                __m128i isum = kq_isum4_512(sumi[0], sumi[1], sumi[2], sumi[3]);
+                __m128i msum = _mm_hadd_epi32(_mm_hadd_epi32(mp[0], mp[1]), _mm_hadd_epi32(mp[2], mp[3]));
+                /* d0 dmin0 d1 dmin1 ... times the activation's d */
+                __m256 dm = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dd)), _mm256_set1_ps(y[b].d));
+                __m128 lo = _mm256_castps256_ps128(dm), hi = _mm256_extractf128_ps(dm, 1);
+                acc = _mm_fmadd_ps(_mm_cvtepi32_ps(isum), _mm_shuffle_ps(lo, hi, 0x88), acc);
+                accm = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_shuffle_ps(lo, hi, 0xdd), accm);
         }
-        _Pragma("GCC unroll 4")
-        for (int r = 0; r < 4; r++) {
-                __m128 m = _mm_add_ps(macc[r], _mm_movehl_ps(macc[r], macc[r]));
-                m = _mm_add_ss(m, _mm_movehdup_ps(m));
-                s[r] = hsum_f32x16(acc[r]) - _mm_cvtss_f32(m);
-        }
+        _mm_storeu_ps(s, _mm_sub_ps(acc, accm));
 }
 
 /* Q6_K x Q8_K, 4 rows: codes 0..63 (value code - 32); per 128-element half
  * the 64 low-nibble bytes are one load and the 32 high-bit bytes are
  * broadcast to both 256-bit halves, shifted per half; the -32 goes in
- * through the block sums. */
+ * through the block sums.  The bits of the scalar vec_dot (see q6_k_dot_n):
+ * int32 lanes l and l + 8 of a step are lane l, folded before the FMA. */
 AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
@@ -716,11 +773,11 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
         /* int16 lane i of a 64-element step takes scale 4*step + i/8 */
         const __m512i idx0 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1,
                                               1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-        __m512 acc[4];
+        __m256 acc[4];
 
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                acc[r] = _mm512_setzero_ps();
+                acc[r] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK_K; b++) {
                 __m512i yq[4];
                 for (int c = 0; c < 4; c++)
@@ -753,13 +810,14 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                                 sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w0, yq[2 * h]), s0);
                                 sumi2 = _mm512_dpwssd_epi32(sumi2, _mm512_maddubs_epi16(w1, yq[2 * h + 1]), s1);
                         }
-                        acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(h2f(x->d) * y[b].d),
-                                                 _mm512_cvtepi32_ps(_mm512_add_epi32(sumi, sumi2)), acc[r]);
+                        sumi = _mm512_add_epi32(sumi, sumi2);
+                        __m256i l8 = _mm256_add_epi32(_mm512_castsi512_si256(sumi), _mm512_extracti64x4_epi64(sumi, 1));
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x->d) * y[b].d), _mm256_cvtepi32_ps(l8), acc[r]);
                 }
         }
         _Pragma("GCC unroll 4")
         for (int r = 0; r < 4; r++)
-                s[r] = hsum_f32x16(acc[r]);
+                s[r] = hsum_f32x8(acc[r]);
 }
 
 /* Rows in groups of 4; a tail group repeats its last row.  Each group
@@ -880,7 +938,6 @@ INSTANTIATE(q5_0)
 INSTANTIATE(q5_1)
 INSTANTIATE(q4_0)
 INSTANTIATE(q4_1)
-INSTANTIATE(q4_k)
 INSTANTIATE(q5_k)
 INSTANTIATE(q6_k)
 INSTANTIATE(f16)
