@@ -688,22 +688,6 @@ Q32_KERNEL(q4_1, block_q4_1, -1, 0, 1, 0)
 Q32_KERNEL(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
 Q32_KERNEL(q8_0, block_q8_0, -1, 128, 0, 1)
 
-/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block
- * from its 12 packed bytes q0|q1|q2 (dwords), with vector ops (no store
- * and reload): scales 0-3 = q0 & 63, 4-7 = low nibbles of q2 | top 2 bits
- * of q0 << 4; mins likewise from q1 and the high nibbles of q2.  16 bytes
- * are read: the 12 and 4 of the codes after them. */
-static inline __m128i k4_scales_simd(const uint8_t *packed)
-{
-        __m128i v = _mm_loadu_si128((const __m128i *)packed);
-        __m128i a = _mm_shuffle_epi32(v, 0x98); /* q0 q2 q1 q2 */
-        __m128i b = _mm_shuffle_epi32(v, 0x50); /* q0 q0 q1 q1 */
-        __m128i lo = _mm_and_si128(_mm_srlv_epi32(a, _mm_set_epi32(4, 0, 0, 0)),
-                                   _mm_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
-        __m128i hi = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_set_epi32(0x30303030, 0, 0x30303030, 0));
-        return _mm_or_si128(lo, hi);
-}
-
 /* Q4_K x Q8_K, 4 rows, with the bits of the scalar vec_dot (one span per
  * super-block, see q4_k_vec_dot): each 32-byte chunk of codes is broadcast
  * to both 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c,
@@ -731,7 +715,7 @@ AI void q4_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                         _mm_prefetch(p, _MM_HINT_T0);
                         _mm_prefetch(p + 64, _MM_HINT_T0);
                         _mm_prefetch(p + 128, _MM_HINT_T0);
-                        __m128i sm = k4_scales_simd(x->scales);
+                        __m128i sm = k4_scales_xmm(x->scales);
                         __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)), scv;
                         sumi[r] = _mm512_setzero_si512();
                         _Pragma("GCC unroll 4")

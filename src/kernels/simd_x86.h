@@ -124,28 +124,13 @@ static inline void quant256_q8k(const float *x, struct block_q8_k *y)
         y->d = 1 / iscale;
 }
 
-/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block,
- * decoded with 32-bit integer ops on the 12 packed bytes q0|q1|q2:
- * scales 0-3 = q0 & 63, mins 0-3 = q1 & 63; scales 4-7 = low nibbles of q2
- * with the top 2 bits of q0 above them; mins 4-7 = high nibbles of q2 with
- * the top 2 bits of q1. */
-static inline __m128i k4_scales_vec(const uint8_t *packed)
-{
-        uint32_t q[3], o[4];
-
-        memcpy(q, packed, 12);
-        o[0] = q[0] & 0x3f3f3f3f;
-        o[1] = (q[2] & 0x0f0f0f0f) | (((q[0] >> 6) & 0x03030303) << 4);
-        o[2] = q[1] & 0x3f3f3f3f;
-        o[3] = ((q[2] >> 4) & 0x0f0f0f0f) | (((q[1] >> 6) & 0x03030303) << 4);
-        return _mm_loadu_si128((const __m128i *)o);
-}
-
-/* As k4_scales_vec, with vector ops on one 16-byte load, which reads the 4
- * bytes after the 12 (a block's codes follow its scales); no stores and
+/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block
+ * from its 12 packed bytes q0|q1|q2 (dwords): scales 0-3 = q0 & 63, 4-7 =
+ * low nibbles of q2 | top 2 bits of q0 << 4; mins likewise from q1 and the
+ * high nibbles of q2.  Vector ops on one 16-byte load, which reads the 4
+ * bytes after the 12 (a block's codes follow its scales); no store and
  * reload (a 128-bit load of just-stored dwords stalls on store forwarding:
- * Q4_K avx2 gemv +3-13% over the GPR version).  cpu_avx512.c's
- * k4_scales_simd is the same. */
+ * Q4_K avx2 gemv +3-13% over a GPR version). */
 static inline __m128i k4_scales_xmm(const uint8_t *packed)
 {
         __m128i v = _mm_loadu_si128((const __m128i *)packed);
