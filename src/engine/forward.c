@@ -146,7 +146,7 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
         void *qx = sc->qx;
         const void *qdot = qf;
         const int f16 = attn_f16_path(kv->type, hdk, hdv);
-        const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
+        const int simd = attn_f16_isa(s->k->name);
         /* q scaled before attention or inside it: the f16 rounding of q differs */
         const int q_scaled = attn_q_scaled(s->m->arch);
 
