@@ -30,11 +30,21 @@ enum attn_f16_isa attn_f16_isa(const char *kernel_name);
 void attn_f16(const struct attn_f16_row *r, const float *q, int lo, int hi, uint16_t *q16,
               uint16_t *acc16, float *out, int simd);
 
-/* attn_f16_avx512.c (x86-64 builds only): attn_f16's AVX-512 body; -1 when
- * the head dims are out of its range (> 512), else 0.  attn_f16_exp16:
+/* nq query heads over the same KV head (GQA): head i's query at
+ * q + i * q_stride, multiplied by qmul in f32 before its f16 rounding (1:
+ * none; the q-scaled architectures pass the scale here and 1 in r->scale),
+ * its output at out + i * out_stride.  Each head's bits are attn_f16's for
+ * that query; the AVX-512 variant does several heads per pass over K and V.
+ * q16 (hdk), acc16 (hdv) and qf (hdk floats) are scratch. */
+void attn_f16_heads(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
+                    int nq, int lo, int hi, uint16_t *q16, uint16_t *acc16, float *qf, float *out,
+                    size_t out_stride, int simd);
+
+/* attn_f16_avx512.c (x86-64 builds only): attn_f16_heads' AVX-512 body; -1
+ * when the head dims are out of its range (> 512), else 0.  attn_f16_exp16:
  * y[16] = expf(x[16]) with glibc's bits (tests/test_attn.c checks it). */
-int attn_f16_avx512(const struct attn_f16_row *r, const float *q, int lo, int hi, uint16_t *q16,
-                    float *out);
+int attn_f16_avx512(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
+                    int nq, int lo, int hi, float *out, size_t out_stride);
 void attn_f16_exp16(const float *x, float *y);
 
 #endif

@@ -126,8 +126,11 @@ AI __m512 hsum16x16(const __m512 *v)
         return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), d);
 }
 
-/* scores of positions p0 .. p0 + n - 1 (n <= 16; the rest are 0) */
-AI __m512 scores16(const struct attn_f16_row *r, const __m512 *q, int p0, int n, const int hdk)
+/* scores of positions p0 .. p0 + n - 1 (n <= 16; the rest are 0) against
+ * one head's q (hdk / 16 vectors): from the f16 cache, or (kf != NULL) from
+ * the block already widened to f32, kf[j * hdk + i] */
+AI __m512 scores16(const struct attn_f16_row *r, const float *kf, const __m512 *q, int p0, int n,
+                   const int hdk)
 {
         __m512 v[16];
 
@@ -138,94 +141,166 @@ AI __m512 scores16(const struct attn_f16_row *r, const __m512 *q, int p0, int n,
                         continue;
                 }
                 const uint16_t *k = (const uint16_t *)(r->k + (size_t)(p0 + j) * r->k_stride);
-                __m512 a0 = _mm512_mul_ps(ld16(k), q[0]), a1 = _mm512_mul_ps(ld16(k + 16), q[1]);
-                __m512 a2 = _mm512_mul_ps(ld16(k + 32), q[2]), a3 = _mm512_mul_ps(ld16(k + 48), q[3]);
+                const float *f = kf ? kf + (size_t)j * hdk : NULL;
+#define KLD(i) (kf ? _mm512_loadu_ps(f + (i)) : ld16(k + (i)))
+                __m512 a0 = _mm512_mul_ps(KLD(0), q[0]), a1 = _mm512_mul_ps(KLD(16), q[1]);
+                __m512 a2 = _mm512_mul_ps(KLD(32), q[2]), a3 = _mm512_mul_ps(KLD(48), q[3]);
 #pragma GCC unroll 8
                 for (int i = 64; i < hdk; i += 64) { /* products of f16 values are exact */
-                        a0 = _mm512_fmadd_ps(ld16(k + i), q[i / 16], a0);
-                        a1 = _mm512_fmadd_ps(ld16(k + i + 16), q[i / 16 + 1], a1);
-                        a2 = _mm512_fmadd_ps(ld16(k + i + 32), q[i / 16 + 2], a2);
-                        a3 = _mm512_fmadd_ps(ld16(k + i + 48), q[i / 16 + 3], a3);
+                        a0 = _mm512_fmadd_ps(KLD(i), q[i / 16], a0);
+                        a1 = _mm512_fmadd_ps(KLD(i + 16), q[i / 16 + 1], a1);
+                        a2 = _mm512_fmadd_ps(KLD(i + 32), q[i / 16 + 2], a2);
+                        a3 = _mm512_fmadd_ps(KLD(i + 48), q[i / 16 + 3], a3);
                 }
+#undef KLD
                 v[j] = _mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3));
         }
         return hsum16x16(v);
 }
 
-AI void attn_body(const struct attn_f16_row *r, const float *qin, int lo, int hi, uint16_t *q16,
-                  float *out, const int hdk, const int hdv)
+/* G query heads (G <= GMAX) over one KV head, 16 positions per step.  Each
+ * head has its own scores, maximum, sum and accumulator; they share the K
+ * block (widened to f32 once when G > 1) and each V chunk's widening, and
+ * the G accumulators' rounding chains interleave, which is what keeps the
+ * converters busy: one head's chain (fma, cvtps2ph, cvtph2ps) is latency-
+ * bound when hdv is 64. */
+#define GMAX 4
+/* acc[g][c] for c >= hdv / 16 is never read, which gcc cannot see in the
+ * generic (run-time hdv) instance */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stride, float qmul,
+                   int lo, int hi, float *out, size_t out_stride, const int G, const int hdk,
+                   const int hdv)
 {
         const float cap = r->cap, scale = cap > 0 ? r->scale / cap : r->scale;
-        __m512 q[MAXC], acc[MAXC];
-        float m = -INFINITY, l = 0;
+        float m[GMAX], l[GMAX], kf[G > 1 ? 16 * 16 * MAXC : 1];
+        __m512 acc[GMAX][MAXC];
 
+        for (int g = 0; g < G; g++) {
+                m[g] = -INFINITY, l[g] = 0;
 #pragma GCC unroll 32
-        for (int i = 0; i < hdk; i += 16) { /* q rounded to f16 */
-                __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(qin + i), RNE);
-                _mm256_storeu_si256((__m256i *)(q16 + i), h);
-                q[i / 16] = _mm512_cvtph_ps(h);
+                for (int c = 0; c < hdv / 16; c++)
+                        acc[g][c] = _mm512_setzero_ps();
         }
-#pragma GCC unroll 32
-        for (int c = 0; c < hdv / 16; c++)
-                acc[c] = _mm512_setzero_ps();
         for (int p0 = lo; p0 <= hi; p0 += 16) {
                 const int n = hi - p0 + 1 < 16 ? hi - p0 + 1 : 16;
-                float s[16], x[16], e[16];
-                unsigned nm = 0; /* positions that set a new maximum */
+                float e[GMAX][16];
+                unsigned nm[GMAX]; /* positions that set a new maximum */
 
-                _mm512_storeu_ps(s, _mm512_mul_ps(scores16(r, q, p0, n, hdk), _mm512_set1_ps(scale)));
-                for (int j = 0; j < n; j++) {
-                        float sj = s[j];
-                        if (cap > 0)
-                                sj = cap * tanhf(sj);
-                        if (sj > m) {
-                                x[j] = m - sj;
-                                m = sj;
-                                nm |= 1u << j;
-                        } else {
-                                x[j] = sj - m;
-                        }
+                /* the next block's rows: at depth the cache is far bigger than L2 */
+                for (int j = 16; j < 32 && p0 + j <= hi; j++) {
+                        const char *k = r->k + (size_t)(p0 + j) * r->k_stride;
+                        const char *v = r->v + (size_t)(p0 + j) * r->v_stride;
+                        for (int i = 0; i < 2 * hdk; i += 64)
+                                _mm_prefetch(k + i, _MM_HINT_T0);
+                        for (int i = 0; i < 2 * hdv; i += 64)
+                                _mm_prefetch(v + i, _MM_HINT_T0);
                 }
-                for (int j = n; j < 16; j++)
-                        x[j] = 0;
-                _mm512_storeu_ps(e, exp16(_mm512_loadu_ps(x)));
+                if (G > 1)
+                        for (int j = 0; j < n; j++) {
+                                const uint16_t *k = (const uint16_t *)(r->k + (size_t)(p0 + j) * r->k_stride);
+#pragma GCC unroll 32
+                                for (int i = 0; i < hdk; i += 16)
+                                        _mm512_storeu_ps(kf + (size_t)j * hdk + i, ld16(k + i));
+                        }
+                for (int g = 0; g < G; g++) {
+                        __m512 q[MAXC];
+                        float s[16], x[16];
+#pragma GCC unroll 32
+                        for (int i = 0; i < hdk; i += 16) /* q (times qmul) rounded to f16 */
+                                q[i / 16] = round16(_mm512_mul_ps(_mm512_loadu_ps(qin + g * q_stride + i),
+                                                                  _mm512_set1_ps(qmul)));
+                        _mm512_storeu_ps(s, _mm512_mul_ps(scores16(r, G > 1 ? kf : NULL, q, p0, n, hdk),
+                                                          _mm512_set1_ps(scale)));
+                        nm[g] = 0;
+                        for (int j = 0; j < n; j++) {
+                                float sj = s[j];
+                                if (cap > 0)
+                                        sj = cap * tanhf(sj);
+                                if (sj > m[g]) {
+                                        x[j] = m[g] - sj;
+                                        m[g] = sj;
+                                        nm[g] |= 1u << j;
+                                } else {
+                                        x[j] = sj - m[g];
+                                }
+                        }
+                        for (int j = n; j < 16; j++)
+                                x[j] = 0;
+                        _mm512_storeu_ps(e[g], exp16(_mm512_loadu_ps(x)));
+                }
                 for (int j = 0; j < n; j++) {
                         const uint16_t *v = (const uint16_t *)(r->v + (size_t)(p0 + j) * r->v_stride);
-                        float ms = 1.0f, vs = e[j];
-                        if (nm >> j & 1) {
-                                ms = e[j];
-                                vs = 1.0f;
-                                const __m512 f = _mm512_set1_ps(ms);
+                        __m512 w[GMAX];
+                        for (int g = 0; g < G; g++) {
+                                float ms = 1.0f, vs = e[g][j];
+                                if (nm[g] >> j & 1) {
+                                        ms = e[g][j];
+                                        vs = 1.0f;
+                                        const __m512 f = _mm512_set1_ps(ms);
 #pragma GCC unroll 32
-                                for (int c = 0; c < hdv / 16; c++)
-                                        acc[c] = round16(_mm512_mul_ps(acc[c], f));
+                                        for (int c = 0; c < hdv / 16; c++)
+                                                acc[g][c] = round16(_mm512_mul_ps(acc[g][c], f));
+                                }
+                                w[g] = _mm512_set1_ps(vs);
+                                l[g] = l[g] * ms + vs;
                         }
-                        const __m512 w = _mm512_set1_ps(vs);
 #pragma GCC unroll 32
-                        for (int c = 0; c < hdv / 16; c++)
-                                acc[c] = round16(_mm512_fmadd_ps(ld16(v + 16 * c), w, acc[c]));
-                        l = l * ms + vs;
+                        for (int c = 0; c < hdv / 16; c++) {
+                                const __m512 vc = ld16(v + 16 * c);
+#pragma GCC unroll 4
+                                for (int g = 0; g < G; g++)
+                                        acc[g][c] = round16(_mm512_fmadd_ps(vc, w[g], acc[g][c]));
+                        }
                 }
         }
-        const __m512 inv = _mm512_set1_ps(l == 0.0f ? 0.0f : 1.0f / l);
+        for (int g = 0; g < G; g++) {
+                const __m512 inv = _mm512_set1_ps(l[g] == 0.0f ? 0.0f : 1.0f / l[g]);
 #pragma GCC unroll 32
-        for (int c = 0; c < hdv / 16; c++)
-                _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[c], inv));
+                for (int c = 0; c < hdv / 16; c++)
+                        _mm512_storeu_ps(out + g * out_stride + 16 * c, _mm512_mul_ps(acc[g][c], inv));
+        }
 }
 
-int attn_f16_avx512(const struct attn_f16_row *r, const float *q, int lo, int hi, uint16_t *q16,
-                    float *out)
+/* heads_body for G = 1 .. GMAX with the head dims constant where they are
+ * common (64: four heads at a time, 128: two, 256: one) */
+#define HEADS(G, K, V) heads_body(r, q, q_stride, qmul, lo, hi, out, out_stride, G, K, V)
+int attn_f16_avx512(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
+                    int nq, int lo, int hi, float *out, size_t out_stride)
 {
-        if (r->hdk == 64 && r->hdv == 64)
-                attn_body(r, q, lo, hi, q16, out, 64, 64);
-        else if (r->hdk == 128 && r->hdv == 128)
-                attn_body(r, q, lo, hi, q16, out, 128, 128);
-        else if (r->hdk == 256 && r->hdv == 256)
-                attn_body(r, q, lo, hi, q16, out, 256, 256);
-        else if (r->hdk <= 16 * MAXC && r->hdv <= 16 * MAXC)
-                attn_body(r, q, lo, hi, q16, out, r->hdk, r->hdv);
-        else
+        const int hdk = r->hdk, hdv = r->hdv;
+
+        if (hdk > 16 * MAXC || hdv > 16 * MAXC)
                 return -1;
+        while (nq > 0) {
+                int g;
+                if (hdk == 64 && hdv == 64) {
+                        g = nq < 4 ? nq : 4;
+                        if (g == 4)
+                                HEADS(4, 64, 64);
+                        else if (g == 3)
+                                HEADS(3, 64, 64);
+                        else if (g == 2)
+                                HEADS(2, 64, 64);
+                        else
+                                HEADS(1, 64, 64);
+                } else if (hdk == 128 && hdv == 128) {
+                        g = nq < 2 ? nq : 2;
+                        if (g == 2)
+                                HEADS(2, 128, 128);
+                        else
+                                HEADS(1, 128, 128);
+                } else if (hdk == 256 && hdv == 256) {
+                        g = 1;
+                        HEADS(1, 256, 256);
+                } else {
+                        g = 1;
+                        HEADS(1, hdk, hdv);
+                }
+                q += (size_t)g * q_stride;
+                out += (size_t)g * out_stride;
+                nq -= g;
+        }
         return 0;
 }
 #endif

@@ -128,7 +128,8 @@ static void rows_op(struct session *s, int op, float *y, const float *x, int n_t
 struct att_job {
         struct session *s;
         int il, n_tok, p0;
-        _Atomic int next;  /* next (token, head) task */
+        int per;           /* query heads per task (att_task) */
+        _Atomic int next;  /* next task */
 };
 
 void attn_head(const struct session *s, int il, int h, int pos, const float *q, float *out,
@@ -200,21 +201,55 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
                 out[i] = acc[i] * inv;
 }
 
+/* Heads h0 .. h0 + nh - 1 at position pos, all of one KV head: over an F16
+ * cache with the AVX-512 variant they go through K and V together
+ * (attn_f16_heads; each head's bits are attn_head's), else one by one. */
+static void attn_heads(const struct session *s, int il, int h0, int nh, int pos, const float *q,
+                       float *out, struct attn_scratch *sc)
+{
+        const struct model_hparams *hp = &s->m->hp;
+        const struct kv_cache *kv = &s->kv;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+
+        if (nh > 1 && attn_f16_path(kv->type, hdk, hdv) &&
+            attn_f16_isa(s->k->name) == ATTN_F16_AVX512) {
+                const int kvh = h0 / (hp->n_head / hp->n_head_kv);
+                const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
+                const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                const int q_scaled = attn_q_scaled(s->m->arch);
+                struct attn_f16_row r = {
+                        (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
+                        (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
+                        kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : hp->attn_scale,
+                        hp->attn_softcap};
+                attn_f16_heads(&r, q, (size_t)hdk, q_scaled ? hp->attn_scale : 1.0f, nh, lo, pos,
+                               sc->qx, (uint16_t *)sc->acc, sc->qf, out, (size_t)hdv,
+                               ATTN_F16_AVX512);
+                return;
+        }
+        for (int i = 0; i < nh; i++)
+                attn_head(s, il, h0 + i, pos, q + (size_t)i * hdk, out + (size_t)i * hdv, sc);
+}
+
+/* tasks: (token, KV head, chunk of its query heads); chunks of att_job.per
+ * heads, fewer than the group when the groups alone would leave threads idle */
 static void att_task(void *arg, int ith, int nth)
 {
         struct att_job *j = arg;
         struct session *s = j->s;
         const struct model_hparams *hp = &s->m->hp;
-        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head, nkv = hp->n_head_kv;
+        const int grp = nh / nkv, per = j->per, nch = (grp + per - 1) / per;
         struct attn_scratch sc = {s->att_acc + (size_t)ith * hdv, s->att_vrow + (size_t)ith * hdv,
                                   s->att_qf + (size_t)ith * hdk,
                                   (char *)s->att_q + (size_t)ith * s->att_q_stride};
 
         (void)nth;
-        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
-                int t = task / nh, h = task % nh;
-                attn_head(s, j->il, h, j->p0 + t, s->q + (size_t)t * nh * hdk + (size_t)h * hdk,
-                          s->att + (size_t)t * nh * hdv + (size_t)h * hdv, &sc);
+        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nkv * nch;) {
+                int t = task / (nkv * nch), c = task % (nkv * nch);
+                int h = c / nch * grp + c % nch * per, n = grp - c % nch * per < per ? grp - c % nch * per : per;
+                attn_heads(s, j->il, h, n, j->p0 + t, s->q + (size_t)t * nh * hdk + (size_t)h * hdk,
+                           s->att + (size_t)t * nh * hdv + (size_t)h * hdv, &sc);
         }
 }
 
@@ -277,7 +312,11 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         }
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
-        struct att_job aj = {s, il, n, p0, 0};
+        struct att_job aj = {s, il, n, p0, hp->n_head / hp->n_head_kv, 0};
+        /* at least two tasks per thread, so the dynamic split can balance */
+        while (aj.per > 1 && n * hp->n_head_kv * ((hp->n_head / hp->n_head_kv + aj.per - 1) / aj.per) <
+                                     2 * mu_pool_size(s->pool))
+                aj.per = (aj.per + 1) / 2;
         if (attn_batch(s, il, n, p0) == 0)
                 ; /* prompt batches: tiled (attn_batch.c) */
         else if (mu_pool_size(s->pool) > 1)
