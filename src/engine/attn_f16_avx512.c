@@ -187,8 +187,9 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
                 float e[GMAX][16];
                 unsigned nm[GMAX]; /* positions that set a new maximum */
 
-                /* the next block's rows: at depth the cache is far bigger than L2 */
-                for (int j = 16; j < 32 && p0 + j <= hi; j++) {
+                /* the next block's rows (at depth the cache is far bigger than L2);
+                 * worth its load slots only when shared by several heads */
+                for (int j = 16; G > 1 && j < 32 && p0 + j <= hi; j++) {
                         const char *k = r->k + (size_t)(p0 + j) * r->k_stride;
                         const char *v = r->v + (size_t)(p0 + j) * r->v_stride;
                         for (int i = 0; i < 2 * hdk; i += 64)

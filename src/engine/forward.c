@@ -132,6 +132,30 @@ struct att_job {
         _Atomic int next;  /* next task */
 };
 
+/* attn_head's F16-cache path (llama.cpp's roundings, attn_f16.c) for the
+ * query heads h .. h + nh - 1, all of one KV head */
+static void attn_heads_f16(const struct session *s, int il, int h, int nh, int pos, const float *q,
+                           float *out, struct attn_scratch *sc)
+{
+        const struct model_hparams *hp = &s->m->hp;
+        const struct kv_cache *kv = &s->kv;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+        const int kvh = h / (hp->n_head / hp->n_head_kv);
+        const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
+        const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+        /* q scaled before attention or inside it: the f16 rounding of q
+         * differs; llama.cpp scales q in f32 first for these */
+        const int q_scaled = attn_q_scaled(s->m->arch);
+        const float scale = hp->attn_scale;
+        struct attn_f16_row r = {
+                (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
+                (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
+                kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : scale, hp->attn_softcap};
+
+        attn_f16_heads(&r, q, (size_t)hdk, q_scaled ? scale : 1.0f, nh, lo, pos, sc->qx,
+                       (uint16_t *)sc->acc, sc->qf, out, (size_t)hdv, attn_f16_isa(s->k->name));
+}
+
 void attn_head(const struct session *s, int il, int h, int pos, const float *q, float *out,
                struct attn_scratch *sc)
 {
@@ -146,23 +170,9 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
         float *acc = sc->acc, *vrow = sc->vrow, *qf = sc->qf;
         void *qx = sc->qx;
         const void *qdot = qf;
-        const int f16 = attn_f16_path(kv->type, hdk, hdv);
-        const int simd = attn_f16_isa(s->k->name);
-        /* q scaled before attention or inside it: the f16 rounding of q differs */
-        const int q_scaled = attn_q_scaled(s->m->arch);
 
-        if (f16) { /* llama.cpp's roundings (attn_f16.c) */
-                struct attn_f16_row r = {
-                        (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
-                        (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
-                        kv->k_row, kv->v_row, hdk, hdv, scale, cap};
-                if (q_scaled) { /* llama.cpp scales q in f32 first for these */
-                        for (int i = 0; i < hdk; i++)
-                                qf[i] = q[i] * scale;
-                        q = qf;
-                        r.scale = 1.0f;
-                }
-                attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc, out, simd);
+        if (attn_f16_path(kv->type, hdk, hdv)) {
+                attn_heads_f16(s, il, h, 1, pos, q, out, sc);
                 return;
         }
         size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
@@ -202,29 +212,16 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
 }
 
 /* Heads h0 .. h0 + nh - 1 at position pos, all of one KV head: over an F16
- * cache with the AVX-512 variant they go through K and V together
- * (attn_f16_heads; each head's bits are attn_head's), else one by one. */
+ * cache in one call (the AVX-512 variant goes through K and V once for
+ * them; each head's bits are attn_head's), else one by one. */
 static void attn_heads(const struct session *s, int il, int h0, int nh, int pos, const float *q,
                        float *out, struct attn_scratch *sc)
 {
         const struct model_hparams *hp = &s->m->hp;
-        const struct kv_cache *kv = &s->kv;
         const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
 
-        if (nh > 1 && attn_f16_path(kv->type, hdk, hdv) &&
-            attn_f16_isa(s->k->name) == ATTN_F16_AVX512) {
-                const int kvh = h0 / (hp->n_head / hp->n_head_kv);
-                const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
-                const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
-                const int q_scaled = attn_q_scaled(s->m->arch);
-                struct attn_f16_row r = {
-                        (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
-                        (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
-                        kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : hp->attn_scale,
-                        hp->attn_softcap};
-                attn_f16_heads(&r, q, (size_t)hdk, q_scaled ? hp->attn_scale : 1.0f, nh, lo, pos,
-                               sc->qx, (uint16_t *)sc->acc, sc->qf, out, (size_t)hdv,
-                               ATTN_F16_AVX512);
+        if (attn_f16_path(s->kv.type, hdk, hdv)) {
+                attn_heads_f16(s, il, h0, nh, pos, q, out, sc);
                 return;
         }
         for (int i = 0; i < nh; i++)
