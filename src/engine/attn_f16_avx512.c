@@ -167,7 +167,9 @@ AI __m512 scores16(const struct attn_f16_row *r, const float *kf, const __m512 *
 #define GMAX 4
 /* acc[g][c] for c >= hdv / 16 is never read, which gcc cannot see in the
  * generic (run-time hdv) instance */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stride, float qmul,
                    int lo, int hi, float *out, size_t out_stride, const int G, const int hdk,
                    const int hdv)
@@ -244,7 +246,10 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
                                                 acc[g][c] = round16(_mm512_mul_ps(acc[g][c], f));
                                 }
                                 w[g] = _mm512_set1_ps(vs);
-                                l[g] = l[g] * ms + vs;
+                                /* two statements: the reference's l * ms + vs is not
+                                 * one FMA, and clang would contract one expression */
+                                const float lm = l[g] * ms;
+                                l[g] = lm + vs;
                         }
 #pragma GCC unroll 32
                         for (int c = 0; c < hdv / 16; c++) {
