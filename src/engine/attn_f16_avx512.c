@@ -1,30 +1,38 @@
-/* attn_f16_avx512.c -- the AVX-512 variant of attn_f16() (attn_f16.c): the
- * same roundings, the same bits, about three times faster.  Only this file in
- * src/engine/ is built with the AVX-512 -m flags; attn_f16() calls it only
- * when the kernel table is "avx512" (cpuid has it).
+/* attn_f16_avx512.c -- the AVX-512 variant of attn_f16() / attn_f16_heads()
+ * (attn_f16.c): the same roundings, the same bits, 2.5x faster than the
+ * AVX2 variant at head dim 64.  Only this file in src/engine/ is built with
+ * the AVX-512 -m flags; attn_f16.c calls it only when the kernel table is
+ * "avx512" (cpuid has it).
  *
- * The scalar reference walks the positions one at a time: a 64-lane dot
- * product, a horizontal sum, one expf() through libm, then one pass over the
- * f16 accumulator in memory.  Here the positions go 16 at a time:
+ * The reference walks the positions one at a time: a 64-lane dot product, a
+ * horizontal sum, one expf() through libm, then one pass over the f16
+ * accumulator in memory.  Here the positions go 16 at a time:
  *   - scores: each position's four 16-lane accumulators are summed
  *     (0+2)+(1+3) as in the reference, then the 16 lane trees (l + 8,
  *     l + 4, l + 2, l + 1) are done together by shuffling the 16 vectors
  *     against each other: 15 vector adds instead of 16 x 4 scalar ones, each
  *     addition the same pair of operands as in the reference (float addition
  *     is commutative, so only the pairing matters);
- *   - softmax: the running maximum is a scalar walk over the 16 scores (the
- *     reference's "s > m" test, so the same maxima); each position needs one
- *     exponential, of -(|s - m|), and the 16 are done by exp16(), a vector
- *     copy of glibc's expf (__expf_fma: the 32-entry 2^(i/32) table, the
- *     cubic in double precision and glibc's FMA contractions), which gives
- *     libm's bits for every float (checked over all 2^32 inputs when it was
- *     written; tests/test_attn.c samples them against expf());
+ *   - softmax: the reference's running maximum ("s > m": a new maximum) is,
+ *     at each position, the max of the maximum so far and the earlier scores
+ *     of the block: an exclusive prefix max in four log steps.  Each position
+ *     needs one exponential, of -(|s - m|), and the 16 are done by exp16(), a
+ *     vector copy of glibc's expf (__expf_fma: the 32-entry 2^(i/32) table,
+ *     the cubic in double precision and glibc's FMA contractions), which
+ *     gives libm's bits for every float (checked over all 2^32 inputs when it
+ *     was written; tests/test_attn.c samples them against expf());
  *   - V: the f16 accumulator stays in registers as f32 values that are
  *     always f16-representable: each step is fma then vcvtps2ph/vcvtph2ps
- *     (round to nearest even), which is the reference's rounding.
+ *     (round to nearest even), which is the reference's rounding.  That
+ *     chain is latency-bound for one head of 64, so the query heads of one
+ *     KV head go together (heads_body: 4 at hd 64, 2 at 128), sharing the
+ *     K block's widening, each V row's widening and the cache reads.
  * A different libm expf would break the bit equality with the reference
  * (and the reference's with llama.cpp would follow that libm); the test
- * catches it. */
+ * catches it.  Tried and dropped: widening the V block to f32 once for
+ * several hd-256 heads that then take turns (34 ns per position-head
+ * against 26: the 512-bit stores of the widened blocks cost more than the
+ * conversions they save). */
 #include "engine/attn_f16.h"
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__F16C__) && defined(__FMA__)
@@ -175,6 +183,11 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
                    const int hdv)
 {
         const float cap = r->cap, scale = cap > 0 ? r->scale / cap : r->scale;
+        const __m512 ninf = _mm512_set1_ps(-INFINITY);
+        const __m512i sh1 = _mm512_setr_epi32(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+        const __m512i sh2 = _mm512_setr_epi32(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        const __m512i sh4 = _mm512_setr_epi32(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        const __m512i sh8 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
         float m[GMAX], l[GMAX], kf[G > 1 ? 16 * 16 * MAXC : 1];
         __m512 acc[GMAX][MAXC];
 
@@ -187,7 +200,8 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
         for (int p0 = lo; p0 <= hi; p0 += 16) {
                 const int n = hi - p0 + 1 < 16 ? hi - p0 + 1 : 16;
                 float e[GMAX][16];
-                unsigned nm[GMAX]; /* positions that set a new maximum */
+                __mmask16 nm[GMAX]; /* positions that set a new maximum */
+                const __mmask16 valid = (__mmask16)(n == 16 ? 0xffff : (1u << n) - 1);
 
                 /* the next block's rows (at depth the cache is far bigger than L2);
                  * worth its load slots only when shared by several heads */
@@ -208,29 +222,34 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
                         }
                 for (int g = 0; g < G; g++) {
                         __m512 q[MAXC];
-                        float s[16], x[16];
+                        float s[16];
 #pragma GCC unroll 32
                         for (int i = 0; i < hdk; i += 16) /* q (times qmul) rounded to f16 */
                                 q[i / 16] = round16(_mm512_mul_ps(_mm512_loadu_ps(qin + g * q_stride + i),
                                                                   _mm512_set1_ps(qmul)));
-                        _mm512_storeu_ps(s, _mm512_mul_ps(scores16(r, G > 1 ? kf : NULL, q, p0, n, hdk),
-                                                          _mm512_set1_ps(scale)));
-                        nm[g] = 0;
-                        for (int j = 0; j < n; j++) {
-                                float sj = s[j];
-                                if (cap > 0)
-                                        sj = cap * tanhf(sj);
-                                if (sj > m[g]) {
-                                        x[j] = m[g] - sj;
-                                        m[g] = sj;
-                                        nm[g] |= 1u << j;
-                                } else {
-                                        x[j] = sj - m[g];
-                                }
+                        __m512 sv = _mm512_mul_ps(scores16(r, G > 1 ? kf : NULL, q, p0, n, hdk),
+                                                  _mm512_set1_ps(scale));
+                        if (cap > 0) {
+                                _mm512_storeu_ps(s, sv);
+                                for (int j = 0; j < n; j++)
+                                        s[j] = cap * tanhf(s[j]);
+                                sv = _mm512_loadu_ps(s);
                         }
-                        for (int j = n; j < 16; j++)
-                                x[j] = 0;
-                        _mm512_storeu_ps(e[g], exp16(_mm512_loadu_ps(x)));
+                        /* the reference's walk, "if (s > m) new maximum": the m a
+                         * position sees is the max of the block's m and the scores
+                         * before it (an exclusive prefix max, log steps); x is
+                         * m - s at a new maximum, else s - m */
+                        sv = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, sv);
+                        __m512 mb = _mm512_mask_permutexvar_ps(_mm512_set1_ps(m[g]), 0xfffe, sh1, sv);
+                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffe, sh1, mb));
+                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffc, sh2, mb));
+                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfff0, sh4, mb));
+                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xff00, sh8, mb));
+                        nm[g] = _mm512_mask_cmp_ps_mask(valid, sv, mb, _CMP_GT_OQ);
+                        __m512 x = _mm512_mask_sub_ps(_mm512_sub_ps(sv, mb), nm[g], mb, sv);
+                        x = _mm512_maskz_mov_ps(valid, x);
+                        m[g] = _mm512_reduce_max_ps(_mm512_max_ps(sv, _mm512_set1_ps(m[g])));
+                        _mm512_storeu_ps(e[g], exp16(x));
                 }
                 for (int j = 0; j < n; j++) {
                         const uint16_t *v = (const uint16_t *)(r->v + (size_t)(p0 + j) * r->v_stride);
