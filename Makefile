@@ -59,6 +59,7 @@ $(BUILD)/src/kernels/cpu_avx2.o: ISA = $(ISA_AVX2)
 $(BUILD)/src/kernels/cpu_avx512.o: ISA = $(ISA_AVX512)
 $(BUILD)/src/kernels/gemm_avx2.o: ISA = $(ISA_AVX2) -O3
 $(BUILD)/src/kernels/gemm_avx512.o: ISA = $(ISA_AVX512) -O3
+$(BUILD)/src/engine/attn_f16_avx512.o: ISA = $(ISA_AVX512) -O3
 $(BUILD)/src/kernels/gemm_amx.o: ISA = $(ISA_AVX512) -mamx-tile -mamx-int8 -O3
 
 ifeq ($(BUILD),build)

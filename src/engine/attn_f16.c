@@ -14,8 +14,9 @@
  * Rounding q and the accumulator to f16 loses precision against an f32
  * accumulation, but these small 4-bit models turn any difference into
  * different greedy tokens, and matching llama.cpp's needs the same roundings.
- * The scalar reference and the AVX2/F16C variant give the same bits (both
- * convert with round-to-nearest-even; tests/test_engine_ref.c checks). */
+ * The scalar reference, the AVX2/F16C variant and the AVX-512 one
+ * (attn_f16_avx512.c) give the same bits (all convert with round-to-nearest-
+ * even; tests/test_attn.c checks). */
 #include <math.h>
 #include <string.h>
 
@@ -107,6 +108,15 @@ F16C static void mad_f16_x8(uint16_t *y, const uint16_t *x, int n, float v)
 }
 #endif
 
+enum attn_f16_isa attn_f16_isa(const char *kernel_name)
+{
+        if (!kernel_name || !strcmp(kernel_name, "scalar"))
+                return ATTN_F16_SCALAR;
+        if (!strcmp(kernel_name, "avx512") || !strcmp(kernel_name, "amx"))
+                return ATTN_F16_AVX512;
+        return ATTN_F16_AVX2;
+}
+
 void attn_f16(const struct attn_f16_row *r, const float *q, int lo, int hi, uint16_t *q16,
               uint16_t *acc16, float *out, int simd)
 {
@@ -118,6 +128,8 @@ void attn_f16(const struct attn_f16_row *r, const float *q, int lo, int hi, uint
         float m = -INFINITY, l = 0;
 
 #if defined(__x86_64__)
+        if (simd >= ATTN_F16_AVX512 && attn_f16_avx512(r, q, 0, 1.0f, 1, lo, hi, out, 0) == 0)
+                return;
         if (simd) {
                 dot = dot_f16_x8;
                 scl = scale_f16_x8;
@@ -149,4 +161,25 @@ void attn_f16(const struct attn_f16_row *r, const float *q, int lo, int hi, uint
         float inv = l == 0.0f ? 0.0f : 1.0f / l;
         for (int i = 0; i < hdv; i++)
                 out[i] = mu_fp16_to_fp32(acc16[i]) * inv;
+}
+
+void attn_f16_heads(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
+                    int nq, int lo, int hi, uint16_t *q16, uint16_t *acc16, float *qf, float *out,
+                    size_t out_stride, int simd)
+{
+#if defined(__x86_64__)
+        if (simd >= ATTN_F16_AVX512 &&
+            attn_f16_avx512(r, q, q_stride, qmul, nq, lo, hi, out, out_stride) == 0)
+                return;
+#endif
+        for (int h = 0; h < nq; h++) {
+                const float *qh = q + (size_t)h * q_stride;
+                if (qmul != 1.0f) {
+                        for (int i = 0; i < r->hdk; i++)
+                                qf[i] = qh[i] * qmul;
+                        qh = qf;
+                }
+                attn_f16(r, qh, lo, hi, q16, acc16, out + (size_t)h * out_stride,
+                         simd >= ATTN_F16_AVX512 ? ATTN_F16_AVX2 : simd);
+        }
 }

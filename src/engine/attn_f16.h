@@ -13,10 +13,38 @@ struct attn_f16_row {
         float scale, cap;        /* KQ scale; tanh soft-cap (0: none) */
 };
 
+/* The variants, all giving the scalar reference's bits. */
+enum attn_f16_isa {
+        ATTN_F16_SCALAR = 0, /* the reference; MULLAMA_CPU=scalar */
+        ATTN_F16_AVX2 = 1,   /* AVX2/FMA/F16C, one position at a time */
+        ATTN_F16_AVX512 = 2, /* AVX-512, 16 positions at a time (attn_f16_avx512.c) */
+};
+
+/* The variant for a kernel table's name ("scalar", "avx2", "avx512", "amx",
+ * ...; NULL: scalar): the table was picked from cpuid, so its ISA is there. */
+enum attn_f16_isa attn_f16_isa(const char *kernel_name);
+
 /* out[hdv] = softmax over positions [lo, hi] of (q . k_p) * scale, times V.
- * q16 (hdk) and acc16 (hdv) are scratch.  simd: use the AVX2/F16C variant
- * (same bits as the scalar reference; the caller checks the CPU). */
+ * q16 (hdk) and acc16 (hdv) are scratch.  simd: an enum attn_f16_isa (a
+ * variant this build lacks runs the next one down). */
 void attn_f16(const struct attn_f16_row *r, const float *q, int lo, int hi, uint16_t *q16,
               uint16_t *acc16, float *out, int simd);
+
+/* nq query heads over the same KV head (GQA): head i's query at
+ * q + i * q_stride, multiplied by qmul in f32 before its f16 rounding (1:
+ * none; the q-scaled architectures pass the scale here and 1 in r->scale),
+ * its output at out + i * out_stride.  Each head's bits are attn_f16's for
+ * that query; the AVX-512 variant does several heads per pass over K and V.
+ * q16 (hdk), acc16 (hdv) and qf (hdk floats) are scratch. */
+void attn_f16_heads(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
+                    int nq, int lo, int hi, uint16_t *q16, uint16_t *acc16, float *qf, float *out,
+                    size_t out_stride, int simd);
+
+/* attn_f16_avx512.c (x86-64 builds only): attn_f16_heads' AVX-512 body; -1
+ * when the head dims are out of its range (> 512), else 0.  attn_f16_exp16:
+ * y[16] = expf(x[16]) with glibc's bits (tests/test_attn.c checks it). */
+int attn_f16_avx512(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
+                    int nq, int lo, int hi, float *out, size_t out_stride);
+void attn_f16_exp16(const float *x, float *y);
 
 #endif

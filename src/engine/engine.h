@@ -96,6 +96,7 @@ void op_rope_apply(float *x, const float *cs, int n_rot, int neox);
 void op_silu_mul(float *y, const float *g, const float *u, int n);
 void op_silu_mul_ref(float *y, const float *g, const float *u, int n);
 void op_gelu_mul(float *y, const float *g, const float *u, int n);
+void op_gelu_mul_ref(float *y, const float *g, const float *u, int n); /* the scalar reference */
 float op_gelu(float x);
 void op_add(float *y, const float *x, int n);
 void op_softcap(float *x, int n, float cap);

@@ -128,8 +128,33 @@ static void rows_op(struct session *s, int op, float *y, const float *x, int n_t
 struct att_job {
         struct session *s;
         int il, n_tok, p0;
-        _Atomic int next;  /* next (token, head) task */
+        int per;           /* query heads per task (att_task) */
+        _Atomic int next;  /* next task */
 };
+
+/* attn_head's F16-cache path (llama.cpp's roundings, attn_f16.c) for the
+ * query heads h .. h + nh - 1, all of one KV head */
+static void attn_heads_f16(const struct session *s, int il, int h, int nh, int pos, const float *q,
+                           float *out, struct attn_scratch *sc)
+{
+        const struct model_hparams *hp = &s->m->hp;
+        const struct kv_cache *kv = &s->kv;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+        const int kvh = h / (hp->n_head / hp->n_head_kv);
+        const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
+        const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+        /* q scaled before attention or inside it: the f16 rounding of q
+         * differs; llama.cpp scales q in f32 first for these */
+        const int q_scaled = attn_q_scaled(s->m->arch);
+        const float scale = hp->attn_scale;
+        struct attn_f16_row r = {
+                (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
+                (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
+                kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : scale, hp->attn_softcap};
+
+        attn_f16_heads(&r, q, (size_t)hdk, q_scaled ? scale : 1.0f, nh, lo, pos, sc->qx,
+                       (uint16_t *)sc->acc, sc->qf, out, (size_t)hdv, attn_f16_isa(s->k->name));
+}
 
 void attn_head(const struct session *s, int il, int h, int pos, const float *q, float *out,
                struct attn_scratch *sc)
@@ -145,23 +170,9 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
         float *acc = sc->acc, *vrow = sc->vrow, *qf = sc->qf;
         void *qx = sc->qx;
         const void *qdot = qf;
-        const int f16 = attn_f16_path(kv->type, hdk, hdv);
-        const int simd = s->k->name && strcmp(s->k->name, "scalar") != 0;
-        /* q scaled before attention or inside it: the f16 rounding of q differs */
-        const int q_scaled = attn_q_scaled(s->m->arch);
 
-        if (f16) { /* llama.cpp's roundings (attn_f16.c) */
-                struct attn_f16_row r = {
-                        (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
-                        (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
-                        kv->k_row, kv->v_row, hdk, hdv, scale, cap};
-                if (q_scaled) { /* llama.cpp scales q in f32 first for these */
-                        for (int i = 0; i < hdk; i++)
-                                qf[i] = q[i] * scale;
-                        q = qf;
-                        r.scale = 1.0f;
-                }
-                attn_f16(&r, q, lo, pos, qx, (uint16_t *)acc, out, simd);
+        if (attn_f16_path(kv->type, hdk, hdv)) {
+                attn_heads_f16(s, il, h, 1, pos, q, out, sc);
                 return;
         }
         size_t koff = mu_row_size(kv->type, (int64_t)kvh * hdk);
@@ -200,21 +211,42 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
                 out[i] = acc[i] * inv;
 }
 
+/* Heads h0 .. h0 + nh - 1 at position pos, all of one KV head: over an F16
+ * cache in one call (the AVX-512 variant goes through K and V once for
+ * them; each head's bits are attn_head's), else one by one. */
+static void attn_heads(const struct session *s, int il, int h0, int nh, int pos, const float *q,
+                       float *out, struct attn_scratch *sc)
+{
+        const struct model_hparams *hp = &s->m->hp;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
+
+        if (attn_f16_path(s->kv.type, hdk, hdv)) {
+                attn_heads_f16(s, il, h0, nh, pos, q, out, sc);
+                return;
+        }
+        for (int i = 0; i < nh; i++)
+                attn_head(s, il, h0 + i, pos, q + (size_t)i * hdk, out + (size_t)i * hdv, sc);
+}
+
+/* tasks: (token, KV head, chunk of its query heads); chunks of att_job.per
+ * heads, fewer than the group when the groups alone would leave threads idle */
 static void att_task(void *arg, int ith, int nth)
 {
         struct att_job *j = arg;
         struct session *s = j->s;
         const struct model_hparams *hp = &s->m->hp;
-        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head, nkv = hp->n_head_kv;
+        const int grp = nh / nkv, per = j->per, nch = (grp + per - 1) / per;
         struct attn_scratch sc = {s->att_acc + (size_t)ith * hdv, s->att_vrow + (size_t)ith * hdv,
                                   s->att_qf + (size_t)ith * hdk,
                                   (char *)s->att_q + (size_t)ith * s->att_q_stride};
 
         (void)nth;
-        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nh;) {
-                int t = task / nh, h = task % nh;
-                attn_head(s, j->il, h, j->p0 + t, s->q + (size_t)t * nh * hdk + (size_t)h * hdk,
-                          s->att + (size_t)t * nh * hdv + (size_t)h * hdv, &sc);
+        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < j->n_tok * nkv * nch;) {
+                int t = task / (nkv * nch), c = task % (nkv * nch);
+                int h = c / nch * grp + c % nch * per, n = grp - c % nch * per < per ? grp - c % nch * per : per;
+                attn_heads(s, j->il, h, n, j->p0 + t, s->q + (size_t)t * nh * hdk + (size_t)h * hdk,
+                           s->att + (size_t)t * nh * hdv + (size_t)h * hdv, &sc);
         }
 }
 
@@ -277,7 +309,11 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         }
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
-        struct att_job aj = {s, il, n, p0, 0};
+        struct att_job aj = {s, il, n, p0, hp->n_head / hp->n_head_kv, 0};
+        /* at least two tasks per thread, so the dynamic split can balance */
+        while (aj.per > 1 && n * hp->n_head_kv * ((hp->n_head / hp->n_head_kv + aj.per - 1) / aj.per) <
+                                     2 * mu_pool_size(s->pool))
+                aj.per = (aj.per + 1) / 2;
         if (attn_batch(s, il, n, p0) == 0)
                 ; /* prompt batches: tiled (attn_batch.c) */
         else if (mu_pool_size(s->pool) > 1)

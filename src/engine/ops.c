@@ -6,6 +6,7 @@
  * GELU is the tanh approximation looked up on fp16-rounded inputs. */
 #include <math.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "engine/engine.h"
 
@@ -118,7 +119,7 @@ static void gelu_init(void)
                 gelu_table[i] = mu_fp16_to_fp32(mu_fp32_to_fp16(op_gelu(mu_fp16_to_fp32((uint16_t)i))));
 }
 
-void op_gelu_mul(float *y, const float *g, const float *u, int n)
+void op_gelu_mul_ref(float *y, const float *g, const float *u, int n)
 {
         pthread_once(&gelu_once, gelu_init);
         for (int i = 0; i < n; i++) {
@@ -132,6 +133,74 @@ void op_gelu_mul(float *y, const float *g, const float *u, int n)
                         v = gelu_table[mu_fp32_to_fp16(x)];
                 y[i] = v * u[i];
         }
+}
+
+/* op_gelu_mul_ref, 16 (8) at a time: vcvtps2ph rounds to nearest even like
+ * mu_fp32_to_fp16, except that a NaN keeps part of its payload where
+ * mu_fp32_to_fp16 gives sign | 0x7e00, so NaN lanes take that index; the
+ * table lookup is a gather.  Same bits as the reference (tests/test_ops.c). */
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define GELU_RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+__attribute__((target("avx512f,f16c"))) static void gelu_mul_avx512(float *y, const float *g,
+                                                                   const float *u, int n)
+{
+        const __m512 lo = _mm512_set1_ps(-10.0f), hi = _mm512_set1_ps(10.0f);
+        int i = 0;
+
+        for (; i + 16 <= n; i += 16) {
+                __m512 x = _mm512_loadu_ps(g + i);
+                __m512i h = _mm512_cvtepu16_epi32(_mm512_cvtps_ph(x, GELU_RNE));
+                __m512i qnan = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(_mm512_castps_si512(x), 16),
+                                                                _mm512_set1_epi32(0x8000)),
+                                               _mm512_set1_epi32(0x7e00));
+                h = _mm512_mask_mov_epi32(h, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), qnan);
+                __m512 v = _mm512_i32gather_ps(h, gelu_table, 4);
+                v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(x, lo, _CMP_LE_OQ), _mm512_setzero_ps());
+                v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(x, hi, _CMP_GE_OQ), x);
+                _mm512_storeu_ps(y + i, _mm512_mul_ps(v, _mm512_loadu_ps(u + i)));
+        }
+        op_gelu_mul_ref(y + i, g + i, u + i, n - i);
+}
+
+__attribute__((target("avx2,f16c"))) static void gelu_mul_avx2(float *y, const float *g,
+                                                              const float *u, int n)
+{
+        const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+        int i = 0;
+
+        for (; i + 8 <= n; i += 8) {
+                __m256 x = _mm256_loadu_ps(g + i);
+                __m256i h = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(x, GELU_RNE));
+                __m256i qnan = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 16),
+                                                                _mm256_set1_epi32(0x8000)),
+                                               _mm256_set1_epi32(0x7e00));
+                h = _mm256_blendv_epi8(h, qnan, _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+                __m256 v = _mm256_i32gather_ps(gelu_table, h, 4);
+                v = _mm256_blendv_ps(v, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LE_OQ));
+                v = _mm256_blendv_ps(v, x, _mm256_cmp_ps(x, hi, _CMP_GE_OQ));
+                _mm256_storeu_ps(y + i, _mm256_mul_ps(v, _mm256_loadu_ps(u + i)));
+        }
+        op_gelu_mul_ref(y + i, g + i, u + i, n - i);
+}
+#endif
+
+void op_gelu_mul(float *y, const float *g, const float *u, int n)
+{
+#if defined(__x86_64__)
+        const char *k = cpu_kernels_get()->name;
+
+        pthread_once(&gelu_once, gelu_init);
+        if (!strcmp(k, "avx512") || !strcmp(k, "amx"))
+                gelu_mul_avx512(y, g, u, n);
+        else if (!strcmp(k, "avx2"))
+                gelu_mul_avx2(y, g, u, n);
+        else
+                op_gelu_mul_ref(y, g, u, n);
+#else
+        op_gelu_mul_ref(y, g, u, n);
+#endif
 }
 
 void op_add(float *y, const float *x, int n)
