@@ -552,6 +552,9 @@ AI void q32_bias_sums(__m256i *nc, const uint8_t *y, int nb, const size_t ys, co
  * corrections (NULL: computed here).  bias: subtracted from the u8 codes
  * (8, 16, 128 for Q8_0; 0: Q4_1 / Q5_1); one: d and m (and the
  * activation's d and s), macc lane r gets row r's min terms. */
+#ifndef GEMV_PF_HINT
+#define GEMV_PF_HINT _MM_HINT_T0
+#endif
 AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char *const *pfb, const size_t bs,
                  const uint8_t *yb, const size_t ys, const int yq, const __m256i *nc, const int qs_off,
                  const int qh_off, const int bias, const int one, const int q8, const int nbk)
@@ -598,8 +601,8 @@ AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char
                 if (pfb && k % (q8 ? 2 : 4) == 0) {
                         _Pragma("GCC unroll 4")
                         for (int r = 0; r < 4; r++) {
-                                _mm_prefetch(pfb[r] + (size_t)k * bs, _MM_HINT_T0);
-                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, _MM_HINT_T0);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs, GEMV_PF_HINT);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, GEMV_PF_HINT);
                         }
                 }
                 __m512i yy = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(yb + (size_t)k * ys + yq)));
@@ -808,6 +811,9 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
  * prefetches the rows pd ahead (whole groups, at least GEMV_PF_BYTES of
  * weights ahead, within the call): a group of short rows (SmolLM2: 4 x 360
  * bytes) is computed faster than one group ahead arrives from memory. */
+#ifndef GEMV_PF_PAST
+#define GEMV_PF_PAST 1
+#endif
 #ifndef GEMV_PF_BYTES
 #define GEMV_PF_BYTES 8192
 #endif
@@ -819,7 +825,7 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                         const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
                         for (int k = 0; k < 4; k++) {                                              \
-                                int p = r + pd + k < nr ? r + pd + k : nr - 1;                      \
+                                int p = GEMV_PF_PAST ? r + pd + k : r + pd + k < nr ? r + pd + k : nr - 1; \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
                                 pf[k] = (const char *)x + (size_t)p * xs;                          \
                         }                                                                          \
@@ -845,7 +851,7 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                         const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
                         for (int k = 0; k < 4; k++) {                                              \
-                                int p = r + pd + k < nr ? r + pd + k : nr - 1;                      \
+                                int p = GEMV_PF_PAST ? r + pd + k : r + pd + k < nr ? r + pd + k : nr - 1; \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
                                 pf[k] = (const char *)x + (size_t)p * xs;                          \
                         }                                                                          \
