@@ -561,7 +561,24 @@ AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char
 {
         __m512 sc[2];
 
-        if (one) {
+        if (one && nbk == 4 && bs % 4 == 0 && 3 * bs + 4 <= 64 && ys % 4 == 0 && 3 * ys + 4 <= 128) {
+                /* Q4_1: the 4 blocks' (d, m) are dwords 0, bs/4, .. of one
+                 * 64-byte load per row, the activation's (d, s) dwords 0,
+                 * ys/4, .. of two (ys = 36: 144 bytes in the step); a
+                 * permute lines them up as the scalar loads below do */
+                const int sx = (int)bs / 4, sy = (int)ys / 4;
+                const __m512i iy = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 3 * sy, 2 * sy, sy, 0, 3 * sy, 2 * sy, sy, 0);
+                __m512 ds = _mm512_cvtph_ps(_mm512_castsi512_si256(
+                        _mm512_permutex2var_epi32(_mm512_loadu_si512(yb), iy, _mm512_loadu_si512(yb + 64))));
+                const __m512i ix = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16 + 3 * sx, 16 + 2 * sx, 16 + sx, 16,
+                                                    3 * sx, 2 * sx, sx, 0);
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        __m256i h = _mm512_castsi512_si256(_mm512_permutex2var_epi32(
+                                _mm512_loadu_si512(xb[2 * p]), ix, _mm512_loadu_si512(xb[2 * p + 1])));
+                        sc[p] = _mm512_mul_ps(_mm512_cvtph_ps(h), ds); /* dx*dy, mx*sy per block and row */
+                }
+        } else if (one) {
                 uint64_t y01 = dwords_u64(yb, ys, 0, nbk), y23 = dwords_u64(yb, ys, 2, nbk);
                 __m512 ds = _mm512_cvtph_ps(_mm256_set_epi64x((long long)y23, (long long)y01, (long long)y23,
                                                               (long long)y01)); /* dy0 sy0 .. dy3 sy3, twice */
