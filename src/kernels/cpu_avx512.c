@@ -552,9 +552,6 @@ AI void q32_bias_sums(__m256i *nc, const uint8_t *y, int nb, const size_t ys, co
  * corrections (NULL: computed here).  bias: subtracted from the u8 codes
  * (8, 16, 128 for Q8_0; 0: Q4_1 / Q5_1); one: d and m (and the
  * activation's d and s), macc lane r gets row r's min terms. */
-#ifndef GEMV_PF_HINT
-#define GEMV_PF_HINT _MM_HINT_T0
-#endif
 AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char *const *pfb, const size_t bs,
                  const uint8_t *yb, const size_t ys, const int yq, const __m256i *nc, const int qs_off,
                  const int qh_off, const int bias, const int one, const int q8, const int nbk)
@@ -618,8 +615,8 @@ AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char
                 if (pfb && k % (q8 ? 2 : 4) == 0) {
                         _Pragma("GCC unroll 4")
                         for (int r = 0; r < 4; r++) {
-                                _mm_prefetch(pfb[r] + (size_t)k * bs, GEMV_PF_HINT);
-                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, GEMV_PF_HINT);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs, _MM_HINT_T0);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, _MM_HINT_T0);
                         }
                 }
                 __m512i yy = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(yb + (size_t)k * ys + yq)));
@@ -826,8 +823,14 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
 
 /* Rows in groups of 4; a tail group repeats its last row.  Each group
  * prefetches the rows pd ahead (whole groups, at least GEMV_PF_BYTES of
- * weights ahead, within the call): a group of short rows (SmolLM2: 4 x 360
- * bytes) is computed faster than one group ahead arrives from memory. */
+ * weights ahead): a group of short rows (SmolLM2: 4 x 360 bytes) is
+ * computed faster than one group ahead arrives from memory (without the
+ * prefetch SmolLM2 tg takes twice as long).  The prefetch runs past nr
+ * (GEMV_PF_PAST; a prefetch never faults): gemv.c hands a thread its rows
+ * in consecutive chunks, so the rows after a chunk are usually its next,
+ * and clamping to the chunk left the first 24 rows of every 36-row chunk
+ * cold at 2 threads (SmolLM2 tg 118-125 -> 152-169 t/s with gemv.c's
+ * regions). */
 #ifndef GEMV_PF_PAST
 #define GEMV_PF_PAST 1
 #endif

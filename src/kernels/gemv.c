@@ -3,9 +3,13 @@
  *
  * The activation row is quantized once, before the threads start, to each
  * distinct vec_dot type the weights need (no barrier inside the job).  The
- * rows of all weights are cut into chunks that the threads take from one
- * atomic counter (mu_pool_run_dyn), so a thread the OS delays (this box is
- * shared) does not hold the others back; a chunk is a multiple of 4 rows and runs through
+ * rows of all weights are cut into chunks, the chunks into one stretch
+ * (region) per thread; a thread takes its region's chunks in order from the
+ * region's atomic counter, then what is left of the others
+ * (mu_pool_run_dyn), so a thread the OS delays (this box is shared) does not
+ * hold the others back, while a thread mostly walks consecutive rows (the
+ * kernels' prefetch runs ahead across its chunks, see cpu_avx512.c's
+ * GEMV4) and threads seldom share output lines; a chunk is a multiple of 4 rows and runs through
  * the type's gemv kernel (several rows per activation load) or, where a
  * table has none, a loop of vec_dot.  A row's result does not depend on the
  * chunk it fell in, so any thread count gives the same bits. */
