@@ -297,7 +297,7 @@ TEST(quant_q32_simd_bitexact)
 {
         static const int qtypes[] = {MU_TYPE_Q8_0, MU_TYPE_Q4_0, MU_TYPE_Q4_1, MU_TYPE_Q5_0, MU_TYPE_Q5_1};
         static const int nrs[] = {1, 2, 3, 4, 5, 7, 9, 13};
-        static const int lens[] = {32, 96, 2080, 4096, 16416}; /* 16416: past Q32_NC_MAX */
+        static const int lens[] = {32, 96, 576, 2080, 4096, 16416}; /* 576: a last step of 2 blocks; 16416: past Q32_NC_MAX */
         const char *const *avail = cpu_kernels_available();
         const char *orig = cpu_kernels_get()->name;
         enum { NR = 13, NT = 4 };

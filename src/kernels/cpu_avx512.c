@@ -558,7 +558,32 @@ AI void q32_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char
 {
         __m512 sc[2];
 
-        if (one) {
+        if (one && bs % 4 == 0 && 3 * bs + 4 <= 64 && ys % 4 == 0 && 3 * ys + 4 <= 128) {
+                /* Q4_1: the 4 blocks' (d, m) are dwords 0, bs/4, .. of one
+                 * 64-byte load per row, the activation's (d, s) dwords 0,
+                 * ys/4, .. of two (ys = 36: 144 bytes in the step); a
+                 * permute lines them up as the scalar loads below do */
+                const int sx = (int)bs / 4, sy = (int)ys / 4;
+                /* a step of nbk < 4 blocks (a row's last) loads only its
+                 * own bytes (masked lanes read as 0, as dwords_u64's) */
+                const int nx = nbk * sx, ny = nbk * sy;
+                const __mmask16 mx = nx >= 16 ? 0xffff : (__mmask16)((1u << nx) - 1);
+                const __mmask16 my0 = ny >= 16 ? 0xffff : (__mmask16)((1u << ny) - 1);
+                const __mmask16 my1 = ny >= 32 ? 0xffff : ny > 16 ? (__mmask16)((1u << (ny - 16)) - 1) : 0;
+                const __m512i iy = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 3 * sy, 2 * sy, sy, 0, 3 * sy, 2 * sy, sy, 0);
+                __m512 ds = _mm512_cvtph_ps(_mm512_castsi512_si256(
+                        _mm512_permutex2var_epi32(nbk == 4 ? _mm512_loadu_si512(yb) : _mm512_maskz_loadu_epi32(my0, yb), iy,
+                                                  nbk == 4 ? _mm512_loadu_si512(yb + 64) : _mm512_maskz_loadu_epi32(my1, yb + 64))));
+                const __m512i ix = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16 + 3 * sx, 16 + 2 * sx, 16 + sx, 16,
+                                                    3 * sx, 2 * sx, sx, 0);
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        __m256i h = _mm512_castsi512_si256(_mm512_permutex2var_epi32(
+                                nbk == 4 ? _mm512_loadu_si512(xb[2 * p]) : _mm512_maskz_loadu_epi32(mx, xb[2 * p]), ix,
+                                nbk == 4 ? _mm512_loadu_si512(xb[2 * p + 1]) : _mm512_maskz_loadu_epi32(mx, xb[2 * p + 1])));
+                        sc[p] = _mm512_mul_ps(_mm512_cvtph_ps(h), ds); /* dx*dy, mx*sy per block and row */
+                }
+        } else if (one) {
                 uint64_t y01 = dwords_u64(yb, ys, 0, nbk), y23 = dwords_u64(yb, ys, 2, nbk);
                 __m512 ds = _mm512_cvtph_ps(_mm256_set_epi64x((long long)y23, (long long)y01, (long long)y23,
                                                               (long long)y01)); /* dy0 sy0 .. dy3 sy3, twice */
@@ -806,8 +831,17 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
 
 /* Rows in groups of 4; a tail group repeats its last row.  Each group
  * prefetches the rows pd ahead (whole groups, at least GEMV_PF_BYTES of
- * weights ahead, within the call): a group of short rows (SmolLM2: 4 x 360
- * bytes) is computed faster than one group ahead arrives from memory. */
+ * weights ahead): a group of short rows (SmolLM2: 4 x 360 bytes) is
+ * computed faster than one group ahead arrives from memory (without the
+ * prefetch SmolLM2 tg takes twice as long).  The prefetch runs past nr
+ * (GEMV_PF_PAST; a prefetch never faults): gemv.c hands a thread its rows
+ * in consecutive chunks, so the rows after a chunk are usually its next,
+ * and clamping to the chunk left the first 24 rows of every 36-row chunk
+ * cold at 2 threads (SmolLM2 tg 118-125 -> 152-169 t/s with gemv.c's
+ * regions). */
+#ifndef GEMV_PF_PAST
+#define GEMV_PF_PAST 1
+#endif
 #ifndef GEMV_PF_BYTES
 #define GEMV_PF_BYTES 8192
 #endif
@@ -819,7 +853,7 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                         const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
                         for (int k = 0; k < 4; k++) {                                              \
-                                int p = r + pd + k < nr ? r + pd + k : nr - 1;                      \
+                                int p = GEMV_PF_PAST ? r + pd + k : r + pd + k < nr ? r + pd + k : nr - 1; \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
                                 pf[k] = (const char *)x + (size_t)p * xs;                          \
                         }                                                                          \
@@ -845,7 +879,7 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
                         const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
                         for (int k = 0; k < 4; k++) {                                              \
-                                int p = r + pd + k < nr ? r + pd + k : nr - 1;                      \
+                                int p = GEMV_PF_PAST ? r + pd + k : r + pd + k < nr ? r + pd + k : nr - 1; \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
                                 pf[k] = (const char *)x + (size_t)p * xs;                          \
                         }                                                                          \

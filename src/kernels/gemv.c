@@ -3,9 +3,13 @@
  *
  * The activation row is quantized once, before the threads start, to each
  * distinct vec_dot type the weights need (no barrier inside the job).  The
- * rows of all weights are cut into chunks that the threads take from one
- * atomic counter (mu_pool_run_dyn), so a thread the OS delays (this box is
- * shared) does not hold the others back; a chunk is a multiple of 4 rows and runs through
+ * rows of all weights are cut into chunks, the chunks into one stretch
+ * (region) per thread; a thread takes its region's chunks in order from the
+ * region's atomic counter, then what is left of the others
+ * (mu_pool_run_dyn), so a thread the OS delays (this box is shared) does not
+ * hold the others back, while a thread mostly walks consecutive rows (the
+ * kernels' prefetch runs ahead across its chunks, see cpu_avx512.c's
+ * GEMV4) and threads seldom share output lines; a chunk is a multiple of 4 rows and runs through
  * the type's gemv kernel (several rows per activation load) or, where a
  * table has none, a loop of vec_dot.  A row's result does not depend on the
  * chunk it fell in, so any thread count gives the same bits. */
@@ -19,7 +23,9 @@
 
 #define MAX_W 4
 /* chunks per thread and weight: enough to even out a delayed thread */
+#ifndef CHUNKS_PER_THREAD
 #define CHUNKS_PER_THREAD 8
+#endif
 #define MIN_CHUNK_BYTES (8 * 1024)
 
 struct gv_w {
@@ -33,11 +39,20 @@ struct gv_w {
         int64_t c0;             /* first global chunk index */
 };
 
+#define MAX_REGIONS 16
+
+/* Chunks [start, end) of the region a thread starts in; the counter on its
+ * own cache line. */
+struct gv_region {
+        _Alignas(64) _Atomic int64_t next;
+        int64_t end;
+};
+
 struct gv_job {
         struct gv_w w[MAX_W];
-        int nw;
+        int nw, nreg;
         int64_t n_chunks;
-        _Atomic int64_t next;
+        struct gv_region reg[MAX_REGIONS];
 };
 
 static void run_chunk(const struct gv_w *g, int64_t r0, int64_t r1)
@@ -52,22 +67,30 @@ static void run_chunk(const struct gv_w *g, int64_t r0, int64_t r1)
                 g->f->vec_dot(n, &g->y[r], g->w + (size_t)r * g->wrow, g->xq);
 }
 
+/* Thread ith takes the chunks of region ith in order, then those left in
+ * the regions after it: a thread mostly walks one stretch of rows, so the
+ * gemv kernel's prefetch past a chunk's end fetches the rows this thread
+ * computes next, and output rows are seldom shared with another thread. */
 static void gv_task(void *arg, int ith, int nth)
 {
         struct gv_job *j = arg;
         int wi = 0;
 
-        (void)ith;
         (void)nth;
-        for (;;) {
-                int64_t c = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
-                if (c >= j->n_chunks)
-                        return;
-                while (wi + 1 < j->nw && c >= j->w[wi + 1].c0)
-                        wi++;
-                const struct gv_w *g = &j->w[wi];
-                int64_t r0 = (c - g->c0) * g->chunk, r1 = r0 + g->chunk;
-                run_chunk(g, r0, r1 < g->ne1 ? r1 : g->ne1);
+        for (int k = 0; k < j->nreg; k++) {
+                struct gv_region *rg = &j->reg[(ith + k) % j->nreg];
+                for (;;) {
+                        int64_t c = atomic_fetch_add_explicit(&rg->next, 1, memory_order_relaxed);
+                        if (c >= rg->end)
+                                break;
+                        while (wi > 0 && c < j->w[wi].c0)
+                                wi--;
+                        while (wi + 1 < j->nw && c >= j->w[wi + 1].c0)
+                                wi++;
+                        const struct gv_w *g = &j->w[wi];
+                        int64_t r0 = (c - g->c0) * g->chunk, r1 = r0 + g->chunk;
+                        run_chunk(g, r0, r1 < g->ne1 ? r1 : g->ne1);
+                }
         }
 }
 
@@ -85,7 +108,8 @@ void matmul_vec(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct
                 matmul_vec(pool, ws, nw - MAX_W, w + MAX_W, x, y + MAX_W);
                 return;
         }
-        memset(&j, 0, sizeof(j));
+        j.nw = 0;
+        j.n_chunks = 0;
         /* one quantized copy of x per distinct vec_dot type */
         for (int i = 0; i < nw; i++) {
                 int vt = k->q[w[i]->type].vec_dot_type, v = 0;
@@ -132,8 +156,12 @@ void matmul_vec(struct mu_pool *pool, struct matmul_ws *ws, int nw, const struct
         }
         if (!j.nw)
                 return;
-        atomic_init(&j.next, 0);
-        if (nth <= 1 || j.n_chunks == 1)
+        j.nreg = nth <= 1 || j.n_chunks == 1 ? 1 : nth < MAX_REGIONS ? nth : MAX_REGIONS;
+        for (int i = 0; i < j.nreg; i++) {
+                atomic_init(&j.reg[i].next, j.n_chunks * i / j.nreg);
+                j.reg[i].end = j.n_chunks * (i + 1) / j.nreg;
+        }
+        if (j.nreg == 1)
                 gv_task(&j, 0, 1);
         else
                 mu_pool_run_dyn(pool, gv_task, &j);
