@@ -613,6 +613,98 @@ TEST(quant_kquant_simd_bitwise)
 
 /* matmul_multi() (several weights, one input) gives the bits of one
  * matmul() per weight, for one token and for a batch, on 1 and 2 threads. */
+/* Every SIMD table's small-batch kernel (mm, kernels.h) gives the bits of
+ * the path it replaces: per row, tokens in whole groups of 4 those of the
+ * scalar vec_dot4 where the scalar table has one (Q4_K), else of the scalar
+ * vec_dot; the last nt % 4 tokens those of the scalar vec_dot.  Several
+ * row and token counts (register-tile tails), outputs at a stride with
+ * guard values between them that must stay untouched. */
+TEST(quant_mm_bitexact)
+{
+        static const int mts[] = {MU_TYPE_Q8_0, MU_TYPE_Q4_0, MU_TYPE_Q4_1, MU_TYPE_Q5_0, MU_TYPE_Q5_1,
+                                  MU_TYPE_Q2_K, MU_TYPE_Q3_K, MU_TYPE_Q4_K, MU_TYPE_Q5_K, MU_TYPE_Q6_K,
+                                  MU_TYPE_F16, MU_TYPE_BF16, MU_TYPE_F32};
+        static const int nrs[] = {1, 3, 4, 5, 8, 13, 17};
+        static const int nts[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 19, 63};
+        enum { NRMAX = 17, NTMAX = 63 };
+        const char *const *avail = cpu_kernels_available();
+        const char *orig = cpu_kernels_get()->name;
+        int ran = 0;
+
+        for (int a = 1; avail[a]; a++) {
+                CHECK_EQ_INT(cpu_kernels_force(avail[a]), 0);
+                const struct cpu_kernels *k = cpu_kernels_get();
+                for (int i = 0; i < (int)(sizeof(mts) / sizeof(mts[0])); i++) {
+                        int t = mts[i];
+                        const struct quant_fns *sf = &cpu_kernels_scalar.q[t];
+                        if (!k->q[t].mm)
+                                continue;
+                        int bs = mu_type_info(t)->blck_size < 32 ? 32 : mu_type_info(t)->blck_size;
+                        int lens[] = {bs, 3 * bs, 2048 + bs, 4096, 16384 + 2 * bs};
+                        for (int li = 0; li < 5; li++) {
+                                int n = lens[li], vt = sf->vec_dot_type, bad = 0;
+                                size_t rs = mu_row_size(t, n), xs = mu_row_size(vt, n), ss = NRMAX + 3;
+                                char *wq = calloc(NRMAX, rs), *xq = calloc(NTMAX, xs);
+                                float *src = malloc((size_t)n * sizeof(float));
+                                float *want = malloc(sizeof(float) * NRMAX * NTMAX);
+                                float *got = malloc(sizeof(float) * ss * NTMAX);
+                                rng_seed(4200 + (uint64_t)(t * 13 + li));
+                                for (int r = 0; r < NRMAX; r++) {
+                                        fill_normal(src, n, 0.02f * (float)(1 + r % 3));
+                                        sf->from_float(src, wq + r * rs, n);
+                                }
+                                for (int j = 0; j < NTMAX; j++) {
+                                        fill_normal(src, n, 1.0f + j % 5);
+                                        for (int e = j; e < n; e += 41)
+                                                src[e] *= 9; /* outliers, like real activations */
+                                        cpu_kernels_scalar.q[vt].from_float(src, xq + j * xs, n);
+                                }
+                                for (int ti = 0; ti < (int)(sizeof(nts) / sizeof(nts[0])); ti++) {
+                                        int nt = nts[ti], n4 = sf->vec_dot4 ? nt / 4 * 4 : 0;
+                                        for (int r = 0; r < NRMAX; r++) {
+                                                for (int j = 0; j < n4; j += 4) {
+                                                        float w4[16];
+                                                        sf->vec_dot4(n, w4, 4, wq + r * rs, xq + j * xs, xs);
+                                                        for (int q = 0; q < 4; q++)
+                                                                want[(j + q) * NRMAX + r] = w4[4 * q];
+                                                }
+                                                for (int j = n4; j < nt; j++)
+                                                        sf->vec_dot(n, &want[j * NRMAX + r], wq + r * rs, xq + j * xs);
+                                        }
+                                        for (int ni = 0; ni < (int)(sizeof(nrs) / sizeof(nrs[0])); ni++) {
+                                                int nr = nrs[ni];
+                                                for (size_t e = 0; e < ss * NTMAX; e++)
+                                                        got[e] = -1234.5f;
+                                                k->q[t].mm(n, nr, nt, got, ss, wq, rs, xq, xs);
+                                                for (int j = 0; j < NTMAX; j++)
+                                                        for (int r = 0; r < (int)ss; r++) {
+                                                                int in = j < nt && r < nr;
+                                                                float g = got[(size_t)j * ss + r];
+                                                                if (in)
+                                                                        bad += memcmp(&g, &want[j * NRMAX + r], sizeof(float)) != 0;
+                                                                else
+                                                                        bad += g != -1234.5f;
+                                                        }
+                                        }
+                                }
+                                CHECK_MSG(!bad, "%s %s n=%d: mm differs from the scalar kernels (or wrote outside) in %d results",
+                                          avail[a], mu_type_name(t), n, bad);
+                                ran++;
+                                free(wq);
+                                free(xq);
+                                free(src);
+                                free(want);
+                                free(got);
+                        }
+                }
+        }
+        cpu_kernels_force(orig);
+        if (!avail[1])
+                TEST_SKIP("no SIMD table runs on this CPU");
+        if (!ran)
+                TEST_SKIP("no SIMD table has an mm kernel yet");
+}
+
 TEST(quant_matmul_multi_matches_matmul)
 {
         static const int types3[] = {MU_TYPE_Q4_K, MU_TYPE_Q6_K, MU_TYPE_Q8_0};

@@ -42,6 +42,19 @@ typedef void (*quant_vec_dot4_fn)(int n, float *s, size_t s_stride, const void *
 typedef void (*quant_gemv_fn)(int n, int nr, float *s, const void *x, size_t x_stride,
                               const void *y);
 
+/* Optional: a small batch (2..63 tokens: short prompts, decode groups),
+ * nr weight rows against nt activation rows:
+ *   s[t * s_stride + r] = (x + r * x_stride) . (y + t * y_stride)
+ * for r < nr, t < nt (any nr, nt >= 1; strides in floats for s, bytes for
+ * x and y).  Each result must have the bits of the path it replaces (and of
+ * llama.cpp's CPU backend on such batches): tokens 0..4k-1 in groups of 4
+ * those of the scalar table's vec_dot4 where it has one (Q4_K), else of
+ * vec_dot; the last nt % 4 tokens those of vec_dot.  The point: decode a
+ * weight block once for several tokens and load an activation block once
+ * for several rows (register tiles). */
+typedef void (*quant_mm_fn)(int n, int nr, int nt, float *s, size_t s_stride, const void *x,
+                            size_t x_stride, const void *y, size_t y_stride);
+
 struct quant_fns {
         quant_to_float_fn to_float;
         quant_from_float_fn from_float;
@@ -49,6 +62,7 @@ struct quant_fns {
         int vec_dot_type;  /* type y must be in for vec_dot */
         quant_vec_dot4_fn vec_dot4;  /* may be NULL (matmul loops vec_dot) */
         quant_gemv_fn gemv;          /* may be NULL (matmul loops vec_dot) */
+        quant_mm_fn mm;              /* may be NULL (matmul uses vec_dot4) */
 };
 
 struct cpu_kernels {

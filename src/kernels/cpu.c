@@ -63,6 +63,8 @@ static void fill_from(struct cpu_kernels *dst, const struct cpu_kernels *src)
                         dst->q[t].vec_dot4 = src->q[t].vec_dot4;
                 if (!dst->q[t].gemv)
                         dst->q[t].gemv = src->q[t].gemv;
+                if (!dst->q[t].mm && src != &cpu_kernels_scalar)
+                        dst->q[t].mm = src->q[t].mm;
         }
         quant_fill_missing(dst);
 }

@@ -7,8 +7,10 @@
  *   2. each thread takes a contiguous range of weight rows and walks it in
  *      tiles: for a tile of tokens (as many as fit a share of L2) and a tile
  *      of rows (a few KB, stays in L1), every (row, token) pair is one
- *      vec_dot.  So a weight row comes from memory once per token tile, not
- *      once per token: the point of batching a prompt.
+ *      vec_dot (or, where the type has one, the tile goes to its mm kernel,
+ *      which keeps several rows and tokens in registers).  So a weight row
+ *      comes from memory once per token tile, not once per token: the point
+ *      of batching a prompt.
  * Large prompt batches may go to BLAS instead (see MATMUL_BLAS_MIN_TOK). */
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +151,11 @@ static void mm_task(void *arg, int ith, int nth)
                 for (int64_t rb = r0; rb < r1; rb += rt) {
                         int64_t re = rb + rt < r1 ? rb + rt : r1;
                         int t = t0;
+                        if (j->wf->mm) { /* register tiles of rows x tokens */
+                                j->wf->mm(n, (int)(re - rb), t1 - t0, j->y + (size_t)t0 * j->ne1 + rb, (size_t)j->ne1,
+                                          j->w + (size_t)rb * j->wrow, j->wrow, j->xq + (size_t)t0 * j->xrow, j->xrow);
+                                continue;
+                        }
                         if (dot4) {
                                 for (; t + 4 <= t1; t += 4) {
                                         const char *xq = j->xq + (size_t)t * j->xrow;
