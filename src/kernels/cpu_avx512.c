@@ -976,9 +976,11 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
                 [MU_TYPE_Q5_0] = ENTRY_G(q5_0),
                 [MU_TYPE_Q5_1] = ENTRY_G(q5_1),
                 [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
+                [MU_TYPE_Q2_K] = {.mm = q2_k_mm_avx512},
+                [MU_TYPE_Q3_K] = {.mm = q3_k_mm_avx512},
                 [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv,
                                   .mm = q4_k_mm_avx512}, /* mm_kquant_avx512.c */
-                [MU_TYPE_Q5_K] = ENTRY(q5_k),
+                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .vec_dot4 = q5_k_vec_dot4, .mm = q5_k_mm_avx512},
                 [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .vec_dot4 = q6_k_vec_dot4, .gemv = q6_k_gemv,
                                   .mm = q6_k_mm_avx512},
         },

@@ -7,7 +7,13 @@
 
 #include <stddef.h>
 
+void q2_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,
+                    size_t ys);
+void q3_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,
+                    size_t ys);
 void q4_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,
+                    size_t ys);
+void q5_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,
                     size_t ys);
 void q6_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,
                     size_t ys);

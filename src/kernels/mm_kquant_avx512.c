@@ -110,6 +110,169 @@ AI __m512i bcast32(const void *p)
         return _mm512_set1_epi32(v);
 }
 
+/* ---- Q3_K ------------------------------------------------------------------ */
+
+/* 16 rows of one super-block: q[p] = the codes + 4 (0..7) of values
+ * 4p..4p+3 of each row; sc[g] the signed 6-bit scale of sub-block g (16
+ * values) twice as int16 (vpdpwssd's multiplier); scp[k] the scales of
+ * sub-blocks 2k, 2k + 1 as two int16 (the -4 bias through the activation's
+ * block sums); d as floats. */
+struct q3k_rep {
+        uint8_t q[64][64];
+        int32_t sc[16][16];
+        int32_t scp[8][16];
+        float d[16];
+};
+
+static void q3_k_repack(struct q3k_rep *rep, const char *const *xr, int b0, int nbc)
+{
+        const __m512i m3 = _mm512_set1_epi8(3), one = _mm512_set1_epi8(1), lo16 = _mm512_set1_epi32(0xffff);
+        /* low 2 bits as Q2_K; the high bit of value 64k + j is bit
+         * 2k + j / 32 of hmask[j % 32] */
+        const __m512i s0 = _mm512_set_epi64(2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll, 0, 0, 0, 0);
+        const __m512i s1 = _mm512_add_epi16(s0, _mm512_set1_epi16(4));
+        const __m512i sh = _mm512_set_epi64(0x0001000100010001ll, 0x0001000100010001ll, 0x0001000100010001ll,
+                                            0x0001000100010001ll, 0, 0, 0, 0);
+
+        for (int bi = 0; bi < nbc; bi++) {
+                struct q3k_rep *R = &rep[bi];
+                __m512i e[4][16], dw[4], sx[16];
+                __m128i scb[16];
+                uint16_t dh[16];
+                _Pragma("GCC unroll 16")
+                for (int i = 0; i < 16; i++) {
+                        const struct block_q3_k *x = (const struct block_q3_k *)xr[i] + b0 + bi;
+                        __m512i hm = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->hmask));
+                        _Pragma("GCC unroll 4")
+                        for (int k = 0; k < 4; k++) {
+                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * (k / 2))));
+                                __m512i c = _mm512_and_si512(_mm512_srlv_epi16(w, k % 2 ? s1 : s0), m3);
+                                __m512i hb = _mm512_and_si512(_mm512_srlv_epi16(hm, _mm512_add_epi16(sh, _mm512_set1_epi16((short)(2 * k)))), one);
+                                e[k][i] = _mm512_or_si512(c, _mm512_slli_epi16(hb, 2));
+                        }
+                        /* the 12 scale bytes only: the block may end 2 bytes after them */
+                        scb[i] = _mm_maskz_loadu_epi8(0x0fff, x->scales);
+                        memcpy(&dh[i], &x->d, 2);
+                }
+                _Pragma("GCC unroll 4")
+                for (int k = 0; k < 4; k++) {
+                        tr16_epi32(e[k]);
+                        _Pragma("GCC unroll 16")
+                        for (int j = 0; j < 16; j++)
+                                _mm512_storeu_si512(R->q[16 * k + j], e[k][j]);
+                }
+                tr16x4_epi32(scb, dw);
+                _Pragma("GCC unroll 16")
+                for (int g = 0; g < 16; g++) { /* as quant_k3_scales */
+                        __m512i lo = _mm512_and_si512(_mm512_srli_epi32(dw[(g / 4) % 2], 8 * (g % 4) + 4 * (g / 8)),
+                                                      _mm512_set1_epi32(0x0f));
+                        __m512i hi = _mm512_and_si512(_mm512_srli_epi32(dw[2], 8 * (g % 4) + 2 * (g / 4)), _mm512_set1_epi32(3));
+                        sx[g] = _mm512_sub_epi32(_mm512_or_si512(lo, _mm512_slli_epi32(hi, 4)), _mm512_set1_epi32(32));
+                        _mm512_storeu_si512(R->sc[g], _mm512_or_si512(_mm512_and_si512(sx[g], lo16), _mm512_slli_epi32(sx[g], 16)));
+                }
+                _Pragma("GCC unroll 8")
+                for (int k = 0; k < 8; k++)
+                        _mm512_storeu_si512(R->scp[k],
+                                            _mm512_or_si512(_mm512_and_si512(sx[2 * k], lo16), _mm512_slli_epi32(sx[2 * k + 1], 16)));
+                _mm512_storeu_ps(R->d, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)dh)));
+        }
+}
+
+/* nt (1..8) tokens; the scalar vec_dot's float step per super-block:
+ * acc + (d * yd) * isum */
+AI void q3_k_tile(const struct q3k_rep *rep, int nbc, int b0, const char *y, size_t ys, __m512 *acc, const int nt)
+{
+        for (int bi = 0; bi < nbc; bi++) {
+                const struct q3k_rep *R = &rep[bi];
+                const struct block_q8_k *yb[8];
+                __m512i v0[8], v1[8], bias[8];
+                _Pragma("GCC unroll 16")
+                for (int t = 0; t < nt; t++) {
+                        yb[t] = (const struct block_q8_k *)(y + (size_t)t * ys) + b0 + bi;
+                        v0[t] = v1[t] = bias[t] = _mm512_setzero_si512();
+                }
+                _Pragma("GCC unroll 8")
+                for (int p = 0; p < 64; p += 2) {
+                        __m512i w0 = _mm512_loadu_si512(R->q[p]), w1 = _mm512_loadu_si512(R->q[p + 1]);
+                        __m512i sc = _mm512_loadu_si512(R->sc[p / 4]);
+                        _Pragma("GCC unroll 16")
+                        for (int t = 0; t < nt; t++) {
+                                v0[t] = _mm512_dpwssd_epi32(v0[t], _mm512_maddubs_epi16(w0, bcast32(yb[t]->qs + 4 * p)), sc);
+                                v1[t] = _mm512_dpwssd_epi32(v1[t], _mm512_maddubs_epi16(w1, bcast32(yb[t]->qs + 4 * p + 4)), sc);
+                        }
+                }
+                _Pragma("GCC unroll 8")
+                for (int k = 0; k < 8; k++) {
+                        __m512i scp = _mm512_loadu_si512(R->scp[k]);
+                        _Pragma("GCC unroll 16")
+                        for (int t = 0; t < nt; t++)
+                                bias[t] = _mm512_dpwssd_epi32(bias[t], scp, bcast32(yb[t]->bsums + 2 * k));
+                }
+                __m512 d = _mm512_loadu_ps(R->d);
+                _Pragma("GCC unroll 16")
+                for (int t = 0; t < nt; t++) {
+                        __m512i isum = _mm512_sub_epi32(_mm512_add_epi32(v0[t], v1[t]), _mm512_slli_epi32(bias[t], 2));
+                        __m512 dt = _mm512_mul_ps(d, _mm512_set1_ps(yb[t]->d));
+                        __m512 u = _mm512_mul_ps(dt, _mm512_cvtepi32_ps(isum));
+                        acc[t] = _mm512_add_ps(acc[t], u);
+                }
+        }
+}
+
+/* st: per token its accumulator (16 floats), kept between chunks */
+AI void q3_k_tokens(const struct q3k_rep *rep, int nbc, int b0, const char *y, size_t ys, float *st, int first,
+                    int last, float *s, size_t ss, __mmask16 rmask, const int nt)
+{
+        __m512 acc[8];
+
+        _Pragma("GCC unroll 16")
+        for (int t = 0; t < nt; t++)
+                acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(st + 16 * t);
+        q3_k_tile(rep, nbc, b0, y, ys, acc, nt);
+        _Pragma("GCC unroll 16")
+        for (int t = 0; t < nt; t++) {
+                if (last)
+                        _mm512_mask_storeu_ps(s + (size_t)t * ss, rmask, acc[t]);
+                else
+                        _mm512_storeu_ps(st + 16 * t, acc[t]);
+        }
+}
+
+#ifndef MMKQ_Q3K_NT
+#define MMKQ_Q3K_NT 4
+#endif
+
+void q3_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        struct q3k_rep rep[MMKQ_CHUNK_Q6K];
+        float st[MMKQ_TOK * 16];
+        int nb = n / QK_K;
+
+        for (int r0 = 0; r0 < nr; r0 += 16) {
+                const char *xr[16];
+                int nv = nr - r0 < 16 ? nr - r0 : 16;
+                __mmask16 rmask = (__mmask16)((1u << nv) - 1);
+                for (int i = 0; i < 16; i++)
+                        xr[i] = (const char *)x + (size_t)(r0 + (i < nv ? i : nv - 1)) * xs;
+                for (int t0 = 0; t0 < nt; t0 += MMKQ_TOK) {
+                        int t1 = t0 + MMKQ_TOK < nt ? t0 + MMKQ_TOK : nt;
+                        for (int b0 = 0; b0 < nb; b0 += MMKQ_CHUNK_Q6K) {
+                                int nbc = nb - b0 < MMKQ_CHUNK_Q6K ? nb - b0 : MMKQ_CHUNK_Q6K;
+                                int first = b0 == 0, last = b0 + nbc == nb;
+                                q3_k_repack(rep, xr, b0, nbc);
+                                int t = t0;
+                                for (; t + MMKQ_Q3K_NT <= t1; t += MMKQ_Q3K_NT)
+                                        q3_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 16 * (t - t0),
+                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, MMKQ_Q3K_NT);
+                                for (; t < t1; t++)
+                                        q3_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 16 * (t - t0),
+                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, 1);
+                        }
+                }
+        }
+}
+
 /* ---- Q4_K ------------------------------------------------------------------ */
 
 /* 16 rows of one super-block: qs[j] = packed dword j of each row (bytes
@@ -291,6 +454,331 @@ void q4_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                                         q4_k_tokens(rep, nbc, b0, yt, ys, stt, first, last, so, ss, rmask, 1, 0);
                                         break;
                                 }
+                        }
+                }
+        }
+}
+
+/* ---- Q2_K ------------------------------------------------------------------ */
+
+/* 16 rows of one super-block: q[p] = code x scale (0..3 x 0..15: a byte)
+ * of values 4p..4p+3 of each row, so the sub-block scales cost nothing in
+ * the loop; mn[k] the mins of sub-blocks 2k, 2k + 1 as two int16 (for
+ * vpdpwssd with the activation's block sums); d, dmin as floats. */
+struct q2k_rep {
+        uint8_t q[64][64];
+        int32_t mn[8][16];
+        float d[16], dmin[16];
+};
+
+static void q2_k_repack(struct q2k_rep *rep, const char *const *xr, int b0, int nbc)
+{
+        const __m512i m3 = _mm512_set1_epi8(3), m4 = _mm512_set1_epi8(0x0f);
+        const __m512i one = _mm512_set1_epi8(1), two = _mm512_set1_epi8(2);
+        /* values 64k..64k+63: the 2-bit fields 2 (k % 2) (low 256 bits) and
+         * 2 (k % 2) + 1 (high) of qs[32 (k / 2) ..] */
+        const __m512i s0 = _mm512_set_epi64(2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll,
+                                            2 * 0x0001000100010001ll, 2 * 0x0001000100010001ll, 0, 0, 0, 0);
+        const __m512i s1 = _mm512_add_epi16(s0, _mm512_set1_epi16(4));
+        /* byte lane L of 128-bit lane L of values 64k..: sub-block 4k + L */
+        const __m512i gi = _mm512_set_epi32(0x03030303, 0x03030303, 0x03030303, 0x03030303, 0x02020202, 0x02020202,
+                                            0x02020202, 0x02020202, 0x01010101, 0x01010101, 0x01010101, 0x01010101, 0, 0,
+                                            0, 0);
+
+        for (int bi = 0; bi < nbc; bi++) {
+                struct q2k_rep *R = &rep[bi];
+                __m512i e[4][16], dw[4];
+                __m128i scb[16];
+                uint32_t dd[16];
+                _Pragma("GCC unroll 16")
+                for (int i = 0; i < 16; i++) {
+                        const struct block_q2_k *x = (const struct block_q2_k *)xr[i] + b0 + bi;
+                        scb[i] = _mm_loadu_si128((const __m128i *)x->scales);
+                        __m512i sc = _mm512_and_si512(_mm512_broadcast_i32x4(scb[i]), m4);
+                        _Pragma("GCC unroll 4")
+                        for (int k = 0; k < 4; k++) {
+                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * (k / 2))));
+                                __m512i c = _mm512_and_si512(_mm512_srlv_epi16(w, k % 2 ? s1 : s0), m3);
+                                __m512i sv = _mm512_shuffle_epi8(sc, _mm512_add_epi8(gi, _mm512_set1_epi8((char)(4 * k))));
+                                /* c x sv for c in 0..3 */
+                                e[k][i] = _mm512_add_epi8(_mm512_maskz_mov_epi8(_mm512_test_epi8_mask(c, one), sv),
+                                                          _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(c, two), _mm512_add_epi8(sv, sv)));
+                        }
+                        memcpy(&dd[i], &x->d, 4); /* d, dmin */
+                }
+                _Pragma("GCC unroll 4")
+                for (int k = 0; k < 4; k++) {
+                        tr16_epi32(e[k]);
+                        _Pragma("GCC unroll 16")
+                        for (int j = 0; j < 16; j++)
+                                _mm512_storeu_si512(R->q[16 * k + j], e[k][j]);
+                }
+                tr16x4_epi32(scb, dw);
+                _Pragma("GCC unroll 8")
+                for (int k = 0; k < 8; k++) { /* mins (high nibbles) of bytes 2k, 2k + 1 */
+                        __m512i m = _mm512_srli_epi32(dw[k / 2], 16 * (k % 2) + 4);
+                        _mm512_storeu_si512(R->mn[k], _mm512_or_si512(_mm512_and_si512(m, _mm512_set1_epi32(0x0f)),
+                                                                      _mm512_slli_epi32(_mm512_and_si512(m, _mm512_set1_epi32(0x0f00)), 8)));
+                }
+                __m512i h = _mm512_loadu_si512(dd);
+                _mm512_storeu_ps(R->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h)));
+                _mm512_storeu_ps(R->dmin, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h, 16))));
+        }
+}
+
+/* nt (1..8) tokens; the scalar vec_dot's float step per super-block (as
+ * Q5_K); two integer chains per token (vpdpbusd's latency) */
+AI void q2_k_tile(const struct q2k_rep *rep, int nbc, int b0, const char *y, size_t ys, __m512 *acc, const int nt)
+{
+        for (int bi = 0; bi < nbc; bi++) {
+                const struct q2k_rep *R = &rep[bi];
+                const struct block_q8_k *yb[8];
+                __m512i i0[8], i1[8], msum[8];
+                _Pragma("GCC unroll 16")
+                for (int t = 0; t < nt; t++) {
+                        yb[t] = (const struct block_q8_k *)(y + (size_t)t * ys) + b0 + bi;
+                        i0[t] = i1[t] = msum[t] = _mm512_setzero_si512();
+                }
+                _Pragma("GCC unroll 8")
+                for (int p = 0; p < 64; p += 2) {
+                        __m512i w0 = _mm512_loadu_si512(R->q[p]), w1 = _mm512_loadu_si512(R->q[p + 1]);
+                        _Pragma("GCC unroll 16")
+                        for (int t = 0; t < nt; t++) {
+                                i0[t] = _mm512_dpbusd_epi32(i0[t], w0, bcast32(yb[t]->qs + 4 * p));
+                                i1[t] = _mm512_dpbusd_epi32(i1[t], w1, bcast32(yb[t]->qs + 4 * p + 4));
+                        }
+                }
+                _Pragma("GCC unroll 8")
+                for (int k = 0; k < 8; k++) {
+                        __m512i mn = _mm512_loadu_si512(R->mn[k]);
+                        _Pragma("GCC unroll 16")
+                        for (int t = 0; t < nt; t++)
+                                msum[t] = _mm512_dpwssd_epi32(msum[t], mn, bcast32(yb[t]->bsums + 2 * k));
+                }
+                __m512 d = _mm512_loadu_ps(R->d), dmin = _mm512_loadu_ps(R->dmin);
+                _Pragma("GCC unroll 16")
+                for (int t = 0; t < nt; t++) {
+                        __m512 a = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_add_epi32(i0[t], i1[t])));
+                        __m512 m = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(msum[t]));
+                        __m512 u = _mm512_mul_ps(_mm512_set1_ps(yb[t]->d), _mm512_sub_ps(a, m));
+                        acc[t] = _mm512_add_ps(acc[t], u);
+                }
+        }
+}
+
+/* st: per token its accumulator (16 floats), kept between chunks */
+AI void q2_k_tokens(const struct q2k_rep *rep, int nbc, int b0, const char *y, size_t ys, float *st, int first,
+                    int last, float *s, size_t ss, __mmask16 rmask, const int nt)
+{
+        __m512 acc[8];
+
+        _Pragma("GCC unroll 16")
+        for (int t = 0; t < nt; t++)
+                acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(st + 16 * t);
+        q2_k_tile(rep, nbc, b0, y, ys, acc, nt);
+        _Pragma("GCC unroll 16")
+        for (int t = 0; t < nt; t++) {
+                if (last)
+                        _mm512_mask_storeu_ps(s + (size_t)t * ss, rmask, acc[t]);
+                else
+                        _mm512_storeu_ps(st + 16 * t, acc[t]);
+        }
+}
+
+#ifndef MMKQ_Q2K_NT
+#define MMKQ_Q2K_NT 4
+#endif
+
+void q2_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        struct q2k_rep rep[MMKQ_CHUNK_Q6K];
+        float st[MMKQ_TOK * 16];
+        int nb = n / QK_K;
+
+        for (int r0 = 0; r0 < nr; r0 += 16) {
+                const char *xr[16];
+                int nv = nr - r0 < 16 ? nr - r0 : 16;
+                __mmask16 rmask = (__mmask16)((1u << nv) - 1);
+                for (int i = 0; i < 16; i++)
+                        xr[i] = (const char *)x + (size_t)(r0 + (i < nv ? i : nv - 1)) * xs;
+                for (int t0 = 0; t0 < nt; t0 += MMKQ_TOK) {
+                        int t1 = t0 + MMKQ_TOK < nt ? t0 + MMKQ_TOK : nt;
+                        for (int b0 = 0; b0 < nb; b0 += MMKQ_CHUNK_Q6K) {
+                                int nbc = nb - b0 < MMKQ_CHUNK_Q6K ? nb - b0 : MMKQ_CHUNK_Q6K;
+                                int first = b0 == 0, last = b0 + nbc == nb;
+                                q2_k_repack(rep, xr, b0, nbc);
+                                int t = t0;
+                                for (; t + MMKQ_Q2K_NT <= t1; t += MMKQ_Q2K_NT)
+                                        q2_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 16 * (t - t0),
+                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, MMKQ_Q2K_NT);
+                                for (; t < t1; t++)
+                                        q2_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 16 * (t - t0),
+                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, 1);
+                        }
+                }
+        }
+}
+
+/* ---- Q5_K ------------------------------------------------------------------ */
+
+/* 16 rows of one super-block: q[p] = the 5-bit codes of values 4p..4p+3 of
+ * each row; sc, mn, d, dmin as struct q4k_rep. */
+struct q5k_rep {
+        uint8_t q[64][64];
+        int32_t sc[8][16];
+        int32_t mn[4][16];
+        float d[16], dmin[16];
+};
+
+static void q5_k_repack(struct q5k_rep *rep, const char *const *xr, int b0, int nbc)
+{
+        const __m512i m4 = _mm512_set1_epi8(0x0f), one = _mm512_set1_epi8(1), lo8 = _mm512_set1_epi32(0xff);
+        /* low 256 bits: values 64k..64k+31 (low nibbles, qh bit 2k);
+         * high: 64k+32.. (high nibbles, qh bit 2k + 1) */
+        const __m512i sq = _mm512_set_epi64(4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll,
+                                            4 * 0x0001000100010001ll, 4 * 0x0001000100010001ll, 0, 0, 0, 0);
+        const __m512i sh = _mm512_set_epi64(0x0001000100010001ll, 0x0001000100010001ll, 0x0001000100010001ll,
+                                            0x0001000100010001ll, 0, 0, 0, 0);
+
+        for (int bi = 0; bi < nbc; bi++) {
+                struct q5k_rep *R = &rep[bi];
+                __m512i e[4][16], dw[4];
+                __m128i sm[16];
+                uint32_t dd[16];
+                _Pragma("GCC unroll 16")
+                for (int i = 0; i < 16; i++) {
+                        const struct block_q5_k *x = (const struct block_q5_k *)xr[i] + b0 + bi;
+                        __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x->qh));
+                        _Pragma("GCC unroll 4")
+                        for (int k = 0; k < 4; k++) {
+                                __m512i w = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->qs + 32 * k)));
+                                __m512i hb = _mm512_and_si512(_mm512_srlv_epi16(qh, _mm512_add_epi16(sh, _mm512_set1_epi16((short)(2 * k)))), one);
+                                e[k][i] = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi16(w, sq), m4), _mm512_slli_epi16(hb, 4));
+                        }
+                        sm[i] = k4_scales_xmm(x->scales);
+                        memcpy(&dd[i], &x->d, 4); /* d, dmin */
+                }
+                _Pragma("GCC unroll 4")
+                for (int k = 0; k < 4; k++) {
+                        tr16_epi32(e[k]);
+                        _Pragma("GCC unroll 16")
+                        for (int j = 0; j < 16; j++)
+                                _mm512_storeu_si512(R->q[16 * k + j], e[k][j]);
+                }
+                tr16x4_epi32(sm, dw);
+                _Pragma("GCC unroll 8")
+                for (int j = 0; j < 8; j++)
+                        _mm512_storeu_si512(R->sc[j], _mm512_and_si512(_mm512_srli_epi32(dw[j / 4], 8 * (j % 4)), lo8));
+                _Pragma("GCC unroll 4")
+                for (int p = 0; p < 4; p++) {
+                        __m512i m = _mm512_srli_epi32(dw[2 + p / 2], 16 * (p % 2));
+                        _mm512_storeu_si512(R->mn[p], _mm512_or_si512(_mm512_and_si512(m, lo8),
+                                                                      _mm512_slli_epi32(_mm512_and_si512(m, _mm512_set1_epi32(0xff00)), 8)));
+                }
+                __m512i h = _mm512_loadu_si512(dd);
+                _mm512_storeu_ps(R->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h)));
+                _mm512_storeu_ps(R->dmin, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h, 16))));
+        }
+}
+
+/* nt (1..MMKQ_Q5K_NT) tokens; the scalar vec_dot's float step per
+ * super-block: acc + yd * (d * isum - dmin * msum), each op rounded */
+AI void q5_k_tile(const struct q5k_rep *rep, int nbc, int b0, const char *y, size_t ys, __m512 *acc, const int nt)
+{
+        for (int bi = 0; bi < nbc; bi++) {
+                const struct q5k_rep *R = &rep[bi];
+                const struct block_q8_k *yb[8];
+                __m512i isum[8], msum[8];
+                int32_t bp[8][4];
+                _Pragma("GCC unroll 16")
+                for (int t = 0; t < nt; t++) {
+                        yb[t] = (const struct block_q8_k *)(y + (size_t)t * ys) + b0 + bi;
+                        _mm_storeu_si128((__m128i *)bp[t], _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)yb[t]->bsums),
+                                                                          _mm_loadu_si128((const __m128i *)(yb[t]->bsums + 8))));
+                        isum[t] = _mm512_setzero_si512();
+                }
+                _Pragma("GCC unroll 8")
+                for (int j = 0; j < 8; j++) {
+                        __m512i g[8];
+                        _Pragma("GCC unroll 16")
+                        for (int t = 0; t < nt; t++)
+                                g[t] = _mm512_setzero_si512();
+                        _Pragma("GCC unroll 8")
+                        for (int q = 0; q < 8; q++) {
+                                __m512i w = _mm512_loadu_si512(R->q[8 * j + q]);
+                                _Pragma("GCC unroll 16")
+                                for (int t = 0; t < nt; t++)
+                                        g[t] = _mm512_dpbusd_epi32(g[t], w, bcast32(yb[t]->qs + 32 * j + 4 * q));
+                        }
+                        __m512i sc = _mm512_loadu_si512(R->sc[j]);
+                        _Pragma("GCC unroll 16")
+                        for (int t = 0; t < nt; t++)
+                                isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(g[t], sc));
+                }
+                __m512 d = _mm512_loadu_ps(R->d), dmin = _mm512_loadu_ps(R->dmin);
+                _Pragma("GCC unroll 16")
+                for (int t = 0; t < nt; t++) {
+                        msum[t] = _mm512_madd_epi16(_mm512_loadu_si512(R->mn[0]), _mm512_set1_epi32(bp[t][0]));
+                        _Pragma("GCC unroll 3")
+                        for (int c = 1; c < 4; c++)
+                                msum[t] = _mm512_add_epi32(msum[t], _mm512_madd_epi16(_mm512_loadu_si512(R->mn[c]),
+                                                                                      _mm512_set1_epi32(bp[t][c])));
+                        __m512 a = _mm512_mul_ps(d, _mm512_cvtepi32_ps(isum[t]));
+                        __m512 m = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(msum[t]));
+                        __m512 u = _mm512_mul_ps(_mm512_set1_ps(yb[t]->d), _mm512_sub_ps(a, m));
+                        acc[t] = _mm512_add_ps(acc[t], u);
+                }
+        }
+}
+
+/* st: per token its accumulator (16 floats), kept between chunks */
+AI void q5_k_tokens(const struct q5k_rep *rep, int nbc, int b0, const char *y, size_t ys, float *st, int first,
+                    int last, float *s, size_t ss, __mmask16 rmask, const int nt)
+{
+        __m512 acc[8];
+
+        _Pragma("GCC unroll 16")
+        for (int t = 0; t < nt; t++)
+                acc[t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(st + 16 * t);
+        q5_k_tile(rep, nbc, b0, y, ys, acc, nt);
+        _Pragma("GCC unroll 16")
+        for (int t = 0; t < nt; t++) {
+                if (last)
+                        _mm512_mask_storeu_ps(s + (size_t)t * ss, rmask, acc[t]);
+                else
+                        _mm512_storeu_ps(st + 16 * t, acc[t]);
+        }
+}
+
+#ifndef MMKQ_Q5K_NT
+#define MMKQ_Q5K_NT 4
+#endif
+
+void q5_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        struct q5k_rep rep[MMKQ_CHUNK_Q6K];
+        float st[MMKQ_TOK * 16];
+        int nb = n / QK_K;
+
+        for (int r0 = 0; r0 < nr; r0 += 16) {
+                const char *xr[16];
+                int nv = nr - r0 < 16 ? nr - r0 : 16;
+                __mmask16 rmask = (__mmask16)((1u << nv) - 1);
+                for (int i = 0; i < 16; i++)
+                        xr[i] = (const char *)x + (size_t)(r0 + (i < nv ? i : nv - 1)) * xs;
+                for (int t0 = 0; t0 < nt; t0 += MMKQ_TOK) {
+                        int t1 = t0 + MMKQ_TOK < nt ? t0 + MMKQ_TOK : nt;
+                        for (int b0 = 0; b0 < nb; b0 += MMKQ_CHUNK_Q6K) {
+                                int nbc = nb - b0 < MMKQ_CHUNK_Q6K ? nb - b0 : MMKQ_CHUNK_Q6K;
+                                int first = b0 == 0, last = b0 + nbc == nb;
+                                q5_k_repack(rep, xr, b0, nbc);
+                                int t = t0;
+                                for (; t + MMKQ_Q5K_NT <= t1; t += MMKQ_Q5K_NT)
+                                        q5_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 16 * (t - t0),
+                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, MMKQ_Q5K_NT);
+                                for (; t < t1; t++)
+                                        q5_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 16 * (t - t0),
+                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, 1);
                         }
                 }
         }
