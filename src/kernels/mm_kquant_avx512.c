@@ -283,6 +283,7 @@ void q3_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, s
 struct q4k_rep {
         uint8_t qs[32][64];
         int32_t sc[8][16];
+        float scf[8][16]; /* sc as floats */
         int32_t mn[4][16];
         float d[16], dmin[16];
 };
@@ -314,8 +315,11 @@ static void q4_k_repack(struct q4k_rep *rep, const char *const *xr, int b0, int 
                 /* dwords 0, 1: scales 0-3, 4-7; 2, 3: mins 0-3, 4-7 */
                 tr16x4_epi32(sm, dw);
                 _Pragma("GCC unroll 16")
-                for (int j = 0; j < 8; j++)
-                        _mm512_storeu_si512(R->sc[j], _mm512_and_si512(_mm512_srli_epi32(dw[j / 4], 8 * (j % 4)), lo8));
+                for (int j = 0; j < 8; j++) {
+                        __m512i sc = _mm512_and_si512(_mm512_srli_epi32(dw[j / 4], 8 * (j % 4)), lo8);
+                        _mm512_storeu_si512(R->sc[j], sc);
+                        _mm512_storeu_ps(R->scf[j], _mm512_cvtepi32_ps(sc));
+                }
                 for (int p = 0; p < 4; p++) {
                         __m512i m = _mm512_srli_epi32(dw[2 + p / 2], 16 * (p % 2)); /* mins 2p, 2p + 1 in bytes 0, 1 */
                         _mm512_storeu_si512(R->mn[p], _mm512_or_si512(_mm512_and_si512(m, lo8),
@@ -371,16 +375,21 @@ AI void q4_k_tile(const struct q4k_rep *rep, int nbc, int b0, const char *y, siz
                                         g1[t] = _mm512_dpbusd_epi32(g1[t], w1, bcast32(q8 + 32));
                                 }
                         }
-                        __m512i s0 = _mm512_loadu_si512(R->sc[2 * c]), s1 = _mm512_loadu_si512(R->sc[2 * c + 1]);
                         __m512i mn = _mm512_loadu_si512(R->mn[c]);
                         _Pragma("GCC unroll 16")
                         for (int t = 0; t < nt; t++) {
-                                __m512i pi = _mm512_add_epi32(_mm512_mullo_epi32(g0[t], s0), _mm512_mullo_epi32(g1[t], s1));
                                 __m512i mi = _mm512_madd_epi16(mn, _mm512_set1_epi32(bp[t][c]));
                                 if (span2) {
-                                        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(pi), dd[t], acc[t]);
+                                        /* the pair's isum in floats, exactly: |g| < 2^16,
+                                         * sc < 2^6, the sum < 2^23 (vpmulld is 2 uops on
+                                         * the port vpdpbusd needs) */
+                                        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(g0[t]), _mm512_loadu_ps(R->scf[2 * c]));
+                                        f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(g1[t]), _mm512_loadu_ps(R->scf[2 * c + 1]), f);
+                                        acc[t] = _mm512_fmadd_ps(f, dd[t], acc[t]);
                                         accm[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mi), dm[t], accm[t]);
                                 } else {
+                                        __m512i pi = _mm512_add_epi32(_mm512_mullo_epi32(g0[t], _mm512_loadu_si512(R->sc[2 * c])),
+                                                                      _mm512_mullo_epi32(g1[t], _mm512_loadu_si512(R->sc[2 * c + 1])));
                                         isum[t] = _mm512_add_epi32(isum[t], pi);
                                         msum[t] = _mm512_add_epi32(msum[t], mi);
                                 }
@@ -912,7 +921,7 @@ AI void q6_k_tokens(const struct q6k_rep *rep, int nbc, int b0, const char *y, s
 }
 
 #ifndef MMKQ_Q6K_NT
-#define MMKQ_Q6K_NT 2
+#define MMKQ_Q6K_NT 4
 #endif
 
 void q6_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
