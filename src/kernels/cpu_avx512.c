@@ -10,7 +10,8 @@
  * maddubs and apply their 16-bit sub-block scales with vpdpwssd, so a whole
  * super-block (Q4_K for 4 tokens: a pair of sub-blocks) is summed in int32
  * before the float steps, which are the scalar kernel's (quant.c), bit for
- * bit.  Entries left NULL come from the AVX2 table. */
+ * bit.  Entries left NULL come from the AVX2 table.  The K-quants'
+ * small-batch kernels (quant_fns.mm) are in mm_kquant_avx512.c. */
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 

@@ -1,7 +1,8 @@
 /* mm_kquant_avx512.c -- AVX-512 VNNI small-batch kernels (quant_fns.mm) for
- * Q4_K and Q6_K weights against Q8_K activations; only this file and
- * cpu_avx512.c are built with those -m flags (Makefile), and cpu_avx512.c
- * puts these in its table.
+ * the K-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K weights against Q8_K
+ * activations): prompt batches of 2..63 tokens and decode groups.  Built
+ * with cpu_avx512.c's -m flags (Makefile); cpu_avx512.c puts these in its
+ * table.
  *
  * Layout: one vector lane per weight row.  The one- and four-token kernels
  * (cpu_avx512.c) hold one row's codes in a vector and must sum its lanes
@@ -10,11 +11,17 @@
  * vector holds 4 consecutive codes of row i, and the activation's matching
  * 4 bytes are broadcast: vpdpbusd (vpmaddubsw + vpdpwssd for Q6_K) then
  * sums each row's products in its own lane, the sub-block scales are
- * per-lane multiplies, and the float steps are per-lane FMAs -- no
- * horizontal sum anywhere.  A group of 16 rows is repacked once per call
- * (per chunk of super-blocks) into a stack buffer that stays in L1/L2, and
- * then reused by all the call's tokens, a few tokens at a time held in
- * registers.  Rows past nr repeat the last row; their lanes are not stored.
+ * per-lane multiplies (Q2_K: folded into the repacked codes; Q3_K / Q6_K:
+ * vpdpwssd's multiplier), and the float steps are per-lane -- no
+ * horizontal sum anywhere.  The loop is then bound by vpdpbusd (one per 4
+ * values, row and token; port 0 only for 512 bits): ~1.6-1.8 ns per row,
+ * token and super-block for Q2_K / Q4_K on the dev VM, 2.0 Q5_K, 2.4-2.6
+ * Q3_K / Q6_K (two instructions per 4 values).  A group of 16 rows is
+ * repacked once per call (per chunk of super-blocks) into a stack buffer
+ * that stays in L1/L2, and then reused by all the call's tokens, a few
+ * tokens at a time held in registers (the repack, a 16 x 16 transpose of
+ * dwords, costs about what 1-2 tokens do: small batches gain less).  Rows
+ * past nr repeat the last row; their lanes are not stored.
  *
  * Bits: each lane does the scalar kernel's (quant.c) integer sums (exact in
  * any order) and then its float steps in its order, so every result has the
@@ -22,8 +29,10 @@
  * scalar vec_dot4 (a step per pair of sub-blocks), the last nt % 4 those of
  * vec_dot (a step per super-block); Q6_K all tokens those of vec_dot (8
  * float lanes per row: lane l takes values 4l..4l+3 of every 32-value run,
- * summed (l + 4), then (0 + 2) + (1 + 3) at the end).  Rows of more than
- * MMKQ_CHUNK super-blocks are done a chunk at a time, the float
+ * summed (l + 4), then (0 + 2) + (1 + 3) at the end); Q2_K / Q3_K / Q5_K
+ * all those of vec_dot (one float step per super-block, each operation
+ * its own statement: no FMA contraction).  Rows of more than
+ * MMKQ_CHUNK_* super-blocks are done a chunk at a time, the float
  * accumulators kept in a small array between chunks.
  *
  * The loops over tokens (and the short fixed ones) carry GCC unroll
@@ -42,9 +51,9 @@
 
 #define AI static inline __attribute__((always_inline))
 
-/* Super-blocks repacked at a time (stack buffer: ~94 KB for Q4_K, ~91 KB
- * for Q6_K) and tokens per pass over a chunk (the accumulators kept between
- * chunks: MMKQ_TOK x 8 x 16 floats). */
+/* Super-blocks repacked at a time (stack buffer: ~110 KB for Q4_K, ~91 KB
+ * for Q6_K, less for the others) and tokens per pass over a chunk (the
+ * accumulators kept between chunks: up to MMKQ_TOK x 8 x 16 floats). */
 #define MMKQ_CHUNK_Q4K 32
 #define MMKQ_CHUNK_Q6K 16
 #define MMKQ_TOK 64
