@@ -57,6 +57,7 @@ ISA_AVX2 := -mavx2 -mfma -mf16c -mbmi2
 ISA_AVX512 := $(ISA_AVX2) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 $(BUILD)/src/kernels/cpu_avx2.o: ISA = $(ISA_AVX2)
 $(BUILD)/src/kernels/cpu_avx512.o: ISA = $(ISA_AVX512)
+$(BUILD)/src/kernels/mm_kquant_avx512.o: ISA = $(ISA_AVX512) -O3
 $(BUILD)/src/kernels/gemm_avx2.o: ISA = $(ISA_AVX2) -O3
 $(BUILD)/src/kernels/gemm_avx512.o: ISA = $(ISA_AVX512) -O3
 $(BUILD)/src/engine/attn_f16_avx512.o: ISA = $(ISA_AVX512) -O3

@@ -10,7 +10,8 @@
  * maddubs and apply their 16-bit sub-block scales with vpdpwssd, so a whole
  * super-block (Q4_K for 4 tokens: a pair of sub-blocks) is summed in int32
  * before the float steps, which are the scalar kernel's (quant.c), bit for
- * bit.  Entries left NULL come from the AVX2 table. */
+ * bit.  Entries left NULL come from the AVX2 table.  The K-quants'
+ * small-batch kernels (quant_fns.mm) are in mm_kquant_avx512.c. */
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 
@@ -21,6 +22,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "kernels/mm_kquant.h"
 #include "kernels/simd_x86.h"
 
 #define AI static inline __attribute__((always_inline))
@@ -975,9 +977,13 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
                 [MU_TYPE_Q5_0] = ENTRY_G(q5_0),
                 [MU_TYPE_Q5_1] = ENTRY_G(q5_1),
                 [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
-                [MU_TYPE_Q4_K] = ENTRY_G(q4_k),
-                [MU_TYPE_Q5_K] = ENTRY(q5_k),
-                [MU_TYPE_Q6_K] = ENTRY_G(q6_k),
+                [MU_TYPE_Q2_K] = {.mm = q2_k_mm_avx512},
+                [MU_TYPE_Q3_K] = {.mm = q3_k_mm_avx512},
+                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv,
+                                  .mm = q4_k_mm_avx512}, /* mm_kquant_avx512.c */
+                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .vec_dot4 = q5_k_vec_dot4, .mm = q5_k_mm_avx512},
+                [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .vec_dot4 = q6_k_vec_dot4, .gemv = q6_k_gemv,
+                                  .mm = q6_k_mm_avx512},
         },
 };
 
