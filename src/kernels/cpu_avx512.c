@@ -740,7 +740,17 @@ Q32_KERNEL(q8_0, block_q8_0, -1, 128, 0, 1)
  *
  * 8 tokens: 16 accumulators, and GCC keeps most of the rest in registers
  * (a few spills).  Measured 1 thread, n = 576 and 2048 (noisy, best of
- * 300): 4 tokens ~10% slower than 8, 6 tokens within the noise of 8. */
+ * 300): 4 tokens ~10% slower than 8, 6 tokens within the noise of 8.
+ *
+ * Where the time goes (Q4_0, n = 2048, 256 rows x 8 tokens, ~80 GMAC/s
+ * on the dev VM, ~3 cycles per row pair, token and block): leaving out
+ * the scale product would gain ~17%, the code decode ~6%, the scale loads
+ * ~4%, the bias start ~2%.  The four ops are the floor for these bits
+ * (dx * dy differs per row, token and block, and each lane needs its FMA),
+ * and mixes of them issue at ~1.5-2 per cycle here.  Tried and dropped
+ * (no gain or slower): fresh zeroing idioms / reloaded bias starts for
+ * each vpdpbusd (GCC copies one register otherwise: eliminated moves),
+ * zero-masked loads of the row pair plus one ternlog in q32_codes. */
 #ifndef Q32_MM_NT
 #define Q32_MM_NT 8
 #endif
