@@ -715,6 +715,344 @@ Q32_KERNEL(q4_1, block_q4_1, -1, 0, 1, 0)
 Q32_KERNEL(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
 Q32_KERNEL(q8_0, block_q8_0, -1, 128, 0, 1)
 
+/* ---- mm: small batches, 4 rows x up to 8 tokens ----------------------------
+ *
+ * Prompt batches of 2..63 tokens and serve's decode groups (matmul.c's mm
+ * path).  Per (row, token, lane) the arithmetic is q32_step's, so the scalar
+ * vec_dot's bit for bit: the row pair's u8 codes of a block in the two
+ * 256-bit halves, one vpdpbusd against the token's 32 bytes broadcast to
+ * both halves, started from the activation's bias correction; converted,
+ * then one FMA per lane with dx * dy rounded to float first (dx / 16 on Q4's
+ * 16 x code lanes, exact as in q32_step); Q4_1 / Q5_1's m * s products
+ * rounded and added block by block; the lanes summed as lanes8_sum.
+ *
+ * What the tile buys: a block's codes and scales are decoded once for 4 rows
+ * and used against up to 8 tokens, so each (row pair, token, block) costs
+ * four vector ops (vpdpbusd, convert, the scale product, the FMA) plus a
+ * share of the decode.  The parts that depend only on the token (dy and sy
+ * as floats, the bias correction -bias * sum of 4 codes per lane) are
+ * computed once per 8 tokens for all the rows of the call (q32_mm_prep) and
+ * read back as broadcasts, for rows of up to Q32_MM_NB_MAX blocks; longer
+ * rows compute them in the loop, 4 tokens at a time (stack space).
+ *
+ * Row groups past nr repeat the last row (results not stored); a chunk of
+ * fewer than 8 tokens runs a 1-, 2-, 4- or 8-token tile, the tokens past
+ * its end repeating the last one with dy = 0 (not stored either).  So every
+ * result's bits are the same whatever nr, nt and its place in the call.
+ *
+ * 8 tokens: 16 accumulators, and GCC keeps most of the rest in registers
+ * (a few spills).  Measured 1 thread, n = 576 and 2048 (noisy, best of
+ * 300): 4 tokens ~10% slower than 8, 6 tokens within the noise of 8.
+ *
+ * Where the time goes (Q4_0, n = 2048, 256 rows x 8 tokens, ~80 GMAC/s
+ * on the dev VM, ~3 cycles per row pair, token and block): leaving out
+ * the scale product would gain ~17%, the code decode ~6%, the scale loads
+ * ~4%, the bias start ~2%.  The four ops are the floor for these bits
+ * (dx * dy differs per row, token and block, and each lane needs its FMA),
+ * and mixes of them issue at ~1.5-2 per cycle here.  Tried and dropped
+ * (no gain or slower): fresh zeroing idioms / reloaded bias starts for
+ * each vpdpbusd (GCC copies one register otherwise: eliminated moves),
+ * zero-masked loads of the row pair plus one ternlog in q32_codes. */
+#ifndef Q32_MM_NT
+#define Q32_MM_NT 8
+#endif
+#define Q32_MM_NS ((Q32_MM_NT + 3) & ~3) /* entries per block in q32_mm_prep's arrays */
+#define Q32_MM_NB_MAX 256
+
+/* The 4 rows' halves of a step of nbk blocks as floats, row pair p in
+ * hx[p]: one: (d, m) of block k in lanes 2k, 2k + 1 (row 2p) and 8 + 2k,
+ * 9 + 2k (row 2p + 1); else d of block k in lane k and 4 + k (a ymm).
+ * Loads as q32_step's (Q4_1: one 64-byte load per row; a row's last step
+ * masked to its own bytes). */
+AI void q32_x_halves(__m512 *hx, const uint8_t *const *xb, const size_t bs, const int one, const int nbk)
+{
+        if (one && bs % 4 == 0 && 3 * bs + 4 <= 64) {
+                const int sx = (int)bs / 4, nx = nbk * sx;
+                const __mmask16 mx = nx >= 16 ? 0xffff : (__mmask16)((1u << nx) - 1);
+                const __m512i ix = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 16 + 3 * sx, 16 + 2 * sx, 16 + sx, 16,
+                                                    3 * sx, 2 * sx, sx, 0);
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        __m512i a = nbk == 4 ? _mm512_loadu_si512(xb[2 * p]) : _mm512_maskz_loadu_epi32(mx, xb[2 * p]);
+                        __m512i c = nbk == 4 ? _mm512_loadu_si512(xb[2 * p + 1])
+                                             : _mm512_maskz_loadu_epi32(mx, xb[2 * p + 1]);
+                        hx[p] = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi32(a, ix, c)));
+                }
+        } else if (one) {
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        const uint8_t *x0 = xb[2 * p], *x1 = xb[2 * p + 1];
+                        __m256i h = _mm256_set_epi64x((long long)dwords_u64(x1, bs, 2, nbk), (long long)dwords_u64(x1, bs, 0, nbk),
+                                                      (long long)dwords_u64(x0, bs, 2, nbk), (long long)dwords_u64(x0, bs, 0, nbk));
+                        hx[p] = _mm512_cvtph_ps(h);
+                }
+        } else {
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        __m128i h = _mm_set_epi64x((long long)halves_u64(xb[2 * p + 1], bs, nbk),
+                                                   (long long)halves_u64(xb[2 * p], bs, nbk));
+                        hx[p] = _mm512_castps256_ps512(_mm256_cvtph_ps(h));
+                }
+        }
+}
+
+/* The per-token terms of a chunk of tokens yt[0..tc) (yt[t] the token's
+ * first block), block-major: dy[b][t], sy[b][t] (one), nc[b][t] (bias: the
+ * int32 start of vpdpbusd, lanes 4-7 times 16 for Q4_0 as q32_bias_sums).
+ * Tokens tc.. get zeros: a padded tile's extra tokens add 0 * p. */
+AI void q32_mm_prep(int nb, int tc, const uint8_t *const *yt, const size_t ys, const int yq, const int bias,
+                    const int one, const int hi16, float *dy, float *sy, __m256i *nc)
+{
+        const __m256i sh = _mm256_set_epi32(4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0);
+
+        for (int b = 0; b < nb; b++) {
+                for (int t = 0; t < Q32_MM_NS; t++) {
+                        const uint8_t *p = yt[t] + (size_t)b * ys;
+                        const int i = b * Q32_MM_NS + t;
+                        uint16_t h[2];
+                        if (t >= tc) {
+                                dy[i] = 0;
+                                if (one)
+                                        sy[i] = 0;
+                                if (bias)
+                                        nc[i] = _mm256_setzero_si256();
+                                continue;
+                        }
+                        memcpy(h, p, 4);
+                        dy[i] = h2f(h[0]);
+                        if (one)
+                                sy[i] = h2f(h[1]);
+                        if (bias) {
+                                __m256i yy = _mm256_loadu_si256((const __m256i *)(p + yq));
+                                __m256i c = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8((char)bias), yy);
+                                nc[i] = _mm256_sllv_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), c), sh);
+                        }
+                }
+        }
+}
+
+/* One step of nbk (1..4) blocks (from block b) for 4 rows (xb: their block
+ * b) and NT tokens (yt: their first blocks); pre: the token terms come from
+ * q32_mm_prep's arrays (entries b * Q32_MM_NS + t), else they are computed
+ * here.  acc[p * Q32_MM_NT + t]: row pair p, token t; macc[g] lane 4r + j: row r's min
+ * terms for token 4g + j. */
+AI void q32_mm_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const size_t bs, const uint8_t *const *yt,
+                    const int b, const size_t ys, const int yq, const float *dy, const float *sy, const __m256i *nc,
+                    const int qs_off, const int qh_off, const int bias, const int one, const int q8, const int NT,
+                    const int nbk, const int pre)
+{
+        const int hi16 = qh_off < 0 && !q8;
+        __m512 hx[2], hx16[2];
+
+        q32_x_halves(hx, xb, bs, one, nbk);
+        _Pragma("GCC unroll 2")
+        for (int p = 0; p < 2; p++)
+                hx16[p] = hi16 ? _mm512_mul_ps(hx[p], _mm512_set1_ps(0.0625f)) : hx[p];
+        _Pragma("GCC unroll 4")
+        for (int k = 0; k < nbk; k++) {
+                const int e0 = one ? 2 * k : k, e1 = one ? 8 + 2 * k : 4 + k;
+                const int h0 = e0 + 16 * hi16, h1 = e1 + 16 * hi16;
+                const __m512i idx = _mm512_set_epi32(h1, h1, h1, h1, e1, e1, e1, e1, h0, h0, h0, h0, e0, e0, e0, e0);
+                const size_t yo = (size_t)(b + k) * ys;
+                const int pi = (b + k) * Q32_MM_NS;
+                __m512 dxv[2];
+                __m512i w[2];
+                _Pragma("GCC unroll 2")
+                for (int p = 0; p < 2; p++) {
+                        dxv[p] = hi16 ? _mm512_permutex2var_ps(hx[p], idx, hx16[p]) : _mm512_permutexvar_ps(idx, hx[p]);
+                        w[p] = q32_codes(xb[2 * p] + (size_t)k * bs, xb[2 * p + 1] + (size_t)k * bs, qs_off, qh_off, q8);
+                }
+                if (one) { /* lane 4r + j: row r's m of block k */
+                        const __m512i mi = _mm512_set_epi32(25 + 2 * k, 25 + 2 * k, 25 + 2 * k, 25 + 2 * k, 17 + 2 * k,
+                                                            17 + 2 * k, 17 + 2 * k, 17 + 2 * k, 9 + 2 * k, 9 + 2 * k,
+                                                            9 + 2 * k, 9 + 2 * k, 1 + 2 * k, 1 + 2 * k, 1 + 2 * k, 1 + 2 * k);
+                        __m512 mx = _mm512_permutex2var_ps(hx[0], mi, hx[1]);
+                        _Pragma("GCC unroll 2")
+                        for (int g = 0; g < (NT + 3) / 4; g++) {
+                                __m128 s4;
+                                if (pre) {
+                                        s4 = _mm_loadu_ps(sy + pi + 4 * g);
+                                } else {
+                                        float f[4];
+                                        for (int j = 0; j < 4; j++) {
+                                                uint16_t h;
+                                                memcpy(&h, yt[4 * g + j] + yo + 2, 2);
+                                                f[j] = 4 * g + j < NT ? h2f(h) : 0.0f;
+                                        }
+                                        s4 = _mm_loadu_ps(f);
+                                }
+                                macc[g] = _mm512_add_ps(macc[g], _mm512_mul_ps(mx, _mm512_broadcast_f32x4(s4)));
+                        }
+                }
+                _Pragma("GCC unroll 8")
+                for (int t = 0; t < NT; t++) {
+                        __m512i yy = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(yt[t] + yo + yq)));
+                        __m512i ncv = _mm512_setzero_si512();
+                        __m512 dyv;
+                        if (pre) {
+                                if (bias)
+                                        ncv = _mm512_broadcast_i64x4(_mm256_load_si256(nc + pi + t));
+                                dyv = _mm512_set1_ps(dy[pi + t]);
+                        } else {
+                                uint16_t h;
+                                memcpy(&h, yt[t] + yo, 2);
+                                dyv = _mm512_set1_ps(h2f(h));
+                                if (bias)
+                                        ncv = _mm512_sllv_epi32(
+                                                _mm512_sub_epi32(ncv, _mm512_dpbusd_epi32(ncv, _mm512_set1_epi8((char)bias), yy)),
+                                                _mm512_set_epi32(4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0,
+                                                                 4 * hi16, 4 * hi16, 4 * hi16, 4 * hi16, 0, 0, 0, 0));
+                        }
+                        _Pragma("GCC unroll 2")
+                        for (int p = 0; p < 2; p++) {
+                                __m512 pf = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ncv, w[p], yy));
+                                acc[p * Q32_MM_NT + t] = _mm512_fmadd_ps(_mm512_mul_ps(dxv[p], dyv), pf, acc[p * Q32_MM_NT + t]);
+                        }
+                }
+        }
+}
+
+/* s[t * ss + r] for r < nrv, t < ntv from a tile's accumulators: per 4
+ * tokens, the 16 lane sums in lanes8_sum's order (l + 4, then (0 + 2) +
+ * (1 + 3)) in one tree, row r token j in lane 4r + j, then transposed. */
+AI void q32_mm_store(float *s, size_t ss, const __m512 *acc, const __m512 *macc, const int nrv, const int ntv,
+                     const int one, const int NT)
+{
+        const __m512i tr = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+        const __mmask8 m = (__mmask8)((1u << nrv) - 1);
+
+        _Pragma("GCC unroll 2")
+        for (int g = 0; g < (NT + 3) / 4; g++) {
+                __m512 v[4];
+                _Pragma("GCC unroll 4")
+                for (int j = 0; j < 4; j++) {
+                        const int t = 4 * g + j;
+                        if (t >= NT) {
+                                v[j] = _mm512_setzero_ps();
+                                continue;
+                        }
+                        /* quarter r: row r's lanes l + (l + 4), l < 4 */
+                        __m512 a = acc[t], c = acc[Q32_MM_NT + t];
+                        v[j] = _mm512_add_ps(_mm512_shuffle_f32x4(a, c, 0x88), _mm512_shuffle_f32x4(a, c, 0xdd));
+                }
+                /* per quarter: [t: 0+2, t: 1+3, u: 0+2, u: 1+3] */
+                __m512 w01 = _mm512_add_ps(_mm512_shuffle_ps(v[0], v[1], 0x44), _mm512_shuffle_ps(v[0], v[1], 0xee));
+                __m512 w23 = _mm512_add_ps(_mm512_shuffle_ps(v[2], v[3], 0x44), _mm512_shuffle_ps(v[2], v[3], 0xee));
+                __m512 z = _mm512_add_ps(_mm512_shuffle_ps(w01, w23, 0x88), _mm512_shuffle_ps(w01, w23, 0xdd));
+                if (one)
+                        z = _mm512_add_ps(z, macc[g]);
+                z = _mm512_permutexvar_ps(tr, z); /* lane 4j + r */
+                _Pragma("GCC unroll 4")
+                for (int j = 0; j < 4; j++) {
+                        const int t = 4 * g + j;
+                        if (t >= NT || t >= ntv)
+                                continue;
+                        __m128 q = j == 0 ? _mm512_castps512_ps128(z)
+                                 : j == 1 ? _mm512_extractf32x4_ps(z, 1)
+                                 : j == 2 ? _mm512_extractf32x4_ps(z, 2)
+                                          : _mm512_extractf32x4_ps(z, 3);
+                        if (nrv == 4)
+                                _mm_storeu_ps(s + (size_t)t * ss, q);
+                        else
+                                _mm_mask_storeu_ps(s + (size_t)t * ss, m, q);
+                }
+        }
+}
+
+/* 4 rows (xr) x NT tokens (yt) over the whole row */
+AI void q32_mm_tile(int nb, float *s, size_t ss, const int nrv, const int ntv, const uint8_t *const *xr,
+                    const uint8_t *const *yt, const float *dy, const float *sy, const __m256i *nc, const size_t bs,
+                    const int qs_off, const int qh_off, const int bias, const int one, const int q8, const int NT,
+                    const int pre)
+{
+        const size_t ys = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        __m512 acc[2 * Q32_MM_NT], macc[2];
+        const uint8_t *xb[4];
+        int b = 0;
+
+        _Pragma("GCC unroll 8")
+        for (int t = 0; t < NT; t++)
+                acc[t] = acc[Q32_MM_NT + t] = _mm512_setzero_ps();
+        macc[0] = macc[1] = _mm512_setzero_ps();
+        for (; b + 4 <= nb; b += 4) {
+                _Pragma("GCC unroll 4")
+                for (int r = 0; r < 4; r++)
+                        xb[r] = xr[r] + (size_t)b * bs;
+                q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 4, pre);
+        }
+        if (b < nb) {
+                for (int r = 0; r < 4; r++)
+                        xb[r] = xr[r] + (size_t)b * bs;
+                switch (nb - b) {
+                case 1:
+                        q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 1, pre);
+                        break;
+                case 2:
+                        q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 2, pre);
+                        break;
+                default:
+                        q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 3, pre);
+                        break;
+                }
+        }
+        q32_mm_store(s, ss, acc, macc, nrv, ntv, one, NT);
+}
+
+/* quant_mm_fn for the 32-element types: tokens in chunks of 8, each chunk
+ * against the call's rows in groups of 4 */
+AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *xv, size_t xs, const void *yv, size_t yrow,
+               const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8)
+{
+        const size_t ys = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yq = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        const int hi16 = qh_off < 0 && !q8, nb = n / QK8_0, pre = nb <= Q32_MM_NB_MAX;
+        float dy[Q32_MM_NB_MAX * Q32_MM_NS], sy[one ? Q32_MM_NB_MAX * Q32_MM_NS : 1];
+        __m256i nc[bias ? Q32_MM_NB_MAX * Q32_MM_NS : 1];
+        const int tn = pre ? Q32_MM_NT : 4; /* tokens per chunk */
+
+        for (int t0 = 0; t0 < nt; t0 += tn) {
+                const int tc = nt - t0 < tn ? nt - t0 : tn;
+                const int nti = !pre ? 4 : tc > 4 ? Q32_MM_NT : tc > 2 ? 4 : tc; /* the tile's tokens */
+                const uint8_t *yt[Q32_MM_NS];
+                for (int t = 0; t < Q32_MM_NS; t++)
+                        yt[t] = (const uint8_t *)yv + (size_t)(t0 + (t < tc ? t : tc - 1)) * yrow;
+                if (pre)
+                        q32_mm_prep(nb, tc, yt, ys, yq, bias, one, hi16, dy, sy, nc);
+                for (int r0 = 0; r0 < nr; r0 += 4) {
+                        const uint8_t *xr[4];
+                        const int nrv = nr - r0 < 4 ? nr - r0 : 4;
+                        float *so = s + (size_t)t0 * ss + r0;
+                        for (int r = 0; r < 4; r++)
+                                xr[r] = (const uint8_t *)xv + (size_t)(r0 + (r < nrv ? r : nrv - 1)) * xs;
+                        if (nti == Q32_MM_NT)
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8,
+                                            Q32_MM_NT, 1);
+                        else if (nti == 4 && pre)
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 4, 1);
+                        else if (nti == 4)
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 4, 0);
+                        else if (nti == 2)
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 2, 1);
+                        else
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 1, 1);
+                }
+        }
+}
+
+#define Q32_MM(t, T, qh, bias, one, q8)                                                                        \
+        static void t##_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, \
+                           size_t ys)                                                                          \
+        {                                                                                                      \
+                q32_mm(n, nr, nt, s, ss, x, xs, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, \
+                       q8);                                                                                    \
+        }
+Q32_MM(q4_0, block_q4_0, -1, 8, 0, 0)
+Q32_MM(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, 0, 0)
+Q32_MM(q4_1, block_q4_1, -1, 0, 1, 0)
+Q32_MM(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
+Q32_MM(q8_0, block_q8_0, -1, 128, 0, 1)
+
 /* Q4_K x Q8_K, 4 rows, with the bits of the scalar vec_dot (one span per
  * super-block, see q4_k_vec_dot): each 32-byte chunk of codes is broadcast
  * to both 256-bit halves and shifted by 0 / 4 (low nibbles = group 2c,
@@ -965,6 +1303,7 @@ INSTANTIATE(f32)
 
 #define ENTRY(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4}
 #define ENTRY_G(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4, .gemv = t##_gemv}
+#define ENTRY_Q32(t) {.vec_dot = t##_vec_dot, .vec_dot4 = t##_vec_dot4, .gemv = t##_gemv, .mm = t##_mm}
 
 const struct cpu_kernels cpu_kernels_avx512_raw = {
         .name = "avx512",
@@ -972,11 +1311,11 @@ const struct cpu_kernels cpu_kernels_avx512_raw = {
         .q = {
                 [MU_TYPE_F32] = ENTRY(f32),
                 [MU_TYPE_F16] = ENTRY(f16),
-                [MU_TYPE_Q4_0] = ENTRY_G(q4_0),
-                [MU_TYPE_Q4_1] = ENTRY_G(q4_1),
-                [MU_TYPE_Q5_0] = ENTRY_G(q5_0),
-                [MU_TYPE_Q5_1] = ENTRY_G(q5_1),
-                [MU_TYPE_Q8_0] = ENTRY_G(q8_0),
+                [MU_TYPE_Q4_0] = ENTRY_Q32(q4_0),
+                [MU_TYPE_Q4_1] = ENTRY_Q32(q4_1),
+                [MU_TYPE_Q5_0] = ENTRY_Q32(q5_0),
+                [MU_TYPE_Q5_1] = ENTRY_Q32(q5_1),
+                [MU_TYPE_Q8_0] = ENTRY_Q32(q8_0),
                 [MU_TYPE_Q2_K] = {.mm = q2_k_mm_avx512},
                 [MU_TYPE_Q3_K] = {.mm = q3_k_mm_avx512},
                 [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv,

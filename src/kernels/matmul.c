@@ -45,6 +45,18 @@
  * sets). */
 #define ROW_TILE_BYTES (16 * 1024)
 #define TOK_TILE_BYTES (512 * 1024)
+/* Row tiles for an mm kernel: a multiple of 4 rows (the kernels' row
+ * groups; a partial group computes rows it throws away), and larger: an mm
+ * kernel keeps its own register tiles and computes per-token terms once per
+ * call for all its rows (cpu_avx512.c q32_mm_prep), while its weights are
+ * read once per 8 tokens, from L2 at this size.  Measured with the
+ * AVX-512 q32 kernels, 2 threads, best of 4-5 interleaved runs on the
+ * shared VM, 16 KB -> 256 KB: SmolLM2 Q4_1 pp16 661 -> 717 t/s, pp32 735
+ * -> 826; TinyLlama Q4_0 pp16 76 -> 102, pp32 85 -> 122 (64 KB about the
+ * same as 256 KB). */
+#ifndef MM_ROW_TILE_BYTES
+#define MM_ROW_TILE_BYTES (256 * 1024)
+#endif
 
 struct matmul_ws {
         void *buf;
@@ -138,6 +150,10 @@ static void mm_task(void *arg, int ith, int nth)
         quant_vec_dot4_fn dot4 = j->wf->vec_dot4;
         int n = (int)j->ne0;
 
+        if (j->wf->mm) {
+                rt = (int)(MM_ROW_TILE_BYTES / j->wrow) & ~3;
+                rt = rt < 4 ? 4 : rt;
+        }
         rt = rt < 1 ? 1 : rt;
         /* mm kernels tile rows by up to 16 (the avx512 K-quant ones put 16
          * rows in the lanes of a vector and pay for 16 whatever nr is): a
