@@ -1063,6 +1063,183 @@ GEMV4(q5_1)
 GEMV4(q8_0)
 GEMV4(q4_k)
 
+/* ---- mm: a few rows x a few tokens (small prompt batches) -----------------
+ *
+ * Register tiles of 2 weight rows x 4 tokens (8 accumulators of 16 ymm):
+ * each weight block is decoded once for the 4 tokens and each activation
+ * block's scale converted once for all rows.  Every result keeps the bits
+ * of the scalar kernel it replaces (kernels.h, quant_mm_fn): the same
+ * lanes, the same FMAs in block order, the same final sums; only what is
+ * shared between rows and tokens is computed once.  Tokens go in groups of
+ * 4 and rows in pairs; a tail group repeats its last token or row (results
+ * dropped), so a result never depends on nr, nt or its place in the call. */
+
+#define MM_SEG 64    /* blocks per segment (the scale pre-passes) */
+#define MM_CHUNK 32  /* rows whose accumulators live across segments */
+
+/* The 4 tokens' block halves at yr[t] + off + (b0 + i) * ybs as floats,
+ * out[i][t] for i < m: one gather per 2 blocks (token offsets, then the
+ * same one block on); a block past m reads nothing (zeros). */
+AI void mm_token_halves(float (*out)[4], const char *const *yr, size_t off, size_t ybs, int b0, int m)
+{
+        const __m256i lo16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                              0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+        const int o1 = (int)(yr[1] - yr[0]), o2 = (int)(yr[2] - yr[0]), o3 = (int)(yr[3] - yr[0]);
+        const __m256i idx = _mm256_setr_epi32(0, o1, o2, o3, (int)ybs, o1 + (int)ybs, o2 + (int)ybs, o3 + (int)ybs);
+        const char *y0 = yr[0] + off + (size_t)b0 * ybs;
+
+        for (int i = 0; i < m; i += 2) {
+                __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+                __m256i g = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)(y0 + (size_t)i * ybs),
+                                                        idx, k, 1);
+                g = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, lo16), 0x08);
+                _mm256_storeu_ps(out[i], _mm256_cvtph_ps(_mm256_castsi256_si128(g)));
+        }
+}
+
+/* out[i][4 * r + t] = (half at xb[r] + i * bs) * yh[i][t] for i < m: the
+ * scalar kernels' d_x * d_y (or m_x * s_y), one rounding each, for the
+ * main loop to broadcast. */
+AI void mm_pair_products(float (*out)[8], const char *const *xb, size_t bs, const float (*yh)[4], int m)
+{
+        float xf[2][MM_SEG] __attribute__((aligned(32)));
+
+        halves_f32(xf[0], xb[0], bs, m);
+        halves_f32(xf[1], xb[1], bs, m);
+        for (int i = 0; i < m; i++) {
+                __m256 xv = _mm256_setr_m128(_mm_broadcast_ss(xf[0] + i), _mm_broadcast_ss(xf[1] + i));
+                __m256 yv = _mm256_broadcast_ps((const __m128 *)yh[i]);
+                _mm256_store_ps(out[i], _mm256_mul_ps(xv, yv));
+        }
+}
+
+/* One segment of m blocks of 2 rows x 4 tokens of a 32-block type (xb,
+ * yb: the segment's first blocks; dy, sy: mm_token_halves of the tokens'
+ * d and s).  Codes as in q32_dot4: Q4_0 / Q5_0 (qh_off >= 0) signed after
+ * - bias, Q8_0 (q8) signed, Q4_1 / Q5_1 (mo >= 0: m at offset mo, Q8_1
+ * activations) unsigned.  Per block and (row, token): 8 lanes of 4
+ * products, an FMA with d_x * d_y; the m * s terms summed apart in block
+ * order, one lane per (row, token).  acc[4 * r + t] and ms carry the sums
+ * across segments. */
+AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, const char *const *yb,
+                   const float (*dy)[4], const float (*sy)[4], const size_t bs, const int qs_off, const int qh_off,
+                   const int bias, const int mo, const int q8)
+{
+        const size_t ybs = mo >= 0 ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yqs = mo >= 0 ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        float sc[MM_SEG][8] __attribute__((aligned(32)));
+        __m256 acc[8], ms = *msp;
+
+        mm_pair_products(sc, xb, bs, dy, m);
+        if (mo >= 0) { /* the m * s terms: their own sum, lane 4 * r + t */
+                float mt[MM_SEG][8] __attribute__((aligned(32)));
+                const char *xm[2] = {xb[0] + mo, xb[1] + mo};
+                mm_pair_products(mt, xm, bs, sy, m);
+                for (int i = 0; i < m; i++)
+                        ms = _mm256_add_ps(ms, _mm256_load_ps(mt[i]));
+        }
+        _Pragma("GCC unroll 8")
+        for (int k = 0; k < 8; k++)
+                acc[k] = accp[k];
+        for (int i = 0; i < m; i++) {
+                _Pragma("GCC unroll 2")
+                for (int r = 0; r < 2; r++) {
+                        const uint8_t *x = (const uint8_t *)xb[r] + (size_t)i * bs;
+                        __m256i q;
+                        if (q8) {
+                                q = _mm256_loadu_si256((const __m256i *)(x + qs_off));
+                        } else {
+                                q = nibbles32(x + qs_off);
+                                if (qh_off >= 0)
+                                        q = _mm256_or_si256(q, q5_high(x + qh_off));
+                                if (bias)
+                                        q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
+                        }
+                        __m256i aq = _mm256_sign_epi8(q, q);
+                        _Pragma("GCC unroll 4")
+                        for (int t = 0; t < 4; t++) {
+                                const __m256i *y = (const __m256i *)(yb[t] + (size_t)i * ybs + yqs);
+                                __m256i p;
+                                if (mo >= 0)
+                                        p = _mm256_maddubs_epi16(q, _mm256_loadu_si256(y));
+                                else
+                                        p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_loadu_si256(y), q));
+                                acc[4 * r + t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[i][4 * r + t]),
+                                                                 _mm256_cvtepi32_ps(sum_pairs(p)), acc[4 * r + t]);
+                        }
+                }
+        }
+        _Pragma("GCC unroll 8")
+        for (int k = 0; k < 8; k++)
+                accp[k] = acc[k];
+        *msp = ms;
+}
+
+/* Tokens in groups of 4, rows in chunks of MM_CHUNK, blocks in segments
+ * of MM_SEG, rows in pairs (32-block types: vec_dot4's bits are vec_dot's,
+ * so every token may go through the tile). */
+AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
+               const size_t bs, const int qs_off, const int qh_off, const int bias, const int mo, const int q8)
+{
+        const size_t ybs = mo >= 0 ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int nb = n / QK8_0;
+        __m256 acc[MM_CHUNK / 2][8], ms[MM_CHUNK / 2];
+        float dy[MM_SEG + 1][4] __attribute__((aligned(32))), sy[MM_SEG + 1][4] __attribute__((aligned(32)));
+
+        for (int t0 = 0; t0 < nt; t0 += 4) {
+                const char *yr[4];
+                for (int k = 0; k < 4; k++)
+                        yr[k] = (const char *)y + (size_t)(t0 + k < nt ? t0 + k : nt - 1) * ys;
+                for (int c0 = 0; c0 < nr; c0 += MM_CHUNK) {
+                        int c1 = c0 + MM_CHUNK < nr ? c0 + MM_CHUNK : nr;
+                        for (int p = 0; p < (c1 - c0 + 1) / 2; p++) {
+                                ms[p] = _mm256_setzero_ps();
+                                for (int k = 0; k < 8; k++)
+                                        acc[p][k] = _mm256_setzero_ps();
+                        }
+                        for (int b0 = 0; b0 < nb; b0 += MM_SEG) {
+                                int m = nb - b0 < MM_SEG ? nb - b0 : MM_SEG;
+                                const char *yb[4];
+                                mm_token_halves(dy, yr, 0, ybs, b0, m);
+                                if (mo >= 0)
+                                        mm_token_halves(sy, yr, 2, ybs, b0, m);
+                                for (int k = 0; k < 4; k++)
+                                        yb[k] = yr[k] + (size_t)b0 * ybs;
+                                for (int r0 = c0; r0 < c1; r0 += 2) {
+                                        const char *xb[2] = {(const char *)x + (size_t)r0 * xs + (size_t)b0 * bs,
+                                                             (const char *)x + (size_t)(r0 + 1 < c1 ? r0 + 1 : r0) * xs +
+                                                                     (size_t)b0 * bs};
+                                        q32_mm_2x4(m, acc[(r0 - c0) / 2], &ms[(r0 - c0) / 2], xb, yb,
+                                                   (const float(*)[4])dy, (const float(*)[4])sy, bs, qs_off, qh_off,
+                                                   bias, mo, q8);
+                                }
+                        }
+                        for (int r0 = c0; r0 < c1; r0 += 2) {
+                                float m8[8];
+                                _mm256_storeu_ps(m8, ms[(r0 - c0) / 2]);
+                                for (int t = 0; t < 4 && t0 + t < nt; t++)
+                                        for (int r = 0; r < 2 && r0 + r < c1; r++) {
+                                                float v = hsum_f32x8(acc[(r0 - c0) / 2][4 * r + t]);
+                                                s[(size_t)(t0 + t) * ss + r0 + r] = mo >= 0 ? v + m8[4 * r + t] : v;
+                                        }
+                        }
+                }
+        }
+}
+
+#define Q32_MM(t, T, qh, bias, mo, q8)                                                                        \
+        static void t##_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, \
+                           size_t ys)                                                                         \
+        {                                                                                                     \
+                q32_mm(n, nr, nt, s, ss, x, xs, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, mo, q8); \
+        }
+Q32_MM(q4_0, block_q4_0, -1, 8, -1, 0)
+Q32_MM(q4_1, block_q4_1, -1, 0, offsetof(struct block_q4_1, m), 0)
+Q32_MM(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, -1, 0)
+Q32_MM(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, offsetof(struct block_q5_1, m), 0)
+Q32_MM(q8_0, block_q8_0, -1, 0, -1, 1)
+
+
 
 const struct cpu_kernels cpu_kernels_avx2_raw = {
         .name = "avx2",
@@ -1070,12 +1247,16 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_F32] = {.vec_dot = f32_vec_dot},
                 [MU_TYPE_F16] = {.to_float = f16_to_float, .vec_dot = f16_vec_dot, .gemv = f16_gemv},
                 [MU_TYPE_BF16] = {.vec_dot = bf16_vec_dot, .gemv = bf16_gemv},
-                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .vec_dot4 = q4_0_vec_dot4, .gemv = q4_0_gemv},
-                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .vec_dot4 = q4_1_vec_dot4, .gemv = q4_1_gemv},
-                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .vec_dot4 = q5_0_vec_dot4, .gemv = q5_0_gemv},
-                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .vec_dot4 = q5_1_vec_dot4, .gemv = q5_1_gemv},
+                [MU_TYPE_Q4_0] = {.vec_dot = q4_0_vec_dot, .vec_dot4 = q4_0_vec_dot4, .gemv = q4_0_gemv,
+                                  .mm = q4_0_mm},
+                [MU_TYPE_Q4_1] = {.vec_dot = q4_1_vec_dot, .vec_dot4 = q4_1_vec_dot4, .gemv = q4_1_gemv,
+                                  .mm = q4_1_mm},
+                [MU_TYPE_Q5_0] = {.vec_dot = q5_0_vec_dot, .vec_dot4 = q5_0_vec_dot4, .gemv = q5_0_gemv,
+                                  .mm = q5_0_mm},
+                [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .vec_dot4 = q5_1_vec_dot4, .gemv = q5_1_gemv,
+                                  .mm = q5_1_mm},
                 [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .vec_dot4 = q8_0_vec_dot4,
-                                  .gemv = q8_0_gemv},
+                                  .gemv = q8_0_gemv, .mm = q8_0_mm},
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
                 [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
