@@ -1074,8 +1074,9 @@ GEMV4(q4_k)
  * 4 and rows in pairs; a tail group repeats its last token or row (results
  * dropped), so a result never depends on nr, nt or its place in the call. */
 
-#define MM_SEG 64    /* blocks per segment (the scale pre-passes) */
+#define MM_SEG 64    /* blocks per segment (the tokens' scales, converted ahead) */
 #define MM_CHUNK 32  /* rows whose accumulators live across segments */
+_Static_assert(offsetof(struct block_q4_1, m) == 2 && offsetof(struct block_q5_1, m) == 2, "m after d");
 
 /* The 4 tokens' block halves at yr[t] + off + (b0 + i) * ybs as floats,
  * out[i][t] for i < m: one gather per 2 blocks (token offsets, then the
@@ -1097,51 +1098,39 @@ AI void mm_token_halves(float (*out)[4], const char *const *yr, size_t off, size
         }
 }
 
-/* out[i][4 * r + t] = (half at xb[r] + i * bs) * yh[i][t] for i < m: the
- * scalar kernels' d_x * d_y (or m_x * s_y), one rounding each, for the
- * main loop to broadcast. */
-AI void mm_pair_products(float (*out)[8], const char *const *xb, size_t bs, const float (*yh)[4], int m)
-{
-        float xf[2][MM_SEG] __attribute__((aligned(32)));
-
-        halves_f32(xf[0], xb[0], bs, m);
-        halves_f32(xf[1], xb[1], bs, m);
-        for (int i = 0; i < m; i++) {
-                __m256 xv = _mm256_setr_m128(_mm_broadcast_ss(xf[0] + i), _mm_broadcast_ss(xf[1] + i));
-                __m256 yv = _mm256_broadcast_ps((const __m128 *)yh[i]);
-                _mm256_store_ps(out[i], _mm256_mul_ps(xv, yv));
-        }
-}
-
 /* One segment of m blocks of 2 rows x 4 tokens of a 32-block type (xb,
  * yb: the segment's first blocks; dy, sy: mm_token_halves of the tokens'
  * d and s).  Codes as in q32_dot4: Q4_0 / Q5_0 (qh_off >= 0) signed after
- * - bias, Q8_0 (q8) signed, Q4_1 / Q5_1 (mo >= 0: m at offset mo, Q8_1
+ * - bias, Q8_0 (q8) signed, Q4_1 / Q5_1 (one: m the half after d, Q8_1
  * activations) unsigned.  Per block and (row, token): 8 lanes of 4
  * products, an FMA with d_x * d_y; the m * s terms summed apart in block
- * order, one lane per (row, token).  acc[4 * r + t] and ms carry the sums
- * across segments. */
+ * order, one lane per (row, token).  The 8 products d_x * d_y of a block
+ * (one vector multiply) go through a stack slot, for the FMAs to
+ * broadcast.  acc[4 * r + t] and ms carry the sums across segments. */
 AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, const char *const *yb,
                    const float (*dy)[4], const float (*sy)[4], const size_t bs, const int qs_off, const int qh_off,
-                   const int bias, const int mo, const int q8)
+                   const int bias, const int one, const int q8)
 {
-        const size_t ybs = mo >= 0 ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
-        const int yqs = mo >= 0 ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
-        float sc[MM_SEG][8] __attribute__((aligned(32)));
+        const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const int yqs = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
+        float sc[8] __attribute__((aligned(32)));
         __m256 acc[8], ms = *msp;
 
-        mm_pair_products(sc, xb, bs, dy, m);
-        if (mo >= 0) { /* the m * s terms: their own sum, lane 4 * r + t */
-                float mt[MM_SEG][8] __attribute__((aligned(32)));
-                const char *xm[2] = {xb[0] + mo, xb[1] + mo};
-                mm_pair_products(mt, xm, bs, sy, m);
-                for (int i = 0; i < m; i++)
-                        ms = _mm256_add_ps(ms, _mm256_load_ps(mt[i]));
-        }
         _Pragma("GCC unroll 8")
         for (int k = 0; k < 8; k++)
                 acc[k] = accp[k];
         for (int i = 0; i < m; i++) {
+                /* the 2 rows' d and m halves (4 bytes from each block's start) */
+                uint32_t h0, h1;
+                memcpy(&h0, xb[0] + (size_t)i * bs, 4);
+                memcpy(&h1, xb[1] + (size_t)i * bs, 4);
+                __m128 f = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)h0), (int)h1, 1));
+                __m256 xd = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x00), _mm_shuffle_ps(f, f, 0xaa));
+                _mm256_store_ps(sc, _mm256_mul_ps(xd, _mm256_broadcast_ps((const __m128 *)dy[i])));
+                if (one) { /* m * s: their own sum, lane 4 * r + t, in block order */
+                        __m256 xm = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x55), _mm_shuffle_ps(f, f, 0xff));
+                        ms = _mm256_add_ps(ms, _mm256_mul_ps(xm, _mm256_broadcast_ps((const __m128 *)sy[i])));
+                }
                 _Pragma("GCC unroll 2")
                 for (int r = 0; r < 2; r++) {
                         const uint8_t *x = (const uint8_t *)xb[r] + (size_t)i * bs;
@@ -1160,11 +1149,11 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, cons
                         for (int t = 0; t < 4; t++) {
                                 const __m256i *y = (const __m256i *)(yb[t] + (size_t)i * ybs + yqs);
                                 __m256i p;
-                                if (mo >= 0)
+                                if (one)
                                         p = _mm256_maddubs_epi16(q, _mm256_loadu_si256(y));
                                 else
                                         p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_loadu_si256(y), q));
-                                acc[4 * r + t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[i][4 * r + t]),
+                                acc[4 * r + t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[4 * r + t]),
                                                                  _mm256_cvtepi32_ps(sum_pairs(p)), acc[4 * r + t]);
                         }
                 }
@@ -1179,9 +1168,9 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, cons
  * of MM_SEG, rows in pairs (32-block types: vec_dot4's bits are vec_dot's,
  * so every token may go through the tile). */
 AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
-               const size_t bs, const int qs_off, const int qh_off, const int bias, const int mo, const int q8)
+               const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8)
 {
-        const size_t ybs = mo >= 0 ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
+        const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
         const int nb = n / QK8_0;
         __m256 acc[MM_CHUNK / 2][8], ms[MM_CHUNK / 2];
         float dy[MM_SEG + 1][4] __attribute__((aligned(32))), sy[MM_SEG + 1][4] __attribute__((aligned(32)));
@@ -1201,7 +1190,7 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t
                                 int m = nb - b0 < MM_SEG ? nb - b0 : MM_SEG;
                                 const char *yb[4];
                                 mm_token_halves(dy, yr, 0, ybs, b0, m);
-                                if (mo >= 0)
+                                if (one)
                                         mm_token_halves(sy, yr, 2, ybs, b0, m);
                                 for (int k = 0; k < 4; k++)
                                         yb[k] = yr[k] + (size_t)b0 * ybs;
@@ -1211,7 +1200,7 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t
                                                                      (size_t)b0 * bs};
                                         q32_mm_2x4(m, acc[(r0 - c0) / 2], &ms[(r0 - c0) / 2], xb, yb,
                                                    (const float(*)[4])dy, (const float(*)[4])sy, bs, qs_off, qh_off,
-                                                   bias, mo, q8);
+                                                   bias, one, q8);
                                 }
                         }
                         for (int r0 = c0; r0 < c1; r0 += 2) {
@@ -1220,24 +1209,24 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t
                                 for (int t = 0; t < 4 && t0 + t < nt; t++)
                                         for (int r = 0; r < 2 && r0 + r < c1; r++) {
                                                 float v = hsum_f32x8(acc[(r0 - c0) / 2][4 * r + t]);
-                                                s[(size_t)(t0 + t) * ss + r0 + r] = mo >= 0 ? v + m8[4 * r + t] : v;
+                                                s[(size_t)(t0 + t) * ss + r0 + r] = one ? v + m8[4 * r + t] : v;
                                         }
                         }
                 }
         }
 }
 
-#define Q32_MM(t, T, qh, bias, mo, q8)                                                                        \
+#define Q32_MM(t, T, qh, bias, one, q8)                                                                        \
         static void t##_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, \
                            size_t ys)                                                                         \
         {                                                                                                     \
-                q32_mm(n, nr, nt, s, ss, x, xs, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, mo, q8); \
+                q32_mm(n, nr, nt, s, ss, x, xs, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, q8); \
         }
-Q32_MM(q4_0, block_q4_0, -1, 8, -1, 0)
-Q32_MM(q4_1, block_q4_1, -1, 0, offsetof(struct block_q4_1, m), 0)
-Q32_MM(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, -1, 0)
-Q32_MM(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, offsetof(struct block_q5_1, m), 0)
-Q32_MM(q8_0, block_q8_0, -1, 0, -1, 1)
+Q32_MM(q4_0, block_q4_0, -1, 8, 0, 0)
+Q32_MM(q4_1, block_q4_1, -1, 0, 1, 0)
+Q32_MM(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, 0, 0)
+Q32_MM(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
+Q32_MM(q8_0, block_q8_0, -1, 0, 0, 1)
 
 
 
