@@ -1228,6 +1228,189 @@ Q32_MM(q5_0, block_q5_0, offsetof(struct block_q5_0, qh), 16, 0, 0)
 Q32_MM(q5_1, block_q5_1, offsetof(struct block_q5_1, qh), 0, 1, 0)
 Q32_MM(q8_0, block_q8_0, -1, 0, 0, 1)
 
+/* Q4_K, 2 rows x 4 tokens with the bits of the scalar vec_dot4 (quant.c
+ * q4_k_dot_span, span 2; as q4_k_vec_dot4 here, which takes one row): per
+ * pair c of sub-blocks the integer totals sum_j sc_j * (q . y)_j and
+ * sum_j m_j * bsum_j of the 8 (row, token) pairs meet in the lanes of one
+ * vector (lane 4 * r + t) and go through one FMA each, scaled by d * d8
+ * and dmin * d8; the result is the difference.  Each row's codes are
+ * decoded once for the 4 tokens; each token's block sums paired once for
+ * the 2 rows. */
+AI void q4_k_mm_2x4(int n, float *out, const char *const *xr, const char *const *yr)
+{
+        const __m256i m4 = _mm256_set1_epi8(0x0f);
+        __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+
+        for (int b = 0; b < n / QK_K; b++) {
+                const struct block_q8_k *y[4];
+                __m128i pairs[4], mpc[2][4];
+                __m256i sc16[2];
+                uint32_t dd[2];
+                _Pragma("GCC unroll 4")
+                for (int t = 0; t < 4; t++) {
+                        y[t] = (const struct block_q8_k *)yr[t] + b;
+                        pairs[t] = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[t]->bsums),
+                                                  _mm_loadu_si128((const __m128i *)(y[t]->bsums + 8)));
+                }
+                _Pragma("GCC unroll 2")
+                for (int r = 0; r < 2; r++) {
+                        const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        __m128i sm = k4_scales_xmm(x->scales), mp[4];
+                        __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+                        sc16[r] = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+                        /* per token: the min sums of the 4 sub-block pairs,
+                         * then transposed: mpc[r][c] = pair c of tokens 0..3 */
+                        _Pragma("GCC unroll 4")
+                        for (int t = 0; t < 4; t++)
+                                mp[t] = _mm_madd_epi16(mins, pairs[t]);
+                        __m128i t0 = _mm_unpacklo_epi32(mp[0], mp[1]), t1 = _mm_unpackhi_epi32(mp[0], mp[1]);
+                        __m128i t2 = _mm_unpacklo_epi32(mp[2], mp[3]), t3 = _mm_unpackhi_epi32(mp[2], mp[3]);
+                        mpc[r][0] = _mm_unpacklo_epi64(t0, t2);
+                        mpc[r][1] = _mm_unpackhi_epi64(t0, t2);
+                        mpc[r][2] = _mm_unpacklo_epi64(t1, t3);
+                        mpc[r][3] = _mm_unpackhi_epi64(t1, t3);
+                        memcpy(&dd[r], &x->d, 4); /* d, dmin */
+                }
+                /* d0 dmin0 d1 dmin1 -> d * d8 and dmin * d8, lane 4 * r + t */
+                __m128 f = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)dd[0]), (int)dd[1], 1));
+                __m128 yd = _mm_set_ps(y[3]->d, y[2]->d, y[1]->d, y[0]->d);
+                __m256 ydv = _mm256_setr_m128(yd, yd);
+                __m256 dd8 = _mm256_mul_ps(_mm256_setr_m128(_mm_shuffle_ps(f, f, 0x00), _mm_shuffle_ps(f, f, 0xaa)), ydv);
+                __m256 dm8 = _mm256_mul_ps(_mm256_setr_m128(_mm_shuffle_ps(f, f, 0x55), _mm_shuffle_ps(f, f, 0xff)), ydv);
+                _Pragma("GCC unroll 4")
+                for (int c = 0; c < 4; c++) {
+                        __m128i is[2];
+                        _Pragma("GCC unroll 2")
+                        for (int r = 0; r < 2; r++) {
+                                const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                                __m256i v = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+                                __m256i lo = _mm256_and_si256(v, m4);
+                                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                                __m256i s0 = _mm256_shuffle_epi8(sc16[r], lane16(2 * c));
+                                __m256i s1 = _mm256_shuffle_epi8(sc16[r], lane16(2 * c + 1));
+                                __m256i p[4];
+                                _Pragma("GCC unroll 4")
+                                for (int t = 0; t < 4; t++) {
+                                        const int8_t *q8 = y[t]->qs + 64 * c;
+                                        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+                                        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+                                        p[t] = _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1));
+                                }
+                                is[r] = kq_isum4_256(p[0], p[1], p[2], p[3]);
+                        }
+                        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_set_m128i(is[1], is[0])), dd8, acc);
+                        accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_set_m128i(mpc[1][c], mpc[0][c])), dm8, accm);
+                }
+        }
+        _mm256_storeu_ps(out, _mm256_sub_ps(acc, accm));
+}
+
+/* Tokens in groups of 4 (vec_dot4's bits), the last nt % 4 one by one
+ * through the gemv (vec_dot's bits); rows in pairs, a tail pair repeating
+ * its row. */
+static void q4_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        int t0 = 0;
+
+        for (; t0 + 4 <= nt; t0 += 4) {
+                const char *yr[4];
+                for (int k = 0; k < 4; k++)
+                        yr[k] = (const char *)y + (size_t)(t0 + k) * ys;
+                for (int r0 = 0; r0 < nr; r0 += 2) {
+                        const char *xr[2] = {(const char *)x + (size_t)r0 * xs,
+                                             (const char *)x + (size_t)(r0 + 1 < nr ? r0 + 1 : r0) * xs};
+                        float out[8];
+                        q4_k_mm_2x4(n, out, xr, yr);
+                        for (int t = 0; t < 4; t++)
+                                for (int r = 0; r < 2 && r0 + r < nr; r++)
+                                        s[(size_t)(t0 + t) * ss + r0 + r] = out[4 * r + t];
+                }
+        }
+        for (; t0 < nt; t0++)
+                q4_k_gemv(n, nr, s + (size_t)t0 * ss, x, xs, (const char *)y + (size_t)t0 * ys);
+}
+
+/* Q6_K, 1 row x 4 tokens with the bits of the scalar vec_dot (see
+ * q6_k_vec_dot): per super-block and token 8 int32 lanes, the -32 bias
+ * through the block sums, an FMA per lane with d * d8; lanes8_sum at the
+ * end.  The row's codes and scales are decoded once for the 4 tokens (one
+ * row: the decoding is shared by the tokens, the accumulators and the
+ * tokens' loads fill the registers). */
+AI void q6_k_mm_1x4(int n, float *out, const char *xr, const char *const *yr)
+{
+        const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
+        __m256 acc[4];
+
+        _Pragma("GCC unroll 4")
+        for (int t = 0; t < 4; t++)
+                acc[t] = _mm256_setzero_ps();
+        for (int b = 0; b < n / QK_K; b++) {
+                const struct block_q6_k *x = (const struct block_q6_k *)xr + b;
+                const struct block_q8_k *y[4];
+                __m128i sc8 = _mm_loadu_si128((const __m128i *)x->scales);
+                __m256i sc16 = _mm256_cvtepi8_epi16(sc8), sumi[4];
+                float dx = h2f(x->d);
+                _Pragma("GCC unroll 4")
+                for (int t = 0; t < 4; t++) {
+                        y[t] = (const struct block_q8_k *)yr[t] + b;
+                        /* lane l starts at -32 * (sc . bsum) of groups 2l, 2l + 1 */
+                        __m256i bias = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[t]->bsums));
+                        sumi[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 5));
+                }
+                _Pragma("GCC unroll 2")
+                for (int h = 0; h < 2; h++) {
+                        const uint8_t *ql = x->ql + 64 * h;
+                        __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half64(sc8, h)));
+                        __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+                        __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+                        __m256i hb = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
+                        _Pragma("GCC unroll 4")
+                        for (int k = 0; k < 4; k++) {
+                                __m256i q;
+                                if (k == 0)
+                                        q = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m3));
+                                else if (k == 1)
+                                        q = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m3));
+                                else if (k == 2)
+                                        q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m3));
+                                else
+                                        q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                            _mm256_and_si256(_mm256_srli_epi16(hb, 2), m3));
+                                __m256i scv = _mm256_shuffle_epi8(sc, lane16_pair(2 * k));
+                                _Pragma("GCC unroll 4")
+                                for (int t = 0; t < 4; t++) {
+                                        const int8_t *q8 = y[t]->qs + 128 * h + 32 * k;
+                                        __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)q8));
+                                        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p, scv));
+                                }
+                        }
+                }
+                _Pragma("GCC unroll 4")
+                for (int t = 0; t < 4; t++)
+                        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y[t]->d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+        }
+        _Pragma("GCC unroll 4")
+        for (int t = 0; t < 4; t++)
+                out[t] = hsum_f32x8(acc[t]);
+}
+
+/* Tokens in groups of 4, a tail group repeating its last token (vec_dot's
+ * bits in every lane of the tile); rows one by one. */
+static void q6_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        for (int t0 = 0; t0 < nt; t0 += 4) {
+                const char *yr[4];
+                for (int k = 0; k < 4; k++)
+                        yr[k] = (const char *)y + (size_t)(t0 + k < nt ? t0 + k : nt - 1) * ys;
+                for (int r = 0; r < nr; r++) {
+                        float out[4];
+                        q6_k_mm_1x4(n, out, (const char *)x + (size_t)r * xs, yr);
+                        for (int t = 0; t < 4 && t0 + t < nt; t++)
+                                s[(size_t)(t0 + t) * ss + r] = out[t];
+                }
+        }
+}
+
 
 
 const struct cpu_kernels cpu_kernels_avx2_raw = {
@@ -1249,9 +1432,10 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
                 [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
-                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv},
+                [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv,
+                                  .mm = q4_k_mm},
                 [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .gemv = q5_k_gemv},
-                [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .gemv = q6_k_gemv},
+                [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .gemv = q6_k_gemv, .mm = q6_k_mm},
                 [MU_TYPE_Q8_K] = {.from_float = q8_k_from_float, .vec_dot = q8_k_vec_dot},
         },
 };
