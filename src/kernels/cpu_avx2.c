@@ -1413,6 +1413,47 @@ static void q6_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
 
 
 
+/* ---- SiLU gate ------------------------------------------------------------ */
+
+/* y = g / (1 + exp(-g)) * u with the bits of op_silu_mul_ref (ops.c), as
+ * cpu_avx512.c's silu_mul on 8 lanes: the same FMAs of expf_ggml, and its
+ * scalbnf(j, n) as exact multiplications by powers of two: j * 2^n for
+ * -126 <= n <= 127, (j * 2^127) * 2^(n - 127) above (one rounding, as
+ * scalbnf); below -126 exp(-g) < 2^-125 and 1 + exp(-g) is 1 whatever its
+ * value: 0 is used.  The reference's groups of 16 are two steps of 8 here;
+ * its tail (n % 16) uses expf, as here. */
+static void silu_mul_avx2(float *y, const float *g, const float *u, int n)
+{
+        int i = 0, n16 = n - n % 16;
+        const __m256 r = _mm256_set1_ps(0x1.8p23f), one = _mm256_set1_ps(1.0f);
+
+        for (; i < n16; i += 8) {
+                __m256 gv = _mm256_loadu_ps(g + i);
+                __m256 x = _mm256_sub_ps(_mm256_setzero_ps(), gv);
+                __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r), nn = _mm256_sub_ps(z, r);
+                __m256 b = _mm256_fnmadd_ps(nn, _mm256_set1_ps(0x1.7f7d1cp-20f),
+                                            _mm256_fnmadd_ps(nn, _mm256_set1_ps(0x1.62e4p-1f), x));
+                __m256 uu = _mm256_mul_ps(b, b);
+                __m256 j = _mm256_fmadd_ps(
+                        _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)),
+                                        uu, _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
+                        uu, _mm256_fmadd_ps(_mm256_set1_ps(0x1.ffffecp-1f), b, one));
+                __m256i ni = _mm256_cvttps_epi32(nn); /* nn is integral (or inf / nan) */
+                __m256 hi = _mm256_cmp_ps(nn, _mm256_set1_ps(127.0f), _CMP_GT_OQ);
+                __m256 lo = _mm256_cmp_ps(nn, _mm256_set1_ps(-126.0f), _CMP_LT_OQ);
+                __m256 inf = _mm256_cmp_ps(nn, _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+                __m256i e = _mm256_sub_epi32(ni, _mm256_and_si256(_mm256_castps_si256(hi), _mm256_set1_epi32(127)));
+                __m256 p2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(e, _mm256_set1_epi32(127)), 23));
+                __m256 jj = _mm256_blendv_ps(j, _mm256_mul_ps(j, _mm256_set1_ps(0x1p127f)), hi);
+                __m256 ev = _mm256_andnot_ps(lo, _mm256_mul_ps(jj, p2));
+                ev = _mm256_blendv_ps(ev, _mm256_set1_ps(__builtin_inff()), inf);
+                __m256 yv = _mm256_mul_ps(_mm256_div_ps(gv, _mm256_add_ps(one, ev)), _mm256_loadu_ps(u + i));
+                _mm256_storeu_ps(y + i, yv);
+        }
+        for (; i < n; i++) /* as the reference's tail */
+                y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 const struct cpu_kernels cpu_kernels_avx2_raw = {
         .name = "avx2",
         .q = {
@@ -1438,6 +1479,7 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .gemv = q6_k_gemv, .mm = q6_k_mm},
                 [MU_TYPE_Q8_K] = {.from_float = q8_k_from_float, .vec_dot = q8_k_vec_dot},
         },
+        .silu_mul = silu_mul_avx2,
 };
 
 #else
