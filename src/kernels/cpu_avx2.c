@@ -1078,20 +1078,21 @@ GEMV4(q4_k)
 #define MM_CHUNK 32  /* rows whose accumulators live across segments */
 _Static_assert(offsetof(struct block_q4_1, m) == 2 && offsetof(struct block_q5_1, m) == 2, "m after d");
 
-/* The 4 tokens' block halves at yr[t] + off + (b0 + i) * ybs as floats,
- * out[i][t] for i < m: one gather per 2 blocks (token offsets, then the
+/* The 4 tokens' block halves at y0 + t * ys + off + (b0 + i) * ybs as
+ * floats, out[i][t] for i < m: one gather per 2 blocks (4 tokens, then the
  * same one block on); a block past m reads nothing (zeros). */
-AI void mm_token_halves(float (*out)[4], const char *const *yr, size_t off, size_t ybs, int b0, int m)
+AI void mm_token_halves(float (*out)[4], const char *y0, size_t ys, size_t off, size_t ybs, int b0, int m)
 {
         const __m256i lo16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
                                               0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-        const int o1 = (int)(yr[1] - yr[0]), o2 = (int)(yr[2] - yr[0]), o3 = (int)(yr[3] - yr[0]);
-        const __m256i idx = _mm256_setr_epi32(0, o1, o2, o3, (int)ybs, o1 + (int)ybs, o2 + (int)ybs, o3 + (int)ybs);
-        const char *y0 = yr[0] + off + (size_t)b0 * ybs;
+        const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3),
+                                                                _mm256_set1_epi32((int)ys)),
+                                             _mm256_setr_epi32(0, 0, 0, 0, (int)ybs, (int)ybs, (int)ybs, (int)ybs));
+        const char *y = y0 + off + (size_t)b0 * ybs;
 
         for (int i = 0; i < m; i += 2) {
                 __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
-                __m256i g = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)(y0 + (size_t)i * ybs),
+                __m256i g = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)(y + (size_t)i * ybs),
                                                         idx, k, 1);
                 g = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, lo16), 0x08);
                 _mm256_storeu_ps(out[i], _mm256_cvtph_ps(_mm256_castsi256_si128(g)));
@@ -1107,7 +1108,7 @@ AI void mm_token_halves(float (*out)[4], const char *const *yr, size_t off, size
  * order, one lane per (row, token).  The 8 products d_x * d_y of a block
  * (one vector multiply) go through a stack slot, for the FMAs to
  * broadcast.  acc[4 * r + t] and ms carry the sums across segments. */
-AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, const char *const *yb,
+AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, const char *yb, size_t ys,
                    const float (*dy)[4], const float (*sy)[4], const size_t bs, const int qs_off, const int qh_off,
                    const int bias, const int one, const int q8)
 {
@@ -1122,8 +1123,8 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, cons
         for (int i = 0; i < m; i++) {
                 /* the 2 rows' d and m halves (4 bytes from each block's start) */
                 uint32_t h0, h1;
-                memcpy(&h0, xb[0] + (size_t)i * bs, 4);
-                memcpy(&h1, xb[1] + (size_t)i * bs, 4);
+                memcpy(&h0, xb + (size_t)i * bs, 4);
+                memcpy(&h1, xb + xs + (size_t)i * bs, 4);
                 __m128 f = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)h0), (int)h1, 1));
                 __m256 xd = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x00), _mm_shuffle_ps(f, f, 0xaa));
                 _mm256_store_ps(sc, _mm256_mul_ps(xd, _mm256_broadcast_ps((const __m128 *)dy[i])));
@@ -1133,7 +1134,7 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, cons
                 }
                 _Pragma("GCC unroll 2")
                 for (int r = 0; r < 2; r++) {
-                        const uint8_t *x = (const uint8_t *)xb[r] + (size_t)i * bs;
+                        const uint8_t *x = (const uint8_t *)xb + r * xs + (size_t)i * bs;
                         __m256i q;
                         if (q8) {
                                 q = _mm256_loadu_si256((const __m256i *)(x + qs_off));
@@ -1147,7 +1148,7 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, cons
                         __m256i aq = _mm256_sign_epi8(q, q);
                         _Pragma("GCC unroll 4")
                         for (int t = 0; t < 4; t++) {
-                                const __m256i *y = (const __m256i *)(yb[t] + (size_t)i * ybs + yqs);
+                                const __m256i *y = (const __m256i *)(yb + t * ys + (size_t)i * ybs + yqs);
                                 __m256i p;
                                 if (one)
                                         p = _mm256_maddubs_epi16(q, _mm256_loadu_si256(y));
@@ -1164,51 +1165,63 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *const *xb, cons
         *msp = ms;
 }
 
-/* Tokens in groups of 4, rows in chunks of MM_CHUNK, blocks in segments
- * of MM_SEG, rows in pairs (32-block types: vec_dot4's bits are vec_dot's,
- * so every token may go through the tile). */
+/* Tokens in groups of 4 and rows in chunks of MM_CHUNK, blocks in
+ * segments of MM_SEG, rows in pairs.  Tiles take evenly spaced tokens and
+ * rows (fewer pointers to keep in registers): a last group of tokens or
+ * pair of rows that would run past the end is moved back to end there,
+ * redoing a few results with the same bits (32-block types: vec_dot4's
+ * bits are vec_dot's); a lone row pairs with itself (stride 0); under 4
+ * tokens go through the gemv. */
 AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
-               const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8)
+               const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8,
+               quant_gemv_fn gemv)
 {
         const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
         const int nb = n / QK8_0;
         __m256 acc[MM_CHUNK / 2][8], ms[MM_CHUNK / 2];
         float dy[MM_SEG + 1][4] __attribute__((aligned(32))), sy[MM_SEG + 1][4] __attribute__((aligned(32)));
 
-        for (int t0 = 0; t0 < nt; t0 += 4) {
-                const char *yr[4];
-                for (int k = 0; k < 4; k++)
-                        yr[k] = (const char *)y + (size_t)(t0 + k < nt ? t0 + k : nt - 1) * ys;
+        if (nt < 4) {
+                for (int t = 0; t < nt; t++)
+                        gemv(n, nr, s + (size_t)t * ss, x, xs, (const char *)y + (size_t)t * ys);
+                return;
+        }
+        for (int g = 0; g < nt; g += 4) {
+                int t0 = g + 4 <= nt ? g : nt - 4;
+                const char *y0 = (const char *)y + (size_t)t0 * ys;
                 for (int c0 = 0; c0 < nr; c0 += MM_CHUNK) {
-                        int c1 = c0 + MM_CHUNK < nr ? c0 + MM_CHUNK : nr;
-                        for (int p = 0; p < (c1 - c0 + 1) / 2; p++) {
+                        int c1 = c0 + MM_CHUNK < nr ? c0 + MM_CHUNK : nr, np = (c1 - c0 + 1) / 2;
+                        for (int p = 0; p < np; p++) {
                                 ms[p] = _mm256_setzero_ps();
                                 for (int k = 0; k < 8; k++)
                                         acc[p][k] = _mm256_setzero_ps();
                         }
                         for (int b0 = 0; b0 < nb; b0 += MM_SEG) {
                                 int m = nb - b0 < MM_SEG ? nb - b0 : MM_SEG;
-                                const char *yb[4];
-                                mm_token_halves(dy, yr, 0, ybs, b0, m);
+                                mm_token_halves(dy, y0, ys, 0, ybs, b0, m);
                                 if (one)
-                                        mm_token_halves(sy, yr, 2, ybs, b0, m);
-                                for (int k = 0; k < 4; k++)
-                                        yb[k] = yr[k] + (size_t)b0 * ybs;
-                                for (int r0 = c0; r0 < c1; r0 += 2) {
-                                        const char *xb[2] = {(const char *)x + (size_t)r0 * xs + (size_t)b0 * bs,
-                                                             (const char *)x + (size_t)(r0 + 1 < c1 ? r0 + 1 : r0) * xs +
-                                                                     (size_t)b0 * bs};
-                                        q32_mm_2x4(m, acc[(r0 - c0) / 2], &ms[(r0 - c0) / 2], xb, yb,
-                                                   (const float(*)[4])dy, (const float(*)[4])sy, bs, qs_off, qh_off,
-                                                   bias, one, q8);
+                                        mm_token_halves(sy, y0, ys, 2, ybs, b0, m);
+                                for (int p = 0; p < np; p++) {
+                                        int r0 = c0 + 2 * p < c1 - 1 ? c0 + 2 * p : c1 - 2;
+                                        size_t pxs = xs;
+                                        if (r0 < c0) { /* a chunk of one row */
+                                                r0 = c0;
+                                                pxs = 0;
+                                        }
+                                        q32_mm_2x4(m, acc[p], &ms[p], (const char *)x + (size_t)r0 * xs + (size_t)b0 * bs, pxs,
+                                                   y0 + (size_t)b0 * ybs, ys, (const float(*)[4])dy, (const float(*)[4])sy,
+                                                   bs, qs_off, qh_off, bias, one, q8);
                                 }
                         }
-                        for (int r0 = c0; r0 < c1; r0 += 2) {
+                        for (int p = 0; p < np; p++) {
+                                int r0 = c0 + 2 * p < c1 - 1 ? c0 + 2 * p : c1 - 2;
                                 float m8[8];
-                                _mm256_storeu_ps(m8, ms[(r0 - c0) / 2]);
-                                for (int t = 0; t < 4 && t0 + t < nt; t++)
+                                if (r0 < c0)
+                                        r0 = c0;
+                                _mm256_storeu_ps(m8, ms[p]);
+                                for (int t = 0; t < 4; t++)
                                         for (int r = 0; r < 2 && r0 + r < c1; r++) {
-                                                float v = hsum_f32x8(acc[(r0 - c0) / 2][4 * r + t]);
+                                                float v = hsum_f32x8(acc[p][4 * r + t]);
                                                 s[(size_t)(t0 + t) * ss + r0 + r] = one ? v + m8[4 * r + t] : v;
                                         }
                         }
@@ -1220,7 +1233,7 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t
         static void t##_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, \
                            size_t ys)                                                                         \
         {                                                                                                     \
-                q32_mm(n, nr, nt, s, ss, x, xs, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, q8); \
+                q32_mm(n, nr, nt, s, ss, x, xs, y, ys, sizeof(struct T), offsetof(struct T, qs), qh, bias, one, q8, t##_gemv); \
         }
 Q32_MM(q4_0, block_q4_0, -1, 8, 0, 0)
 Q32_MM(q4_1, block_q4_1, -1, 0, 1, 0)
