@@ -1343,6 +1343,104 @@ static void q4_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                 q4_k_gemv(n, nr, s + (size_t)t0 * ss, x, xs, (const char *)y + (size_t)t0 * ys);
 }
 
+/* Q5_K, 2 rows x 4 tokens with the bits of the scalar vec_dot (quant.c
+ * k4_dot, as q5_k_gemv_n): per super-block the integer totals (codes times
+ * scales, mins times block sums) of the 8 (row, token) pairs meet in the
+ * lanes of one vector (lane 4 * r + t), then y.d * (d * isum - dmin * msum)
+ * is added with kq_dmin_add's roundings, lane by lane (separate multiplies
+ * and adds: no contraction under -std=c11).  Rows at x0 and x0 + xs, tokens
+ * at y0 + t * ys. */
+AI void q5_k_mm_2x4(int n, float *out, const char *x0, size_t xs, const char *y0, size_t ys)
+{
+        const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+        __m256 acc = _mm256_setzero_ps();
+
+        for (int b = 0; b < n / QK_K; b++) {
+                const struct block_q8_k *y[4];
+                __m128i pairs[4], is[2], ms[2];
+                uint32_t dd[2];
+                _Pragma("GCC unroll 4")
+                for (int t = 0; t < 4; t++) {
+                        y[t] = (const struct block_q8_k *)(y0 + t * ys) + b;
+                        pairs[t] = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[t]->bsums),
+                                                  _mm_loadu_si128((const __m128i *)(y[t]->bsums + 8)));
+                }
+                _Pragma("GCC unroll 2")
+                for (int r = 0; r < 2; r++) {
+                        const struct block_q5_k *x = (const struct block_q5_k *)(x0 + r * xs) + b;
+                        __m128i sm = k4_scales_xmm(x->scales), mp[4];
+                        __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
+                        __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+                        __m256i h = _mm256_loadu_si256((const __m256i *)x->qh), p[4];
+                        _Pragma("GCC unroll 4")
+                        for (int t = 0; t < 4; t++) {
+                                mp[t] = _mm_madd_epi16(mins, pairs[t]);
+                                p[t] = _mm256_setzero_si256();
+                        }
+                        _Pragma("GCC unroll 4")
+                        for (int c = 0; c < 4; c++) {
+                                __m256i v = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+                                __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m4),
+                                                             _mm256_slli_epi16(_mm256_and_si256(h, one), 4));
+                                __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4),
+                                                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 1), one), 4));
+                                __m256i s0 = _mm256_shuffle_epi8(sc16, lane16(2 * c));
+                                __m256i s1 = _mm256_shuffle_epi8(sc16, lane16(2 * c + 1));
+                                h = _mm256_srli_epi16(h, 2);
+                                _Pragma("GCC unroll 4")
+                                for (int t = 0; t < 4; t++) {
+                                        const int8_t *q8 = y[t]->qs + 64 * c;
+                                        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
+                                        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 32)));
+                                        p[t] = _mm256_add_epi32(p[t], _mm256_add_epi32(_mm256_madd_epi16(p0, s0),
+                                                                                       _mm256_madd_epi16(p1, s1)));
+                                }
+                        }
+                        is[r] = kq_isum4_256(p[0], p[1], p[2], p[3]);
+                        ms[r] = _mm_hadd_epi32(_mm_hadd_epi32(mp[0], mp[1]), _mm_hadd_epi32(mp[2], mp[3]));
+                        memcpy(&dd[r], &x->d, 4); /* d, dmin */
+                }
+                __m128 f = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)dd[0]), (int)dd[1], 1));
+                __m128 yd = _mm_set_ps(y[3]->d, y[2]->d, y[1]->d, y[0]->d);
+                __m256 d8 = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x00), _mm_shuffle_ps(f, f, 0xaa));
+                __m256 dmin8 = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x55), _mm_shuffle_ps(f, f, 0xff));
+                __m256 a = _mm256_mul_ps(d8, _mm256_cvtepi32_ps(_mm256_set_m128i(is[1], is[0])));
+                __m256 m = _mm256_mul_ps(dmin8, _mm256_cvtepi32_ps(_mm256_set_m128i(ms[1], ms[0])));
+                __m256 u = _mm256_mul_ps(_mm256_setr_m128(yd, yd), _mm256_sub_ps(a, m));
+                acc = _mm256_add_ps(acc, u);
+        }
+        _mm256_storeu_ps(out, acc);
+}
+
+/* As q32_mm's walk, without segments: groups of 4 tokens (the last moved
+ * back to end at nt), pairs of rows (the last moved back, or a lone row
+ * with itself), under 4 tokens through the gemv; every token has vec_dot's
+ * bits. */
+static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        if (nt < 4) {
+                for (int t = 0; t < nt; t++)
+                        q5_k_gemv(n, nr, s + (size_t)t * ss, x, xs, (const char *)y + (size_t)t * ys);
+                return;
+        }
+        for (int g = 0; g < nt; g += 4) {
+                int t0 = g + 4 <= nt ? g : nt - 4;
+                for (int p = 0; p < nr; p += 2) {
+                        int r0 = p + 2 <= nr ? p : nr - 2;
+                        size_t pxs = xs;
+                        float out[8];
+                        if (r0 < 0) {
+                                r0 = 0;
+                                pxs = 0;
+                        }
+                        q5_k_mm_2x4(n, out, (const char *)x + (size_t)r0 * xs, pxs, (const char *)y + (size_t)t0 * ys, ys);
+                        for (int t = 0; t < 4; t++)
+                                for (int r = 0; r < 2 && r0 + r < nr; r++)
+                                        s[(size_t)(t0 + t) * ss + r0 + r] = out[4 * r + t];
+                }
+        }
+}
+
 /* Q6_K, 1 row x 4 tokens with the bits of the scalar vec_dot (see
  * q6_k_vec_dot): per super-block and token 8 int32 lanes, the -32 bias
  * through the block sums, an FMA per lane with d * d8; lanes8_sum at the
@@ -1488,7 +1586,7 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
                 [MU_TYPE_Q4_K] = {.vec_dot = q4_k_vec_dot, .vec_dot4 = q4_k_vec_dot4, .gemv = q4_k_gemv,
                                   .mm = q4_k_mm},
-                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .gemv = q5_k_gemv},
+                [MU_TYPE_Q5_K] = {.vec_dot = q5_k_vec_dot, .gemv = q5_k_gemv, .mm = q5_k_mm},
                 [MU_TYPE_Q6_K] = {.vec_dot = q6_k_vec_dot, .gemv = q6_k_gemv, .mm = q6_k_mm},
                 [MU_TYPE_Q8_K] = {.from_float = q8_k_from_float, .vec_dot = q8_k_vec_dot},
         },
