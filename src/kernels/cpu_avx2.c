@@ -1065,53 +1065,63 @@ GEMV4(q4_k)
 
 /* ---- mm: a few rows x a few tokens (small prompt batches) -----------------
  *
- * Register tiles of 2 weight rows x 4 tokens (8 accumulators of 16 ymm):
- * each weight block is decoded once for the 4 tokens and each activation
- * block's scale converted once for all rows.  Every result keeps the bits
- * of the scalar kernel it replaces (kernels.h, quant_mm_fn): the same
- * lanes, the same FMAs in block order, the same final sums; only what is
- * shared between rows and tokens is computed once.  Tokens go in groups of
- * 4 and rows in pairs; a tail group repeats its last token or row (results
- * dropped), so a result never depends on nr, nt or its place in the call. */
+ * Register tiles of 8 accumulators (of 16 ymm): 1 weight row x 8 tokens or
+ * 2 rows x 4 tokens.  Each weight block is decoded once for all the tile's
+ * tokens, each activation block loaded once for its rows, and each block
+ * scale converted once.  Every result keeps the bits of the scalar kernel
+ * it replaces (kernels.h, quant_mm_fn): the same lanes, the same FMAs in
+ * block order, the same final sums; only what is shared between rows and
+ * tokens is computed once.  A result never depends on nr, nt or its place
+ * in the call (tails repeat rows or tokens and drop or rewrite results).
+ * The 32-block types take 1 x 8 (measured: Q8_0 +21%, Q5_0 +12%, Q4_0 +3%
+ * over 2 x 4 on 16 tokens: the decoding, dearest for Q5, is shared by 8
+ * tokens), 2 x 4 for batches of 4-7; the K-quants 2 x 4 (Q4_K, Q5_K: their
+ * reductions per sub-block pair or super-block fill 8 lanes of one vector)
+ * or 1 x 4 (Q6_K). */
 
 #define MM_SEG 64    /* blocks per segment (the tokens' scales, converted ahead) */
 #define MM_CHUNK 32  /* rows whose accumulators live across segments */
 _Static_assert(offsetof(struct block_q4_1, m) == 2 && offsetof(struct block_q5_1, m) == 2, "m after d");
 
-/* The 4 tokens' block halves at y0 + t * ys + off + (b0 + i) * ybs as
- * floats, out[i][t] for i < m: one gather per 2 blocks (4 tokens, then the
- * same one block on); a block past m reads nothing (zeros). */
-AI void mm_token_halves(float (*out)[4], const char *y0, size_t ys, size_t off, size_t ybs, int b0, int m)
+/* The block halves of T = 4 or 8 tokens at y0 + t * ys + off +
+ * (b0 + i) * ybs as floats, out[i * T + t] for i < m: one gather per
+ * 8 / T blocks (T tokens, then the same one block on); blocks past m read
+ * nothing (zeros; out has room up to a multiple of 8 / T). */
+AI void mm_token_halves(float *out, const char *y0, size_t ys, size_t off, size_t ybs, int b0, int m, const int T)
 {
         const __m256i lo16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
                                               0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-        const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3),
-                                                                _mm256_set1_epi32((int)ys)),
-                                             _mm256_setr_epi32(0, 0, 0, 0, (int)ybs, (int)ybs, (int)ybs, (int)ybs));
+        const __m256i k8 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i tk = T == 8 ? k8 : _mm256_and_si256(k8, _mm256_set1_epi32(3));
+        const __m256i bk = T == 8 ? _mm256_setzero_si256() : _mm256_srli_epi32(k8, 2);
+        const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(tk, _mm256_set1_epi32((int)ys)),
+                                             _mm256_mullo_epi32(bk, _mm256_set1_epi32((int)ybs)));
         const char *y = y0 + off + (size_t)b0 * ybs;
 
-        for (int i = 0; i < m; i += 2) {
-                __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i), _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+        for (int i = 0; i < m; i += 8 / T) {
+                __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32(m - i), bk);
                 __m256i g = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)(y + (size_t)i * ybs),
                                                         idx, k, 1);
                 g = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(g, lo16), 0x08);
-                _mm256_storeu_ps(out[i], _mm256_cvtph_ps(_mm256_castsi256_si128(g)));
+                _mm256_storeu_ps(out + (size_t)i * T, _mm256_cvtph_ps(_mm256_castsi256_si128(g)));
         }
 }
 
-/* One segment of m blocks of 2 rows x 4 tokens of a 32-block type (xb,
- * yb: the segment's first blocks; dy, sy: mm_token_halves of the tokens'
- * d and s).  Codes as in q32_dot4: Q4_0 / Q5_0 (qh_off >= 0) signed after
+/* One segment of m blocks of R rows x T tokens (R = 2, T = 4 or R = 1,
+ * T = 8: 8 accumulators) of a 32-block type (xb, yb: the segment's first
+ * blocks, xs, ys: the strides; dy, sy: mm_token_halves of the tokens' d
+ * and s).  Codes as in q32_dot4: Q4_0 / Q5_0 (qh_off >= 0) signed after
  * - bias, Q8_0 (q8) signed, Q4_1 / Q5_1 (one: m the half after d, Q8_1
  * activations) unsigned.  Per block and (row, token): 8 lanes of 4
  * products, an FMA with d_x * d_y; the m * s terms summed apart in block
  * order, one lane per (row, token).  The 8 products d_x * d_y of a block
  * (one vector multiply) go through a stack slot, for the FMAs to
- * broadcast.  acc[4 * r + t] and ms carry the sums across segments. */
-AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, const char *yb, size_t ys,
-                   const float (*dy)[4], const float (*sy)[4], const size_t bs, const int qs_off, const int qh_off,
-                   const int bias, const int one, const int q8)
+ * broadcast.  acc[T * r + t] and ms carry the sums across segments. */
+AI void q32_mm_tile(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, const char *yb, size_t ys,
+                    const float *dy, const float *sy, const size_t bs, const int qs_off, const int qh_off,
+                    const int bias, const int one, const int q8, const int R)
 {
+        const int T = 8 / R;
         const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
         const int yqs = one ? (int)offsetof(struct block_q8_1, qs) : (int)offsetof(struct block_q8_0, qs);
         float sc[8] __attribute__((aligned(32)));
@@ -1121,19 +1131,34 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, 
         for (int k = 0; k < 8; k++)
                 acc[k] = accp[k];
         for (int i = 0; i < m; i++) {
-                /* the 2 rows' d and m halves (4 bytes from each block's start) */
-                uint32_t h0, h1;
+                /* the rows' d and m halves (4 bytes from each block's start) */
+                uint32_t h0, h1 = 0;
                 memcpy(&h0, xb + (size_t)i * bs, 4);
-                memcpy(&h1, xb + xs + (size_t)i * bs, 4);
+                if (R == 2)
+                        memcpy(&h1, xb + xs + (size_t)i * bs, 4);
                 __m128 f = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128((int)h0), (int)h1, 1));
-                __m256 xd = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x00), _mm_shuffle_ps(f, f, 0xaa));
-                _mm256_store_ps(sc, _mm256_mul_ps(xd, _mm256_broadcast_ps((const __m128 *)dy[i])));
-                if (one) { /* m * s: their own sum, lane 4 * r + t, in block order */
-                        __m256 xm = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x55), _mm_shuffle_ps(f, f, 0xff));
-                        ms = _mm256_add_ps(ms, _mm256_mul_ps(xm, _mm256_broadcast_ps((const __m128 *)sy[i])));
+                __m256 xd, yd;
+                if (R == 2) {
+                        xd = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x00), _mm_shuffle_ps(f, f, 0xaa));
+                        yd = _mm256_broadcast_ps((const __m128 *)(dy + 4 * i));
+                } else {
+                        xd = _mm256_broadcastss_ps(f);
+                        yd = _mm256_loadu_ps(dy + 8 * i);
+                }
+                _mm256_store_ps(sc, _mm256_mul_ps(xd, yd));
+                if (one) { /* m * s: their own sum, lane T * r + t, in block order */
+                        __m256 xm, sv;
+                        if (R == 2) {
+                                xm = _mm256_setr_m128(_mm_shuffle_ps(f, f, 0x55), _mm_shuffle_ps(f, f, 0xff));
+                                sv = _mm256_broadcast_ps((const __m128 *)(sy + 4 * i));
+                        } else {
+                                xm = _mm256_broadcastss_ps(_mm_movehdup_ps(f));
+                                sv = _mm256_loadu_ps(sy + 8 * i);
+                        }
+                        ms = _mm256_add_ps(ms, _mm256_mul_ps(xm, sv));
                 }
                 _Pragma("GCC unroll 2")
-                for (int r = 0; r < 2; r++) {
+                for (int r = 0; r < R; r++) {
                         const uint8_t *x = (const uint8_t *)xb + r * xs + (size_t)i * bs;
                         __m256i q;
                         if (q8) {
@@ -1146,16 +1171,16 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, 
                                         q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
                         }
                         __m256i aq = _mm256_sign_epi8(q, q);
-                        _Pragma("GCC unroll 4")
-                        for (int t = 0; t < 4; t++) {
+                        _Pragma("GCC unroll 8")
+                        for (int t = 0; t < T; t++) {
                                 const __m256i *y = (const __m256i *)(yb + t * ys + (size_t)i * ybs + yqs);
                                 __m256i p;
                                 if (one)
                                         p = _mm256_maddubs_epi16(q, _mm256_loadu_si256(y));
                                 else
                                         p = _mm256_maddubs_epi16(aq, _mm256_sign_epi8(_mm256_loadu_si256(y), q));
-                                acc[4 * r + t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[4 * r + t]),
-                                                                 _mm256_cvtepi32_ps(sum_pairs(p)), acc[4 * r + t]);
+                                acc[T * r + t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[T * r + t]),
+                                                                 _mm256_cvtepi32_ps(sum_pairs(p)), acc[T * r + t]);
                         }
                 }
         }
@@ -1165,32 +1190,28 @@ AI void q32_mm_2x4(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, 
         *msp = ms;
 }
 
-/* Tokens in groups of 4 and rows in chunks of MM_CHUNK, blocks in
- * segments of MM_SEG, rows in pairs.  Tiles take evenly spaced tokens and
- * rows (fewer pointers to keep in registers): a last group of tokens or
- * pair of rows that would run past the end is moved back to end there,
- * redoing a few results with the same bits (32-block types: vec_dot4's
- * bits are vec_dot's); a lone row pairs with itself (stride 0); under 4
- * tokens go through the gemv. */
-AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
-               const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8,
-               quant_gemv_fn gemv)
+/* Groups of T tokens (8, or 4 when the batch has under 8) and rows in
+ * chunks of MM_CHUNK, blocks in segments of MM_SEG, rows R = 8 / T at a
+ * time.  Tiles take evenly spaced tokens and rows (fewer pointers to keep
+ * in registers): a last group of tokens or pair of rows that would run
+ * past the end is moved back to end there, redoing a few results with the
+ * same bits (32-block types: vec_dot4's bits are vec_dot's); a lone row
+ * pairs with itself (stride 0); under 4 tokens go through the gemv. */
+AI void q32_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
+                    const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8,
+                    const int R)
 {
+        const int T = 8 / R;
         const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
         const int nb = n / QK8_0;
-        __m256 acc[MM_CHUNK / 2][8], ms[MM_CHUNK / 2];
-        float dy[MM_SEG + 1][4] __attribute__((aligned(32))), sy[MM_SEG + 1][4] __attribute__((aligned(32)));
+        __m256 acc[MM_CHUNK / R][8], ms[MM_CHUNK / R];
+        float dy[(MM_SEG + 1) * 8] __attribute__((aligned(32))), sy[(MM_SEG + 1) * 8] __attribute__((aligned(32)));
 
-        if (nt < 4) {
-                for (int t = 0; t < nt; t++)
-                        gemv(n, nr, s + (size_t)t * ss, x, xs, (const char *)y + (size_t)t * ys);
-                return;
-        }
-        for (int g = 0; g < nt; g += 4) {
-                int t0 = g + 4 <= nt ? g : nt - 4;
+        for (int g = 0; g < nt; g += T) {
+                int t0 = g + T <= nt ? g : nt - T;
                 const char *y0 = (const char *)y + (size_t)t0 * ys;
                 for (int c0 = 0; c0 < nr; c0 += MM_CHUNK) {
-                        int c1 = c0 + MM_CHUNK < nr ? c0 + MM_CHUNK : nr, np = (c1 - c0 + 1) / 2;
+                        int c1 = c0 + MM_CHUNK < nr ? c0 + MM_CHUNK : nr, np = (c1 - c0 + R - 1) / R;
                         for (int p = 0; p < np; p++) {
                                 ms[p] = _mm256_setzero_ps();
                                 for (int k = 0; k < 8; k++)
@@ -1198,34 +1219,47 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t
                         }
                         for (int b0 = 0; b0 < nb; b0 += MM_SEG) {
                                 int m = nb - b0 < MM_SEG ? nb - b0 : MM_SEG;
-                                mm_token_halves(dy, y0, ys, 0, ybs, b0, m);
+                                mm_token_halves(dy, y0, ys, 0, ybs, b0, m, T);
                                 if (one)
-                                        mm_token_halves(sy, y0, ys, 2, ybs, b0, m);
+                                        mm_token_halves(sy, y0, ys, 2, ybs, b0, m, T);
                                 for (int p = 0; p < np; p++) {
-                                        int r0 = c0 + 2 * p < c1 - 1 ? c0 + 2 * p : c1 - 2;
+                                        int r0 = c0 + R * p < c1 - (R - 1) ? c0 + R * p : c1 - R;
                                         size_t pxs = xs;
                                         if (r0 < c0) { /* a chunk of one row */
                                                 r0 = c0;
                                                 pxs = 0;
                                         }
-                                        q32_mm_2x4(m, acc[p], &ms[p], (const char *)x + (size_t)r0 * xs + (size_t)b0 * bs, pxs,
-                                                   y0 + (size_t)b0 * ybs, ys, (const float(*)[4])dy, (const float(*)[4])sy,
-                                                   bs, qs_off, qh_off, bias, one, q8);
+                                        q32_mm_tile(m, acc[p], &ms[p], (const char *)x + (size_t)r0 * xs + (size_t)b0 * bs, pxs,
+                                                    y0 + (size_t)b0 * ybs, ys, dy, sy, bs, qs_off, qh_off, bias, one, q8, R);
                                 }
                         }
                         for (int p = 0; p < np; p++) {
-                                int r0 = c0 + 2 * p < c1 - 1 ? c0 + 2 * p : c1 - 2;
+                                int r0 = c0 + R * p < c1 - (R - 1) ? c0 + R * p : c1 - R;
                                 float m8[8];
                                 if (r0 < c0)
                                         r0 = c0;
                                 _mm256_storeu_ps(m8, ms[p]);
-                                for (int t = 0; t < 4; t++)
-                                        for (int r = 0; r < 2 && r0 + r < c1; r++) {
-                                                float v = hsum_f32x8(acc[p][4 * r + t]);
-                                                s[(size_t)(t0 + t) * ss + r0 + r] = one ? v + m8[4 * r + t] : v;
+                                for (int t = 0; t < T; t++)
+                                        for (int r = 0; r < R && r0 + r < c1; r++) {
+                                                float v = hsum_f32x8(acc[p][T * r + t]);
+                                                s[(size_t)(t0 + t) * ss + r0 + r] = one ? v + m8[T * r + t] : v;
                                         }
                         }
                 }
+        }
+}
+
+AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
+               const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8,
+               quant_gemv_fn gemv)
+{
+        if (nt < 4) {
+                for (int t = 0; t < nt; t++)
+                        gemv(n, nr, s + (size_t)t * ss, x, xs, (const char *)y + (size_t)t * ys);
+        } else if (nt < 8) {
+                q32_mm_walk(n, nr, nt, s, ss, x, xs, y, ys, bs, qs_off, qh_off, bias, one, q8, 2);
+        } else {
+                q32_mm_walk(n, nr, nt, s, ss, x, xs, y, ys, bs, qs_off, qh_off, bias, one, q8, 1);
         }
 }
 
