@@ -1077,7 +1077,7 @@ GEMV4(q4_k)
  * over 2 x 4 on 16 tokens: the decoding, dearest for Q5, is shared by 8
  * tokens), 2 x 4 for batches of 4-7; the K-quants 2 x 4 (Q4_K, Q5_K: their
  * reductions per sub-block pair or super-block fill 8 lanes of one vector)
- * or 1 x 4 (Q6_K). */
+ * or 1 x 8 (Q6_K, 1 x 4 for batches of 4-7). */
 
 #define MM_SEG 64    /* blocks per segment (the tokens' scales, converted ahead) */
 #define MM_CHUNK 32  /* rows whose accumulators live across segments */
@@ -1475,31 +1475,30 @@ static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
         }
 }
 
-/* Q6_K, 1 row x 4 tokens with the bits of the scalar vec_dot (see
- * q6_k_vec_dot): per super-block and token 8 int32 lanes, the -32 bias
- * through the block sums, an FMA per lane with d * d8; lanes8_sum at the
- * end.  The row's codes and scales are decoded once for the 4 tokens (one
- * row: the decoding is shared by the tokens, the accumulators and the
- * tokens' loads fill the registers). */
-AI void q6_k_mm_1x4(int n, float *out, const char *xr, const char *const *yr)
+/* Q6_K, 1 row x T tokens (T = 4 or 8, at y0 + t * ys) with the bits of
+ * the scalar vec_dot (see q6_k_vec_dot): per super-block and token 8
+ * int32 lanes, the -32 bias through the block sums, an FMA per lane with
+ * d * d8; lanes8_sum at the end.  The row's codes and scales are decoded
+ * once for the T tokens (the integer sums take T registers; the float
+ * accumulators, touched once per super-block, may live in memory). */
+AI void q6_k_mm_1xT(int n, float *out, const char *xr, const char *y0, size_t ys, const int T)
 {
         const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
-        __m256 acc[4];
+        __m256 acc[8];
 
-        _Pragma("GCC unroll 4")
-        for (int t = 0; t < 4; t++)
+        _Pragma("GCC unroll 8")
+        for (int t = 0; t < T; t++)
                 acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK_K; b++) {
                 const struct block_q6_k *x = (const struct block_q6_k *)xr + b;
-                const struct block_q8_k *y[4];
                 __m128i sc8 = _mm_loadu_si128((const __m128i *)x->scales);
-                __m256i sc16 = _mm256_cvtepi8_epi16(sc8), sumi[4];
+                __m256i sc16 = _mm256_cvtepi8_epi16(sc8), sumi[8];
                 float dx = h2f(x->d);
-                _Pragma("GCC unroll 4")
-                for (int t = 0; t < 4; t++) {
-                        y[t] = (const struct block_q8_k *)yr[t] + b;
+                _Pragma("GCC unroll 8")
+                for (int t = 0; t < T; t++) {
+                        const struct block_q8_k *y = (const struct block_q8_k *)(y0 + t * ys) + b;
                         /* lane l starts at -32 * (sc . bsum) of groups 2l, 2l + 1 */
-                        __m256i bias = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y[t]->bsums));
+                        __m256i bias = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y->bsums));
                         sumi[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(bias, 5));
                 }
                 _Pragma("GCC unroll 2")
@@ -1522,41 +1521,54 @@ AI void q6_k_mm_1x4(int n, float *out, const char *xr, const char *const *yr)
                                         q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                                             _mm256_and_si256(_mm256_srli_epi16(hb, 2), m3));
                                 __m256i scv = _mm256_shuffle_epi8(sc, lane16_pair(2 * k));
-                                _Pragma("GCC unroll 4")
-                                for (int t = 0; t < 4; t++) {
-                                        const int8_t *q8 = y[t]->qs + 128 * h + 32 * k;
+                                _Pragma("GCC unroll 8")
+                                for (int t = 0; t < T; t++) {
+                                        const struct block_q8_k *y = (const struct block_q8_k *)(y0 + t * ys) + b;
+                                        const int8_t *q8 = y->qs + 128 * h + 32 * k;
                                         __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)q8));
                                         sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p, scv));
                                 }
                         }
                 }
-                _Pragma("GCC unroll 4")
-                for (int t = 0; t < 4; t++)
-                        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y[t]->d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+                _Pragma("GCC unroll 8")
+                for (int t = 0; t < T; t++) {
+                        const struct block_q8_k *y = (const struct block_q8_k *)(y0 + t * ys) + b;
+                        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+                }
         }
-        _Pragma("GCC unroll 4")
-        for (int t = 0; t < 4; t++)
+        _Pragma("GCC unroll 8")
+        for (int t = 0; t < T; t++)
                 out[t] = hsum_f32x8(acc[t]);
 }
 
-/* Tokens in groups of 4, a tail group repeating its last token (vec_dot's
- * bits in every lane of the tile); rows one by one. */
-static void q6_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+/* Groups of 8 tokens (4 when the batch has under 8; the last group moved
+ * back to end at nt: vec_dot's bits in every lane of the tile), rows one
+ * by one; under 4 tokens through the gemv. */
+AI void q6_k_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
+                     const int T)
 {
-        for (int t0 = 0; t0 < nt; t0 += 4) {
-                const char *yr[4];
-                for (int k = 0; k < 4; k++)
-                        yr[k] = (const char *)y + (size_t)(t0 + k < nt ? t0 + k : nt - 1) * ys;
+        for (int g = 0; g < nt; g += T) {
+                int t0 = g + T <= nt ? g : nt - T;
                 for (int r = 0; r < nr; r++) {
-                        float out[4];
-                        q6_k_mm_1x4(n, out, (const char *)x + (size_t)r * xs, yr);
-                        for (int t = 0; t < 4 && t0 + t < nt; t++)
+                        float out[8];
+                        q6_k_mm_1xT(n, out, (const char *)x + (size_t)r * xs, (const char *)y + (size_t)t0 * ys, ys, T);
+                        for (int t = 0; t < T; t++)
                                 s[(size_t)(t0 + t) * ss + r] = out[t];
                 }
         }
 }
 
-
+static void q6_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
+{
+        if (nt < 4) {
+                for (int t = 0; t < nt; t++)
+                        q6_k_gemv(n, nr, s + (size_t)t * ss, x, xs, (const char *)y + (size_t)t * ys);
+        } else if (nt < 8) {
+                q6_k_mm_walk(n, nr, nt, s, ss, x, xs, y, ys, 4);
+        } else {
+                q6_k_mm_walk(n, nr, nt, s, ss, x, xs, y, ys, 8);
+        }
+}
 
 /* ---- SiLU gate ------------------------------------------------------------ */
 
