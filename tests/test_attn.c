@@ -267,3 +267,76 @@ TEST(attn_f16_exp16_equals_libm)
         }
         CHECK_MSG(bad == 0, "%ld of %ld exp16 values differ from libm expf", bad, n);
 }
+
+/* attn_f16_rows (several tokens x query heads per walk over K and V) against
+ * one attn_f16_heads call per token, memcmp: the scalar and AVX-512 variants
+ * (and AVX2 where the table has it), head dims 64/128/256 and a generic one,
+ * batches of 1..40 tokens at several depths (token t sees positions up to
+ * p0 + t), a sliding window (each token its own lo), soft-caps, qmul, and
+ * more rows than one AVX-512 pass takes (32). */
+TEST(attn_f16_rows_equals_per_token)
+{
+        static const int dims[][2] = {{64, 64}, {128, 128}, {256, 256}, {192, 80}};
+        static const int nts[] = {1, 2, 3, 5, 16, 17, 40};
+        static const int depths[] = {0, 1, 15, 300};
+        const int isa = attn_f16_isa(cpu_kernels_get()->name);
+        unsigned seed = 23;
+        int diff = 0, calls = 0;
+
+        for (int d = 0; d < 4; d++) {
+                const int hdk = dims[d][0], hdv = dims[d][1], nkv = 2, grp = d == 2 ? 4 : 3;
+                const int np = 360;
+                size_t kn = (size_t)np * nkv * hdk, vn = (size_t)np * nkv * hdv;
+                uint16_t *k = malloc(kn * 2), *v = malloc(vn * 2);
+                uint16_t *q16 = malloc((size_t)hdk * 2), *acc = malloc((size_t)hdv * 2);
+                float *qf = malloc((size_t)hdk * 4);
+                float *q = malloc((size_t)40 * grp * hdk * 4);
+                float *o1 = malloc((size_t)40 * grp * hdv * 4), *o2 = malloc((size_t)40 * grp * hdv * 4);
+                struct attn_f16_q *rows = malloc((size_t)40 * grp * sizeof(*rows));
+
+                for (size_t i = 0; i < kn; i++)
+                        k[i] = mu_fp32_to_fp16(frand(&seed) * 3);
+                for (size_t i = 0; i < vn; i++)
+                        v[i] = mu_fp32_to_fp16(frand(&seed) * 2);
+                for (size_t i = 0; i < (size_t)40 * grp * hdk; i++)
+                        q[i] = frand(&seed) * 4;
+                for (int c = 0; c < 3; c++) /* 0: plain; 1: soft-cap, qmul; 2: window 37, cap 3 */
+                        for (int ni = 0; ni < 7; ni++)
+                                for (int di = 0; di < 4; di++) {
+                                        const int nt = nts[ni], p0 = depths[di], kvh = (ni + di) % nkv;
+                                        const int swa = c == 2 ? 37 : 0;
+                                        const float qmul = c == 1 ? 0.125f : 1.0f;
+                                        struct attn_f16_row r = {
+                                                (const char *)(k + (size_t)kvh * hdk),
+                                                (const char *)(v + (size_t)kvh * hdv),
+                                                (size_t)nkv * hdk * 2, (size_t)nkv * hdv * 2, hdk, hdv,
+                                                c == 1 ? 1.0f : 1.0f / sqrtf((float)hdk),
+                                                c == 1 ? 50.0f : c == 2 ? 3.0f : 0.0f};
+                                        if (p0 + nt > np)
+                                                continue;
+                                        /* rows token-major, as forward.c builds them */
+                                        for (int t = 0; t < nt; t++) {
+                                                const int pos = p0 + t;
+                                                const int lo = swa && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                                                for (int h = 0; h < grp; h++)
+                                                        rows[t * grp + h] = (struct attn_f16_q){
+                                                                q + (size_t)(t * grp + h) * hdk,
+                                                                o2 + (size_t)(t * grp + h) * hdv, lo, pos};
+                                        }
+                                        for (int simd = ATTN_F16_SCALAR; simd <= isa; simd++) {
+                                                for (int t = 0; t < nt; t++)
+                                                        attn_f16_heads(&r, q + (size_t)t * grp * hdk, (size_t)hdk,
+                                                                       qmul, grp, rows[t * grp].lo, p0 + t, q16,
+                                                                       acc, qf, o1 + (size_t)t * grp * hdv,
+                                                                       (size_t)hdv, simd);
+                                                memset(o2, 0xff, (size_t)nt * grp * hdv * 4);
+                                                attn_f16_rows(&r, rows, nt * grp, qmul, q16, acc, qf, simd);
+                                                diff += memcmp(o1, o2, (size_t)nt * grp * hdv * 4) != 0;
+                                                calls++;
+                                        }
+                                }
+                free(k), free(v), free(q16), free(acc), free(qf), free(q), free(o1), free(o2), free(rows);
+        }
+        CHECK_MSG(diff == 0, "%d of %d attn_f16_rows calls differ from per-token attn_f16_heads", diff, calls);
+        CHECK(calls > 200);
+}

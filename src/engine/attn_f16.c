@@ -183,3 +183,15 @@ void attn_f16_heads(const struct attn_f16_row *r, const float *q, size_t q_strid
                          simd >= ATTN_F16_AVX512 ? ATTN_F16_AVX2 : simd);
         }
 }
+
+void attn_f16_rows(const struct attn_f16_row *r, const struct attn_f16_q *rows, int n, float qmul,
+                   uint16_t *q16, uint16_t *acc16, float *qf, int simd)
+{
+#if defined(__x86_64__)
+        if (simd >= ATTN_F16_AVX512 && attn_f16_rows_avx512(r, rows, n, qmul) == 0)
+                return;
+#endif
+        for (int i = 0; i < n; i++)
+                attn_f16_heads(r, rows[i].q, 0, qmul, 1, rows[i].lo, rows[i].hi, q16, acc16, qf,
+                               rows[i].out, 0, simd >= ATTN_F16_AVX512 ? ATTN_F16_AVX2 : simd);
+}

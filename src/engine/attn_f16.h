@@ -40,11 +40,32 @@ void attn_f16_heads(const struct attn_f16_row *r, const float *q, size_t q_strid
                     int nq, int lo, int hi, uint16_t *q16, uint16_t *acc16, float *qf, float *out,
                     size_t out_stride, int simd);
 
-/* attn_f16_avx512.c (x86-64 builds only): attn_f16_heads' AVX-512 body; -1
- * when the head dims are out of its range (> 512), else 0.  attn_f16_exp16:
+/* One query row of attn_f16_rows: its query (hdk floats), its output (hdv
+ * floats) and its own positions lo..hi. */
+struct attn_f16_q {
+        const float *q;
+        float *out;
+        int lo, hi;
+};
+
+/* n query rows over the same KV head, each with its own positions (the
+ * tokens of a prompt batch x the query heads of one KV head: token t sees
+ * positions up to p0 + t, and from its own lo in a sliding window), q
+ * multiplied by qmul as in attn_f16_heads.  Each row's bits are attn_f16's
+ * for that row alone; the AVX-512 variant walks the union of the rows'
+ * positions once for up to 32 rows (attn_f16_avx512.c).  q16 (hdk), acc16
+ * (hdv) and qf (hdk floats) are scratch for the other variants. */
+void attn_f16_rows(const struct attn_f16_row *r, const struct attn_f16_q *rows, int n, float qmul,
+                   uint16_t *q16, uint16_t *acc16, float *qf, int simd);
+
+/* attn_f16_avx512.c (x86-64 builds only): attn_f16_heads' and
+ * attn_f16_rows' AVX-512 bodies; -1 when the head dims are out of their
+ * range (> 512), else 0.  attn_f16_exp16:
  * y[16] = expf(x[16]) with glibc's bits (tests/test_attn.c checks it). */
 int attn_f16_avx512(const struct attn_f16_row *r, const float *q, size_t q_stride, float qmul,
                     int nq, int lo, int hi, float *out, size_t out_stride);
+int attn_f16_rows_avx512(const struct attn_f16_row *r, const struct attn_f16_q *rows, int n,
+                         float qmul);
 void attn_f16_exp16(const float *x, float *y);
 
 #endif

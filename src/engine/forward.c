@@ -129,6 +129,7 @@ struct att_job {
         struct session *s;
         int il, n_tok, p0;
         int per;           /* query heads per task (att_task) */
+        int tg;            /* tokens per task (att_task_rows) */
         _Atomic int next;  /* next task */
 };
 
@@ -250,6 +251,53 @@ static void att_task(void *arg, int ith, int nth)
         }
 }
 
+/* Rows of one pass of attn_f16_rows (its AVX-512 variant takes 32 at a time) */
+#define ATT_ROWS 32
+
+/* att_task for a batch over an F16 cache: tasks of (group of att_job.tg
+ * tokens, KV head, chunk of att_job.per query heads), each one call of
+ * attn_f16_rows, which walks the shared positions once for all the task's
+ * rows (token t: positions lo..p0 + t, lo its own in a sliding window)
+ * instead of once per token; every row keeps attn_heads_f16's bits. */
+static void att_task_rows(void *arg, int ith, int nth)
+{
+        struct att_job *j = arg;
+        struct session *s = j->s;
+        const struct model_hparams *hp = &s->m->hp;
+        const struct kv_cache *kv = &s->kv;
+        const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head, nkv = hp->n_head_kv;
+        const int grp = nh / nkv, per = j->per, nch = (grp + per - 1) / per, tg = j->tg;
+        const int ntg = (j->n_tok + tg - 1) / tg;
+        const int swa = s->m->layers[j->il].is_swa ? hp->n_swa : 0;
+        const int q_scaled = attn_q_scaled(s->m->arch);
+        const float scale = hp->attn_scale;
+        struct attn_f16_q rows[ATT_ROWS];
+
+        (void)nth;
+        for (int task; (task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed)) < ntg * nkv * nch;) {
+                const int t0 = task / (nkv * nch) * tg, c = task % (nkv * nch), kvh = c / nch;
+                const int h = kvh * grp + c % nch * per;
+                const int nt = j->n_tok - t0 < tg ? j->n_tok - t0 : tg;
+                const int nq = grp - c % nch * per < per ? grp - c % nch * per : per;
+                struct attn_f16_row r = {
+                        (const char *)kv_cache_k(kv, j->il, 0) + (size_t)kvh * hdk * 2,
+                        (const char *)kv_cache_v(kv, j->il, 0) + (size_t)kvh * hdv * 2,
+                        kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : scale, hp->attn_softcap};
+                int n = 0;
+
+                for (int t = t0; t < t0 + nt; t++) {
+                        const int pos = j->p0 + t, lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                        for (int i = 0; i < nq; i++, n++)
+                                rows[n] = (struct attn_f16_q){
+                                        s->q + (size_t)t * nh * hdk + (size_t)(h + i) * hdk,
+                                        s->att + (size_t)t * nh * hdv + (size_t)(h + i) * hdv, lo, pos};
+                }
+                attn_f16_rows(&r, rows, n, q_scaled ? scale : 1.0f, (uint16_t *)s->att_q + (size_t)ith * s->att_q_stride / 2,
+                              (uint16_t *)(s->att_acc + (size_t)ith * hdv),
+                              s->att_qf + (size_t)ith * hdk, attn_f16_isa(s->k->name));
+        }
+}
+
 /* ---- one layer ----------------------------------------------------------- */
 
 static void layer_forward(struct session *s, int il, int n, int p0)
@@ -309,17 +357,35 @@ static void layer_forward(struct session *s, int il, int n, int p0)
         }
         kv_cache_store(&s->kv, il, p0, n, s->kx, s->vx);
 
-        struct att_job aj = {s, il, n, p0, hp->n_head / hp->n_head_kv, 0};
-        /* at least two tasks per thread, so the dynamic split can balance */
-        while (aj.per > 1 && n * hp->n_head_kv * ((hp->n_head / hp->n_head_kv + aj.per - 1) / aj.per) <
-                                     2 * mu_pool_size(s->pool))
-                aj.per = (aj.per + 1) / 2;
+        const int grp = hp->n_head / hp->n_head_kv, nth = mu_pool_size(s->pool);
+        struct att_job aj = {s, il, n, p0, grp, 1, 0};
+        /* several tokens per task over an F16 cache: as many as fill one pass
+         * of attn_f16_rows; fewer (then fewer heads) while there would be
+         * under two tasks per thread, so the dynamic split can balance */
+        const int rows = n > 1 && attn_f16_path(s->kv.type, hdk, hp->head_dim_v);
+        if (rows) {
+                aj.tg = grp < ATT_ROWS ? ATT_ROWS / grp : 1;
+                aj.tg = aj.tg < n ? aj.tg : n;
+                aj.per = grp < ATT_ROWS ? grp : ATT_ROWS;
+        }
+        for (;;) {
+                const int tasks = (n + aj.tg - 1) / aj.tg * hp->n_head_kv * ((grp + aj.per - 1) / aj.per);
+                if (tasks >= 2 * nth)
+                        break;
+                if (aj.tg > 1)
+                        aj.tg = (aj.tg + 1) / 2;
+                else if (aj.per > 1)
+                        aj.per = (aj.per + 1) / 2;
+                else
+                        break;
+        }
+        mu_pool_fn fn = rows ? att_task_rows : att_task;
         if (attn_batch(s, il, n, p0) == 0)
                 ; /* prompt batches: tiled (attn_batch.c) */
-        else if (mu_pool_size(s->pool) > 1)
-                mu_pool_run_dyn(s->pool, att_task, &aj);
+        else if (nth > 1)
+                mu_pool_run_dyn(s->pool, fn, &aj);
         else
-                att_task(&aj, 0, 1);
+                fn(&aj, 0, 1);
 
         mm(s, &l->wo, s->att, n, s->tmp);
         if (l->attn_post_norm.data)
