@@ -81,10 +81,11 @@ static int check_one(const struct decode_group *g, const struct session *s, int3
 }
 
 /* Rows per forward pass for n ready rows.  Below GEMM_MIN_TOK (64) rows the
- * matmul walks (row, token) pairs with the 4-token dot product where a type
- * has one: measured on the dev box (SmolLM2 Q4_1, 2 threads,
- * bench_decode_group.c), 4 rows run 1.7-2.1x the tokens/s of one at a time
- * but 2 rows only 0.8x.  So: 8 or more in one pass, else passes of 4, and
+ * matmul goes to the type's small-batch kernel (quant_fns.mm; before those,
+ * the 4-token dot product, with which these pass sizes were measured on the
+ * dev box (SmolLM2 Q4_1, 2 threads, bench_decode_group.c): 4 rows ran
+ * 1.7-2.1x the tokens/s of one at a time but 2 rows only 0.8x; with the mm
+ * kernels 4 and 8 rows measured 1.0-1.6x, 2 rows not yet).  So: 8 or more in one pass, else passes of 4, and
  * what is left one at a time (the one-row path, which gives the same bits
  * as session_eval; so do the rows of a pass that the 4-token kernel does not
  * take, and for every type but Q4_K, whose 4-token kernel sums like

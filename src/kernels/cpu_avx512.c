@@ -10,8 +10,10 @@
  * maddubs and apply their 16-bit sub-block scales with vpdpwssd, so a whole
  * super-block (Q4_K for 4 tokens: a pair of sub-blocks) is summed in int32
  * before the float steps, which are the scalar kernel's (quant.c), bit for
- * bit.  Entries left NULL come from the AVX2 table.  The K-quants'
- * small-batch kernels (quant_fns.mm) are in mm_kquant_avx512.c. */
+ * bit.  Entries left NULL come from the AVX2 table.  Small batches (2..63
+ * tokens) go to the mm kernels (quant_fns.mm): the 32-element block types'
+ * are here (q32_mm: 4 rows x up to 8 tokens in registers, q32_step's
+ * arithmetic per row, token and lane), the K-quants' in mm_kquant_avx512.c. */
 #include "kernels/quant_blocks.h"
 #include "mullama/kernels.h"
 
