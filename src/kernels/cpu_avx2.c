@@ -204,6 +204,22 @@ static inline __m256i q5_high(const uint8_t *qh)
         return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
 
+/* A 32-element block's codes as signed bytes in element order: Q8_0's as
+ * they are, Q4 / Q5 nibbles (plus the fifth bits, qh_off >= 0) minus bias
+ * (0 for Q4_1 / Q5_1, whose codes stay unsigned). */
+static inline __attribute__((always_inline)) __m256i q32_block_codes(const uint8_t *x, const int qs_off,
+                                                                     const int qh_off, const int bias, const int q8)
+{
+        if (q8)
+                return _mm256_loadu_si256((const __m256i *)(x + qs_off));
+        __m256i q = nibbles32(x + qs_off);
+        if (qh_off >= 0)
+                q = _mm256_or_si256(q, q5_high(x + qh_off));
+        if (bias)
+                q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
+        return q;
+}
+
 /* 4 tokens against one weight row, each block decoded once: each token's
  * sum is that of vec_dot (one FMA per block and lane in block order, the
  * m * s terms summed apart).  Q4_0 / Q5_0 / Q8_0 (signed codes, Q8_0
@@ -223,16 +239,7 @@ static inline __attribute__((always_inline)) void q32_dot4(int n, float *s, size
         for (int b = 0; b < n / QK8_0; b++) {
                 const uint8_t *x = (const uint8_t *)xv + (size_t)b * bs;
                 uint16_t hd, hm = 0;
-                __m256i q;
-                if (q8) {
-                        q = _mm256_loadu_si256((const __m256i *)(x + qs_off));
-                } else {
-                        q = nibbles32(x + qs_off);
-                        if (qh_off >= 0)
-                                q = _mm256_or_si256(q, q5_high(x + qh_off));
-                        if (bias)
-                                q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
-                }
+                __m256i q = q32_block_codes(x, qs_off, qh_off, bias, q8);
                 __m256i aq = _mm256_sign_epi8(q, q);
                 memcpy(&hd, x, 2);
                 if (one)
@@ -1160,16 +1167,7 @@ AI void q32_mm_tile(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs,
                 _Pragma("GCC unroll 2")
                 for (int r = 0; r < R; r++) {
                         const uint8_t *x = (const uint8_t *)xb + r * xs + (size_t)i * bs;
-                        __m256i q;
-                        if (q8) {
-                                q = _mm256_loadu_si256((const __m256i *)(x + qs_off));
-                        } else {
-                                q = nibbles32(x + qs_off);
-                                if (qh_off >= 0)
-                                        q = _mm256_or_si256(q, q5_high(x + qh_off));
-                                if (bias)
-                                        q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)bias));
-                        }
+                        __m256i q = q32_block_codes(x, qs_off, qh_off, bias, q8);
                         __m256i aq = _mm256_sign_epi8(q, q);
                         _Pragma("GCC unroll 8")
                         for (int t = 0; t < T; t++) {
