@@ -177,6 +177,32 @@ AI __m512 scores16(const struct attn_f16_row *r, const float *kf, const __m512 *
 #define GMAX 4
 /* acc[g][c] for c >= hdv / 16 is never read, which gcc cannot see in the
  * generic (run-time hdv) instance */
+/* The reference's walk over 16 scores sv (lanes outside valid ignored),
+ * "if (s > m) new maximum": the m a position sees is the max of the running
+ * *m and the scores before it (an exclusive prefix max, log steps).  Sets
+ * *nm to the lanes that raise the maximum, updates *m, and returns the
+ * exponent's argument per lane: m - s at a new maximum, else s - m (0
+ * outside valid). */
+AI __m512 walk_max16(__m512 sv, __mmask16 valid, float *m, __mmask16 *nm)
+{
+        const __m512 ninf = _mm512_set1_ps(-INFINITY);
+        const __m512i sh1 = _mm512_setr_epi32(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
+        const __m512i sh2 = _mm512_setr_epi32(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        const __m512i sh4 = _mm512_setr_epi32(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        const __m512i sh8 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+
+        sv = _mm512_mask_mov_ps(ninf, valid, sv);
+        __m512 mb = _mm512_mask_permutexvar_ps(_mm512_set1_ps(*m), 0xfffe, sh1, sv);
+        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffe, sh1, mb));
+        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffc, sh2, mb));
+        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfff0, sh4, mb));
+        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xff00, sh8, mb));
+        *nm = _mm512_mask_cmp_ps_mask(valid, sv, mb, _CMP_GT_OQ);
+        __m512 x = _mm512_mask_sub_ps(_mm512_sub_ps(sv, mb), *nm, mb, sv);
+        *m = _mm512_reduce_max_ps(_mm512_max_ps(sv, _mm512_set1_ps(*m)));
+        return _mm512_maskz_mov_ps(valid, x);
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
@@ -185,11 +211,6 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
                    const int hdv)
 {
         const float cap = r->cap, scale = cap > 0 ? r->scale / cap : r->scale;
-        const __m512 ninf = _mm512_set1_ps(-INFINITY);
-        const __m512i sh1 = _mm512_setr_epi32(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
-        const __m512i sh2 = _mm512_setr_epi32(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
-        const __m512i sh4 = _mm512_setr_epi32(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
-        const __m512i sh8 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
         float m[GMAX], l[GMAX], kf[G > 1 ? 16 * 16 * MAXC : 1];
         __m512 acc[GMAX][MAXC];
 
@@ -237,21 +258,7 @@ AI void heads_body(const struct attn_f16_row *r, const float *qin, size_t q_stri
                                         s[j] = cap * tanhf(s[j]);
                                 sv = _mm512_loadu_ps(s);
                         }
-                        /* the reference's walk, "if (s > m) new maximum": the m a
-                         * position sees is the max of the block's m and the scores
-                         * before it (an exclusive prefix max, log steps); x is
-                         * m - s at a new maximum, else s - m */
-                        sv = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, sv);
-                        __m512 mb = _mm512_mask_permutexvar_ps(_mm512_set1_ps(m[g]), 0xfffe, sh1, sv);
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffe, sh1, mb));
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffc, sh2, mb));
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfff0, sh4, mb));
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xff00, sh8, mb));
-                        nm[g] = _mm512_mask_cmp_ps_mask(valid, sv, mb, _CMP_GT_OQ);
-                        __m512 x = _mm512_mask_sub_ps(_mm512_sub_ps(sv, mb), nm[g], mb, sv);
-                        x = _mm512_maskz_mov_ps(valid, x);
-                        m[g] = _mm512_reduce_max_ps(_mm512_max_ps(sv, _mm512_set1_ps(m[g])));
-                        _mm512_storeu_ps(e[g], exp16(x));
+                        _mm512_storeu_ps(e[g], exp16(walk_max16(sv, valid, &m[g], &nm[g])));
                 }
                 for (int j = 0; j < n; j++) {
                         const uint16_t *v = (const uint16_t *)(r->v + (size_t)(p0 + j) * r->v_stride);
@@ -328,11 +335,6 @@ AI void rows_body(const struct attn_f16_row *r, const struct attn_f16_q *rows, i
                   struct rows_state *st, const int hdk, const int hdv)
 {
         const float cap = r->cap, scale = cap > 0 ? r->scale / cap : r->scale;
-        const __m512 ninf = _mm512_set1_ps(-INFINITY);
-        const __m512i sh1 = _mm512_setr_epi32(15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14);
-        const __m512i sh2 = _mm512_setr_epi32(14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
-        const __m512i sh4 = _mm512_setr_epi32(12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
-        const __m512i sh8 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
         int lo = rows[0].lo, hi = rows[0].hi;
 
         for (int i = 0; i < nr; i++) {
@@ -387,18 +389,8 @@ AI void rows_body(const struct attn_f16_row *r, const struct attn_f16_q *rows, i
                                         s[j] = cap * tanhf(s[j]);
                                 sv = _mm512_loadu_ps(s);
                         }
-                        /* heads_body's prefix max, with this row's lanes only */
-                        sv = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, sv);
-                        __m512 mb = _mm512_mask_permutexvar_ps(_mm512_set1_ps(st->m[g]), 0xfffe, sh1, sv);
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffe, sh1, mb));
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfffc, sh2, mb));
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xfff0, sh4, mb));
-                        mb = _mm512_max_ps(mb, _mm512_mask_permutexvar_ps(ninf, 0xff00, sh8, mb));
-                        nm[g] = _mm512_mask_cmp_ps_mask(valid, sv, mb, _CMP_GT_OQ);
-                        __m512 x = _mm512_mask_sub_ps(_mm512_sub_ps(sv, mb), nm[g], mb, sv);
-                        x = _mm512_maskz_mov_ps(valid, x);
-                        st->m[g] = _mm512_reduce_max_ps(_mm512_max_ps(sv, _mm512_set1_ps(st->m[g])));
-                        _mm512_storeu_ps(e[g], exp16(x));
+                        /* with this row's lanes only */
+                        _mm512_storeu_ps(e[g], exp16(walk_max16(sv, valid, &st->m[g], &nm[g])));
                 }
                 for (int j = 0; j < n; j++) {
                         const uint16_t *v = (const uint16_t *)(r->v + (size_t)(p0 + j) * r->v_stride);

@@ -133,27 +133,44 @@ struct att_job {
         _Atomic int next;  /* next task */
 };
 
+/* The first position a query at pos sees in layer il: 0, or the start of
+ * its sliding window */
+static int attn_lo(const struct session *s, int il, int pos)
+{
+        const int swa = s->m->layers[il].is_swa ? s->m->hp.n_swa : 0;
+
+        return swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+}
+
+/* KV head kvh of layer il's F16 cache as attn_f16.c reads it; the KQ scale
+ * is 1 where the architecture scales q before attention (attn_q_scaled:
+ * the caller passes the scale as qmul) */
+static struct attn_f16_row f16_row(const struct session *s, int il, int kvh)
+{
+        const struct model_hparams *hp = &s->m->hp;
+        const struct kv_cache *kv = &s->kv;
+        struct attn_f16_row r = {
+                (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hp->head_dim_k * 2,
+                (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hp->head_dim_v * 2,
+                kv->k_row, kv->v_row, hp->head_dim_k, hp->head_dim_v,
+                attn_q_scaled(s->m->arch) ? 1.0f : hp->attn_scale, hp->attn_softcap};
+
+        return r;
+}
+
 /* attn_head's F16-cache path (llama.cpp's roundings, attn_f16.c) for the
  * query heads h .. h + nh - 1, all of one KV head */
 static void attn_heads_f16(const struct session *s, int il, int h, int nh, int pos, const float *q,
                            float *out, struct attn_scratch *sc)
 {
         const struct model_hparams *hp = &s->m->hp;
-        const struct kv_cache *kv = &s->kv;
         const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
-        const int kvh = h / (hp->n_head / hp->n_head_kv);
-        const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
-        const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
         /* q scaled before attention or inside it: the f16 rounding of q
          * differs; llama.cpp scales q in f32 first for these */
-        const int q_scaled = attn_q_scaled(s->m->arch);
-        const float scale = hp->attn_scale;
-        struct attn_f16_row r = {
-                (const char *)kv_cache_k(kv, il, 0) + (size_t)kvh * hdk * 2,
-                (const char *)kv_cache_v(kv, il, 0) + (size_t)kvh * hdv * 2,
-                kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : scale, hp->attn_softcap};
+        const float qmul = attn_q_scaled(s->m->arch) ? hp->attn_scale : 1.0f;
+        struct attn_f16_row r = f16_row(s, il, h / (hp->n_head / hp->n_head_kv));
 
-        attn_f16_heads(&r, q, (size_t)hdk, q_scaled ? scale : 1.0f, nh, lo, pos, sc->qx,
+        attn_f16_heads(&r, q, (size_t)hdk, qmul, nh, attn_lo(s, il, pos), pos, sc->qx,
                        (uint16_t *)sc->acc, sc->qf, out, (size_t)hdv, attn_f16_isa(s->k->name));
 }
 
@@ -165,8 +182,7 @@ void attn_head(const struct session *s, int il, int h, int pos, const float *q, 
         const struct quant_fns *kf = &s->k->q[kv->type];
         const int hdk = hp->head_dim_k, hdv = hp->head_dim_v;
         const int kvh = h / (hp->n_head / hp->n_head_kv);
-        const int swa = s->m->layers[il].is_swa ? hp->n_swa : 0;
-        const int lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+        const int lo = attn_lo(s, il, pos);
         const float scale = hp->attn_scale, cap = hp->attn_softcap;
         float *acc = sc->acc, *vrow = sc->vrow, *qf = sc->qf;
         void *qx = sc->qx;
@@ -264,13 +280,10 @@ static void att_task_rows(void *arg, int ith, int nth)
         struct att_job *j = arg;
         struct session *s = j->s;
         const struct model_hparams *hp = &s->m->hp;
-        const struct kv_cache *kv = &s->kv;
         const int hdk = hp->head_dim_k, hdv = hp->head_dim_v, nh = hp->n_head, nkv = hp->n_head_kv;
         const int grp = nh / nkv, per = j->per, nch = (grp + per - 1) / per, tg = j->tg;
         const int ntg = (j->n_tok + tg - 1) / tg;
-        const int swa = s->m->layers[j->il].is_swa ? hp->n_swa : 0;
-        const int q_scaled = attn_q_scaled(s->m->arch);
-        const float scale = hp->attn_scale;
+        const float qmul = attn_q_scaled(s->m->arch) ? hp->attn_scale : 1.0f;
         struct attn_f16_q rows[ATT_ROWS];
 
         (void)nth;
@@ -279,20 +292,17 @@ static void att_task_rows(void *arg, int ith, int nth)
                 const int h = kvh * grp + c % nch * per;
                 const int nt = j->n_tok - t0 < tg ? j->n_tok - t0 : tg;
                 const int nq = grp - c % nch * per < per ? grp - c % nch * per : per;
-                struct attn_f16_row r = {
-                        (const char *)kv_cache_k(kv, j->il, 0) + (size_t)kvh * hdk * 2,
-                        (const char *)kv_cache_v(kv, j->il, 0) + (size_t)kvh * hdv * 2,
-                        kv->k_row, kv->v_row, hdk, hdv, q_scaled ? 1.0f : scale, hp->attn_softcap};
+                struct attn_f16_row r = f16_row(s, j->il, kvh);
                 int n = 0;
 
                 for (int t = t0; t < t0 + nt; t++) {
-                        const int pos = j->p0 + t, lo = swa > 0 && pos - swa + 1 > 0 ? pos - swa + 1 : 0;
+                        const int pos = j->p0 + t, lo = attn_lo(s, j->il, pos);
                         for (int i = 0; i < nq; i++, n++)
                                 rows[n] = (struct attn_f16_q){
                                         s->q + (size_t)t * nh * hdk + (size_t)(h + i) * hdk,
                                         s->att + (size_t)t * nh * hdv + (size_t)(h + i) * hdv, lo, pos};
                 }
-                attn_f16_rows(&r, rows, n, q_scaled ? scale : 1.0f, (uint16_t *)s->att_q + (size_t)ith * s->att_q_stride / 2,
+                attn_f16_rows(&r, rows, n, qmul, (uint16_t *)s->att_q + (size_t)ith * s->att_q_stride / 2,
                               (uint16_t *)(s->att_acc + (size_t)ith * hdv),
                               s->att_qf + (size_t)ith * hdk, attn_f16_isa(s->k->name));
         }

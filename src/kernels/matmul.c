@@ -150,16 +150,15 @@ static void mm_task(void *arg, int ith, int nth)
         quant_vec_dot4_fn dot4 = j->wf->vec_dot4;
         int n = (int)j->ne0;
 
-        if (j->wf->mm) {
-                rt = (int)(MM_ROW_TILE_BYTES / j->wrow) & ~3;
-                rt = rt < 4 ? 4 : rt;
-        }
         rt = rt < 1 ? 1 : rt;
-        /* mm kernels tile rows by up to 16 (the avx512 K-quant ones put 16
-         * rows in the lanes of a vector and pay for 16 whatever nr is): a
-         * tile of 5 rows (Q4_K at 5632 columns) ran 3x slower per row */
-        if (j->wf->mm)
-                rt = (rt + 15) & ~15;
+        if (j->wf->mm) {
+                /* whole groups of 4 rows, then up to a multiple of 16 (the
+                 * avx512 K-quant kernels put 16 rows in the lanes of a
+                 * vector and pay for 16 whatever nr is): a tile of 5 rows
+                 * (Q4_K at 5632 columns) ran 3x slower per row */
+                rt = (int)(MM_ROW_TILE_BYTES / j->wrow) & ~3;
+                rt = ((rt < 4 ? 4 : rt) + 15) & ~15;
+        }
         tt = tt < 1 ? 1 : tt;
         tt = tt < 4 ? 4 : tt & ~3;
         if (j->n_tok == 1) {

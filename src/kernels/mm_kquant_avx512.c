@@ -229,21 +229,18 @@ AI void q3_k_tile(const struct q3k_rep *rep, int nbc, int b0, const char *y, siz
         }
 }
 
-/* The tokens-and-chunks driver of the K-quants whose tiles keep one 16-float
+/* The tokens function of the K-quants whose tiles keep one 16-float
  * accumulator per token (Q2_K, Q3_K, Q5_K): TY##_tokens runs TY##_tile on nt
  * tokens, its accumulators loaded from st (or zero) before and stored to st
- * (or, after the row's last chunk, to s under rmask) after; TY##_mm_avx512
- * walks groups of 16 rows, token tiles of MMKQ_TOK and chunks of
- * MMKQ_CHUNK_Q6K super-blocks (repacked once per chunk for all tokens), NT
- * tokens per tile call and the rest one by one. */
-#define MMKQ_DRIVER16(TY, REP, NT)                                                                                   \
+ * (or, after the row's last chunk, to s under rmask) after. */
+#define MMKQ_TOKENS16(TY, REP)                                                                                      \
         AI void TY##_tokens(const struct REP *rep, int nbc, int b0, const char *y, size_t ys, float *st, int first, \
-                           int last, float *s, size_t ss, __mmask16 rmask, const int nt)                            \
+                            int last, float *s, size_t ss, __mmask16 rmask, const int nt)                           \
         {                                                                                                           \
                 __m512 acc[8];                                                                                      \
                 _Pragma("GCC unroll 16") for (int t = 0; t < nt; t++) acc[t] =                                     \
                         first ? _mm512_setzero_ps() : _mm512_loadu_ps(st + 16 * t);                                 \
-                TY##_tile(rep, nbc, b0, y, ys, acc, nt);                                                             \
+                TY##_tile(rep, nbc, b0, y, ys, acc, nt);                                                            \
                 _Pragma("GCC unroll 16") for (int t = 0; t < nt; t++)                                              \
                 {                                                                                                   \
                         if (last)                                                                                   \
@@ -251,34 +248,41 @@ AI void q3_k_tile(const struct q3k_rep *rep, int nbc, int b0, const char *y, siz
                         else                                                                                        \
                                 _mm512_storeu_ps(st + 16 * t, acc[t]);                                              \
                 }                                                                                                   \
-        }                                                                                                           \
-        void TY##_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,    \
-                           size_t ys)                                                                               \
+        }
+
+/* The mm driver of the K-quants but Q4_K (whose tokens function takes its
+ * own tails): groups of 16 rows, token tiles of MMKQ_TOK, chunks of
+ * MMKQ_CHUNK_Q6K super-blocks (repacked once per chunk for all tokens), NT
+ * tokens per TY##_tokens call and the rest one by one; STF floats of kept
+ * accumulators per token between chunks. */
+#define MMKQ_MM(TY, REP, STF, NT)                                                                                   \
+        void TY##_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y,   \
+                            size_t ys)                                                                              \
         {                                                                                                           \
                 struct REP rep[MMKQ_CHUNK_Q6K];                                                                     \
-                float st[MMKQ_TOK * 16];                                                                            \
+                float st[MMKQ_TOK * (STF)];                                                                         \
                 int nb = n / QK_K;                                                                                  \
                 for (int r0 = 0; r0 < nr; r0 += 16) {                                                               \
                         const char *xr[16];                                                                         \
                         int nv = nr - r0 < 16 ? nr - r0 : 16;                                                       \
                         __mmask16 rmask = (__mmask16)((1u << nv) - 1);                                              \
-                        for (int i = 0; i < 16; i++)                                                                \
-                                xr[i] = (const char *)x + (size_t)(r0 + (i < nv ? i : nv - 1)) * xs;                \
+                        _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++) xr[i] =                               \
+                                (const char *)x + (size_t)(r0 + (i < nv ? i : nv - 1)) * xs;                        \
                         for (int t0 = 0; t0 < nt; t0 += MMKQ_TOK) {                                                 \
                                 int t1 = t0 + MMKQ_TOK < nt ? t0 + MMKQ_TOK : nt;                                   \
                                 for (int b0 = 0; b0 < nb; b0 += MMKQ_CHUNK_Q6K) {                                   \
                                         int nbc = nb - b0 < MMKQ_CHUNK_Q6K ? nb - b0 : MMKQ_CHUNK_Q6K;              \
                                         int first = b0 == 0, last = b0 + nbc == nb;                                 \
-                                        TY##_repack(rep, xr, b0, nbc);                                               \
+                                        TY##_repack(rep, xr, b0, nbc);                                              \
                                         int t = t0;                                                                 \
                                         for (; t + (NT) <= t1; t += (NT))                                           \
-                                                TY##_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys,      \
-                                                           st + 16 * (t - t0), first, last, s + (size_t)t * ss + r0, \
-                                                           ss, rmask, (NT));                                        \
+                                                TY##_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys,     \
+                                                            st + (STF) * (t - t0), first, last,                     \
+                                                            s + (size_t)t * ss + r0, ss, rmask, (NT));              \
                                         for (; t < t1; t++)                                                         \
-                                                TY##_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys,      \
-                                                           st + 16 * (t - t0), first, last, s + (size_t)t * ss + r0, \
-                                                           ss, rmask, 1);                                           \
+                                                TY##_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys,     \
+                                                            st + (STF) * (t - t0), first, last,                     \
+                                                            s + (size_t)t * ss + r0, ss, rmask, 1);                 \
                                 }                                                                                   \
                         }                                                                                           \
                 }                                                                                                   \
@@ -287,7 +291,8 @@ AI void q3_k_tile(const struct q3k_rep *rep, int nbc, int b0, const char *y, siz
 #ifndef MMKQ_Q3K_NT
 #define MMKQ_Q3K_NT 4
 #endif
-MMKQ_DRIVER16(q3_k, q3k_rep, MMKQ_Q3K_NT)
+MMKQ_TOKENS16(q3_k, q3k_rep)
+MMKQ_MM(q3_k, q3k_rep, 16, MMKQ_Q3K_NT)
 
 /* ---- Q4_K ------------------------------------------------------------------ */
 
@@ -594,7 +599,8 @@ AI void q2_k_tile(const struct q2k_rep *rep, int nbc, int b0, const char *y, siz
 #ifndef MMKQ_Q2K_NT
 #define MMKQ_Q2K_NT 4
 #endif
-MMKQ_DRIVER16(q2_k, q2k_rep, MMKQ_Q2K_NT)
+MMKQ_TOKENS16(q2_k, q2k_rep)
+MMKQ_MM(q2_k, q2k_rep, 16, MMKQ_Q2K_NT)
 
 /* ---- Q5_K ------------------------------------------------------------------ */
 
@@ -711,7 +717,8 @@ AI void q5_k_tile(const struct q5k_rep *rep, int nbc, int b0, const char *y, siz
 #ifndef MMKQ_Q5K_NT
 #define MMKQ_Q5K_NT 4
 #endif
-MMKQ_DRIVER16(q5_k, q5k_rep, MMKQ_Q5K_NT)
+MMKQ_TOKENS16(q5_k, q5k_rep)
+MMKQ_MM(q5_k, q5k_rep, 16, MMKQ_Q5K_NT)
 
 /* ---- Q6_K ------------------------------------------------------------------ */
 
@@ -844,35 +851,6 @@ AI void q6_k_tokens(const struct q6k_rep *rep, int nbc, int b0, const char *y, s
 #define MMKQ_Q6K_NT 4
 #endif
 
-void q6_k_mm_avx512(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
-{
-        struct q6k_rep rep[MMKQ_CHUNK_Q6K];
-        float st[MMKQ_TOK * 128];
-        int nb = n / QK_K;
-
-        for (int r0 = 0; r0 < nr; r0 += 16) {
-                const char *xr[16];
-                int nv = nr - r0 < 16 ? nr - r0 : 16;
-                __mmask16 rmask = (__mmask16)((1u << nv) - 1);
-                _Pragma("GCC unroll 16")
-                for (int i = 0; i < 16; i++)
-                        xr[i] = (const char *)x + (size_t)(r0 + (i < nv ? i : nv - 1)) * xs;
-                for (int t0 = 0; t0 < nt; t0 += MMKQ_TOK) {
-                        int t1 = t0 + MMKQ_TOK < nt ? t0 + MMKQ_TOK : nt;
-                        for (int b0 = 0; b0 < nb; b0 += MMKQ_CHUNK_Q6K) {
-                                int nbc = nb - b0 < MMKQ_CHUNK_Q6K ? nb - b0 : MMKQ_CHUNK_Q6K;
-                                int first = b0 == 0, last = b0 + nbc == nb;
-                                q6_k_repack(rep, xr, b0, nbc);
-                                int t = t0;
-                                for (; t + MMKQ_Q6K_NT <= t1; t += MMKQ_Q6K_NT)
-                                        q6_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 128 * (t - t0),
-                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, MMKQ_Q6K_NT);
-                                for (; t < t1; t++)
-                                        q6_k_tokens(rep, nbc, b0, (const char *)y + (size_t)t * ys, ys, st + 128 * (t - t0),
-                                                    first, last, s + (size_t)t * ss + r0, ss, rmask, 1);
-                        }
-                }
-        }
-}
+MMKQ_MM(q6_k, q6k_rep, 128, MMKQ_Q6K_NT)
 
 #endif
