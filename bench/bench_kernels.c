@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "mullama/kernels.h"
@@ -51,8 +52,15 @@ static float frand(void)
 /* A ne0 x ne1 matrix of type t: 64 distinct quantized rows, repeated. */
 static void *make_matrix(int t, int ne0, int64_t ne1)
 {
-        size_t rs = mu_row_size(t, ne0);
-        char *w = malloc(rs * (size_t)ne1);
+        size_t rs = mu_row_size(t, ne0), sz = rs * (size_t)ne1;
+        /* 2 MiB-aligned and advised MADV_HUGEPAGE, as the model's mmap
+         * (fs.c): the TLB then costs what it costs in the engine */
+        char *w = aligned_alloc((size_t)2 << 20, (sz + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1));
+        if (!w) {
+                perror("bench_kernels");
+                exit(1);
+        }
+        (void)madvise(w, sz, MADV_HUGEPAGE);
         float *row = malloc((size_t)ne0 * sizeof(float));
 
         for (int64_t r = 0; r < ne1; r++) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,6 +11,38 @@
 #include <unistd.h>
 
 #include "mullama/fs.h"
+
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+/* The file at a HUGE_ALIGN-aligned address (file offset 0 there, so every
+ * 2 MiB folio of the page cache lines up with a PMD), advised
+ * MADV_HUGEPAGE; a small file, or no address space to spare, as plain
+ * mmap. */
+static void *map_aligned(int fd, size_t size)
+{
+        char *r, *a, *p;
+
+        if (size < HUGE_ALIGN)
+                return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        r = mmap(NULL, size + HUGE_ALIGN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (r == MAP_FAILED)
+                return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        a = (char *)(((uintptr_t)r + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+        p = mmap(a, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+        if (p == MAP_FAILED) {
+                munmap(r, size + HUGE_ALIGN);
+                return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        }
+        /* the reservation's unused ends */
+        if (a > r)
+                munmap(r, (size_t)(a - r));
+        if (r + size + HUGE_ALIGN > a + size)
+                munmap(a + size, (size_t)(r + size + HUGE_ALIGN - (a + size)));
+#ifdef MADV_HUGEPAGE
+        (void)madvise(p, size, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+        return p;
+}
 
 int mu_map_file(struct mu_map *m, const char *path, struct mu_err *err)
 {
@@ -36,7 +69,7 @@ int mu_map_file(struct mu_map *m, const char *path, struct mu_err *err)
                 close(fd);
                 return 0;
         }
-        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        p = map_aligned(fd, (size_t)st.st_size);
         close(fd);
         if (p == MAP_FAILED)
                 return mu_fail(err, MU_EIO, "cannot map '%s': %s", path,
