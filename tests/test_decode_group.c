@@ -191,7 +191,7 @@ TEST(decode_group_stories_matches_alone)
         NEED_MODEL(path, "stories260K.gguf");
         compare_batched(path, MU_TYPE_F32, 1, 9, 9, 1e-4, 1e-2);  /* one pass of 9 */
         compare_batched(path, MU_TYPE_F16, 2, 9, 4, 1e-4, 1e-2);  /* 4 + 4 + 1 */
-        compare_batched(path, MU_TYPE_F16, 2, 3, 4, 1e-4, 1e-2);  /* 1 + 1 + 1 */
+        compare_batched(path, MU_TYPE_F16, 2, 3, 4, 1e-4, 1e-2);  /* one pass of 3 */
 }
 
 TEST(decode_group_smollm2_matches_alone)

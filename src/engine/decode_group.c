@@ -80,23 +80,20 @@ static int check_one(const struct decode_group *g, const struct session *s, int3
         return 0;
 }
 
-/* Rows per forward pass for n ready rows.  Below GEMM_MIN_TOK (64) rows the
- * matmul goes to the type's small-batch kernel (quant_fns.mm; before those,
- * the 4-token dot product, with which these pass sizes were measured on the
- * dev box (SmolLM2 Q4_1, 2 threads, bench_decode_group.c): 4 rows ran
- * 1.7-2.1x the tokens/s of one at a time but 2 rows only 0.8x; with the mm
- * kernels 4 and 8 rows measured 1.0-1.6x, 2 rows not yet).  So: 8 or more in one pass, else passes of 4, and
- * what is left one at a time (the one-row path, which gives the same bits
- * as session_eval; so do the rows of a pass that the 4-token kernel does not
- * take, and for every type but Q4_K, whose 4-token kernel sums like
- * llama.cpp's, those it takes). */
+/* Rows per forward pass for n ready rows: all of them (up to max).  Below
+ * GEMM_MIN_TOK (64) rows the matmuls go to the types' small-batch kernels
+ * (quant_fns.mm), whose results have the one-row path's bits for every
+ * quantized type but Q4_K (tokens in whole groups of 4 sum as its 4-token
+ * dot product; the float types' multi-token path rounds differently too).
+ * Measured (bench_decode_group, 2 threads, 16 steps, A/B on the shared VM,
+ * 2026-12-03, with the mm kernels' prefetch), batched against one at a
+ * time, 2 / 3 / 5 rows: TinyLlama Q4_0 1.41x / 1.62x / 1.98x, Q4_K_M
+ * 1.21x / 1.68x / 2.27x, SmolLM2 Q4_1 1.47x / 1.61x / 1.70x; the plan
+ * before (one at a time below 4 rows, passes of 4 below 8) gave 0.98x /
+ * 1.00-1.06x / 1.42-1.82x. */
 static int pass_rows(int n, int max)
 {
-        if (n >= 8)
-                return n < max ? n : max;
-        if (n >= 4 && max >= 4)
-                return 4;
-        return 1;
+        return n < max ? n : max;
 }
 
 int decode_group_eval_multi(struct decode_group *g, struct session *const *ss,

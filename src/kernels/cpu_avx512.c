@@ -758,6 +758,10 @@ Q32_KERNEL(q8_0, block_q8_0, -1, 128, 0, 1)
 #ifndef Q32_MM_NT
 #define Q32_MM_NT 8
 #endif
+/* bytes of rows the mm kernels prefetch ahead (the first token chunk) */
+#ifndef MM_PF_BYTES
+#define MM_PF_BYTES 4096
+#endif
 #define Q32_MM_NS ((Q32_MM_NT + 3) & ~3) /* entries per block in q32_mm_prep's arrays */
 #define Q32_MM_NB_MAX 256
 
@@ -838,10 +842,10 @@ AI void q32_mm_prep(int nb, int tc, const uint8_t *const *yt, const size_t ys, c
  * q32_mm_prep's arrays (entries b * Q32_MM_NS + t), else they are computed
  * here.  acc[p * Q32_MM_NT + t]: row pair p, token t; macc[g] lane 4r + j: row r's min
  * terms for token 4g + j. */
-AI void q32_mm_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const size_t bs, const uint8_t *const *yt,
-                    const int b, const size_t ys, const int yq, const float *dy, const float *sy, const __m256i *nc,
-                    const int qs_off, const int qh_off, const int bias, const int one, const int q8, const int NT,
-                    const int nbk, const int pre)
+AI void q32_mm_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const char *const *pfb, const size_t bs,
+                    const uint8_t *const *yt, const int b, const size_t ys, const int yq, const float *dy,
+                    const float *sy, const __m256i *nc, const int qs_off, const int qh_off, const int bias,
+                    const int one, const int q8, const int NT, const int nbk, const int pre)
 {
         const int hi16 = qh_off < 0 && !q8;
         __m512 hx[2], hx16[2];
@@ -858,6 +862,13 @@ AI void q32_mm_step(__m512 *acc, __m512 *macc, const uint8_t *const *xb, const s
                 const size_t yo = (size_t)(b + k) * ys;
                 const int pi = (b + k) * Q32_MM_NS;
                 __m512 dxv[2];
+                if (pfb && k % (q8 ? 2 : 4) == 0) { /* as q32_step */
+                        _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++) {
+                                _mm_prefetch(pfb[r] + (size_t)k * bs, _MM_HINT_T0);
+                                _mm_prefetch(pfb[r] + (size_t)k * bs + 64, _MM_HINT_T0);
+                        }
+                }
                 __m512i w[2];
                 _Pragma("GCC unroll 2")
                 for (int p = 0; p < 2; p++) {
@@ -963,7 +974,7 @@ AI void q32_mm_store(float *s, size_t ss, const __m512 *acc, const __m512 *macc,
 
 /* 4 rows (xr) x NT tokens (yt) over the whole row */
 AI void q32_mm_tile(int nb, float *s, size_t ss, const int nrv, const int ntv, const uint8_t *const *xr,
-                    const uint8_t *const *yt, const float *dy, const float *sy, const __m256i *nc, const size_t bs,
+                    const char *const *pf, const uint8_t *const *yt, const float *dy, const float *sy, const __m256i *nc, const size_t bs,
                     const int qs_off, const int qh_off, const int bias, const int one, const int q8, const int NT,
                     const int pre)
 {
@@ -978,23 +989,30 @@ AI void q32_mm_tile(int nb, float *s, size_t ss, const int nrv, const int ntv, c
                 acc[t] = acc[Q32_MM_NT + t] = _mm512_setzero_ps();
         macc[0] = macc[1] = _mm512_setzero_ps();
         for (; b + 4 <= nb; b += 4) {
+                const char *pfb[4];
                 _Pragma("GCC unroll 4")
-                for (int r = 0; r < 4; r++)
+                for (int r = 0; r < 4; r++) {
                         xb[r] = xr[r] + (size_t)b * bs;
-                q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 4, pre);
+                        pfb[r] = pf ? pf[r] + (size_t)b * bs : NULL;
+                }
+                q32_mm_step(acc, macc, xb, pf ? pfb : NULL, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one,
+                            q8, NT, 4, pre);
         }
         if (b < nb) {
                 for (int r = 0; r < 4; r++)
                         xb[r] = xr[r] + (size_t)b * bs;
                 switch (nb - b) {
                 case 1:
-                        q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 1, pre);
+                        q32_mm_step(acc, macc, xb, NULL, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 1,
+                                    pre);
                         break;
                 case 2:
-                        q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 2, pre);
+                        q32_mm_step(acc, macc, xb, NULL, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 2,
+                                    pre);
                         break;
                 default:
-                        q32_mm_step(acc, macc, xb, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 3, pre);
+                        q32_mm_step(acc, macc, xb, NULL, bs, yt, b, ys, yq, dy, sy, nc, qs_off, qh_off, bias, one, q8, NT, 3,
+                                    pre);
                         break;
                 }
         }
@@ -1012,6 +1030,10 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *xv, size_
         float dy[Q32_MM_NB_MAX * Q32_MM_NS], sy[one ? Q32_MM_NB_MAX * Q32_MM_NS : 1];
         __m256i nc[bias ? Q32_MM_NB_MAX * Q32_MM_NS : 1];
         const int tn = pre ? Q32_MM_NT : 4; /* tokens per chunk */
+        /* the first chunk of tokens reads the rows from memory (the later
+         * ones from L2, matmul.c's row tiles): it prefetches the rows pd
+         * ahead, as GEMV4 (past nr too: a prefetch never faults) */
+        const int pd = 4 * (int)((MM_PF_BYTES + 4 * xs - 1) / (4 * xs));
 
         for (int t0 = 0; t0 < nt; t0 += tn) {
                 const int tc = nt - t0 < tn ? nt - t0 : tn;
@@ -1023,21 +1045,24 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *xv, size_
                         q32_mm_prep(nb, tc, yt, ys, yq, bias, one, hi16, dy, sy, nc);
                 for (int r0 = 0; r0 < nr; r0 += 4) {
                         const uint8_t *xr[4];
+                        const char *pfr[4], *const *pf = t0 == 0 ? pfr : NULL;
                         const int nrv = nr - r0 < 4 ? nr - r0 : 4;
                         float *so = s + (size_t)t0 * ss + r0;
-                        for (int r = 0; r < 4; r++)
+                        for (int r = 0; r < 4; r++) {
                                 xr[r] = (const uint8_t *)xv + (size_t)(r0 + (r < nrv ? r : nrv - 1)) * xs;
+                                pfr[r] = (const char *)xv + (size_t)(r0 + pd + r) * xs;
+                        }
                         if (nti == Q32_MM_NT)
-                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8,
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, pf, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8,
                                             Q32_MM_NT, 1);
                         else if (nti == 4 && pre)
-                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 4, 1);
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, pf, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 4, 1);
                         else if (nti == 4)
-                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 4, 0);
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, pf, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 4, 0);
                         else if (nti == 2)
-                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 2, 1);
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, pf, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 2, 1);
                         else
-                                q32_mm_tile(nb, so, ss, nrv, tc, xr, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 1, 1);
+                                q32_mm_tile(nb, so, ss, nrv, tc, xr, pf, yt, dy, sy, nc, bs, qs_off, qh_off, bias, one, q8, 1, 1);
                 }
         }
 }
