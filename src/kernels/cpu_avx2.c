@@ -534,6 +534,28 @@ static void q8_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 #define AI static inline __attribute__((always_inline))
 #define XROW(T, xv, xs, r) ((const T *)((const char *)(xv) + (size_t)(r) * (xs)))
 
+/* Software prefetch for the gemv kernels: the bytes [p, p + len) (every
+ * line they touch).  The rows a few KB ahead of the ones being computed
+ * (GEMV_PF_BYTES, as cpu_avx512.c's GEMV4): without it the gemv waits on
+ * memory for most lines (the AVX-512 Q4_0 gemv ran at 13 GB/s instead of
+ * 24 at 2 threads, bench_kernels); a prefetch never faults, so it may run
+ * past the matrix. */
+#ifndef GEMV_PF_BYTES
+#define GEMV_PF_BYTES 8192
+#endif
+AI void pf_bytes(const char *p, size_t len)
+{
+        for (size_t o = 0; o < len; o += 64)
+                _mm_prefetch(p + o, _MM_HINT_T0);
+        _mm_prefetch(p + len - 1, _MM_HINT_T0);
+}
+
+/* rows a gemv driver prefetches ahead: at least GEMV_PF_BYTES, whole groups of g */
+static inline int pf_rows_ahead(size_t xs, int g)
+{
+        return g * (int)((GEMV_PF_BYTES + (size_t)g * xs - 1) / ((size_t)g * xs));
+}
+
 /* madd of 16 s16 pairs with ones: 8 s32 lanes */
 static inline __m256i sum_pairs(__m256i p)
 {
@@ -589,7 +611,7 @@ AI __m256i k4_block_sumi(const uint8_t *qs, const uint8_t *qh, __m256i sc, const
 /* Q5_K, each row with the bits of the scalar vec_dot (quant.c k4_dot): the
  * super-block's integer totals (codes, mins) reduced exactly, then
  * y.d * (d * isum - dmin * msum) added in order. */
-AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const size_t pfo)
 {
         const struct block_q8_k *y = yv;
         float acc[4];
@@ -605,6 +627,8 @@ AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
                         const struct block_q5_k *x = XROW(struct block_q5_k, xv, xs, r) + b;
+                        if (pfo)
+                                pf_bytes((const char *)x + pfo, sizeof(*x));
                         __m128i sm = k4_scales_xmm(x->scales);
                         __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
                         __m256i sumi = k4_block_sumi(x->qs, x->qh, sc, y[b].qs, 1);
@@ -624,7 +648,7 @@ AI void q5_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
  * per super-block the 4 rows' integer totals (codes and min terms) meet in
  * the lanes of one vector and go through one FMA each into the 4 rows'
  * accumulators. */
-AI void q4_k_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_k_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_k *y = yv;
         __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
@@ -638,6 +662,7 @@ AI void q4_k_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < 4; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        pf_bytes(pf[r] + (size_t)b * sizeof(*x), sizeof(*x));
                         __m128i sm = k4_scales_xmm(x->scales);
                         __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
                         sumi[r] = k4_block_sumi(x->qs, NULL, sc, y[b].qs, 0);
@@ -657,7 +682,7 @@ AI void q4_k_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
 
 /* Q6_K: codes 0..63 unsigned, value code - 32; the -32 goes in through the
  * block sums (scale . bsums, per row), kept as a vector. */
-AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const size_t pfo)
 {
         const struct block_q8_k *y = yv;
         const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
@@ -672,6 +697,8 @@ AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
                         const struct block_q6_k *x = XROW(struct block_q6_k, xv, xs, r) + b;
+                        if (pfo)
+                                pf_bytes((const char *)x + pfo, sizeof(*x));
                         __m128i sc8 = _mm_loadu_si128((const __m128i *)x->scales);
                         __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
                         __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bsums), 5);
@@ -709,7 +736,7 @@ AI void q6_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
 /* Q2_K: codes 0..3 with a 4-bit scale and 4-bit min per 16 elements;
  * value = d * sc * code - dmin * min.  The bits of the scalar vec_dot: the
  * super-block's integer totals, then y.d * (d * isum - dmin * msum). */
-AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const size_t pfo)
 {
         const struct block_q8_k *y = yv;
         const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(0x0f);
@@ -724,6 +751,8 @@ AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
                         const struct block_q2_k *x = XROW(struct block_q2_k, xv, xs, r) + b;
+                        if (pfo)
+                                pf_bytes((const char *)x + pfo, sizeof(*x));
                         __m128i sb = _mm_loadu_si128((const __m128i *)x->scales);
                         __m128i sc8 = _mm_and_si128(sb, _mm256_castsi256_si128(m4));
                         __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm256_castsi256_si128(m4)));
@@ -754,7 +783,7 @@ AI void q2_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
 /* Q3_K: code = low2 - (high bit clear ? 4 : 0), signed 6-bit scale per 16.
  * The bits of the scalar vec_dot: the super-block's integer total, then
  * d * y.d * isum. */
-AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const size_t pfo)
 {
         const struct block_q8_k *y = yv;
         const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
@@ -768,6 +797,8 @@ AI void q3_k_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
                 _Pragma("GCC unroll 4")
                 for (int r = 0; r < nr; r++) {
                         const struct block_q3_k *x = XROW(struct block_q3_k, xv, xs, r) + b;
+                        if (pfo)
+                                pf_bytes((const char *)x + pfo, sizeof(*x));
                         int8_t scv[16];
                         quant_k3_scales(x->scales, scv);
                         __m128i sc8 = _mm_loadu_si128((const __m128i *)scv);
@@ -806,8 +837,9 @@ static inline __m256 f16x8(const uint16_t *p)
         return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
 }
 
-AI void f16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+AI void f16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const size_t pfo)
 {
+        (void)pfo; /* streamed in order: the hardware prefetcher keeps up */
         const float *y = yv;
         __m256 a0[4], a1[4];
         int i = 0;
@@ -835,8 +867,9 @@ AI void f16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, c
         }
 }
 
-AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr)
+AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, const int nr, const size_t pfo)
 {
+        (void)pfo; /* streamed in order: the hardware prefetcher keeps up */
         const float *y = yv;
         __m256 a0[4], a1[4];
         int i = 0;
@@ -871,10 +904,11 @@ AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)  \
         {                                                                                        \
                 int r = 0;                                                                       \
+                size_t pfo = (size_t)pf_rows_ahead(xs, NR) * xs;                                 \
                 for (; r + NR <= nr; r += NR)                                                    \
-                        t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, NR);       \
+                        t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, NR, pfo);  \
                 for (; r < nr; r++)                                                              \
-                        t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, 1);        \
+                        t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, 1, pfo);   \
         }
 
 GEMV(q2_k, 2)
@@ -917,7 +951,7 @@ AI void halves_f32(float *out, const char *p, size_t bs, int m)
  * Each row gets the scalar vec_dot's bits (quant.c, llama.cpp's order): 8
  * lanes of 4 products, an FMA per block with dx * dy rounded first,
  * hsum_f32x8, and the m * s products summed one by one in block order. */
-AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, const size_t bs, const int qs_off,
+AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv, const size_t bs, const int qs_off,
                        const int qh_off, const int bias, const int mo)
 {
         const size_t ybs = mo >= 0 ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
@@ -966,6 +1000,9 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
                         }
                 for (int i = 0; i < m; i++) {
                         const int8_t *yq = (const int8_t *)(yb + (size_t)i * ybs + yqs);
+                        if (i % 2 == 0) /* 2 blocks: <= 48 bytes, one line or two */
+                                _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++)
+                                        pf_bytes(pf[r] + (size_t)(b0 + i) * bs, 2 * bs);
                         __m256i yy = _mm256_loadu_si256((const __m256i *)yq);
                         __m256i corr = bias ? sum_pairs(_mm256_maddubs_epi16(cb, yy)) : _mm256_setzero_si256();
                         _Pragma("GCC unroll 4")
@@ -991,7 +1028,7 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv, c
 }
 
 /* Q8_0 x Q8_0: |x| times y with x's sign, 4 rows */
-AI void q8_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+AI void q8_0_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
         const struct block_q8_0 *y = yv;
         int nb = n / QK8_0;
@@ -1013,6 +1050,9 @@ AI void q8_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
                 for (int i = 0; i < m; i++) {
                         __m256i yy = _mm256_loadu_si256((const __m256i *)y[b0 + i].qs);
                         _Pragma("GCC unroll 4")
+                        for (int r = 0; r < 4; r++)
+                                _mm_prefetch(pf[r] + (size_t)(b0 + i) * sizeof(*y), _MM_HINT_T0); /* 34 bytes a block */
+                        _Pragma("GCC unroll 4")
                         for (int r = 0; r < 4; r++) {
                                 const struct block_q8_0 *x = (const struct block_q8_0 *)xr[r] + b0 + i;
                                 __m256i p = dot_s8(_mm256_loadu_si256((const __m256i *)x->qs), yy);
@@ -1025,39 +1065,43 @@ AI void q8_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
                 s[r] = hsum_f32x8(acc[r]);
 }
 
-AI void q4_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_0_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8, -1);
+        nib_gemv4_avx2(n, s, xr, pf, yv, sizeof(struct block_q4_0), offsetof(struct block_q4_0, qs), -1, 8, -1);
 }
 
-AI void q5_0_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+AI void q5_0_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
+        nib_gemv4_avx2(n, s, xr, pf, yv, sizeof(struct block_q5_0), offsetof(struct block_q5_0, qs),
                        offsetof(struct block_q5_0, qh), 16, -1);
 }
 
-AI void q4_1_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+AI void q4_1_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1, 0,
+        nib_gemv4_avx2(n, s, xr, pf, yv, sizeof(struct block_q4_1), offsetof(struct block_q4_1, qs), -1, 0,
                        offsetof(struct block_q4_1, m));
 }
 
-AI void q5_1_gemv4_avx2(int n, float *s, const char *const *xr, const void *yv)
+AI void q5_1_gemv4_avx2(int n, float *s, const char *const *xr, const char *const *pf, const void *yv)
 {
-        nib_gemv4_avx2(n, s, xr, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
+        nib_gemv4_avx2(n, s, xr, pf, yv, sizeof(struct block_q5_1), offsetof(struct block_q5_1, qs),
                        offsetof(struct block_q5_1, qh), 0, offsetof(struct block_q5_1, m));
 }
 
-/* Rows in groups of 4; a tail group repeats its last row. */
+/* Rows in groups of 4; a tail group repeats its last row.  Each group
+ * prefetches the rows pd ahead (pf_bytes). */
 #define GEMV4(t)                                                                                   \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
+                int pd = pf_rows_ahead(xs, 4);                                                     \
                 for (int r = 0; r < nr; r += 4) {                                                  \
-                        const char *xr[4];                                                         \
+                        const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
-                        for (int k = 0; k < 4; k++)                                                \
+                        for (int k = 0; k < 4; k++) {                                              \
                                 xr[k] = (const char *)x + (size_t)(r + k < nr ? r + k : nr - 1) * xs; \
-                        t##_gemv4_avx2(n, out, xr, y);                                             \
+                                pf[k] = (const char *)x + (size_t)(r + pd + k) * xs;               \
+                        }                                                                          \
+                        t##_gemv4_avx2(n, out, xr, pf, y);                                         \
                         for (int k = 0; k < 4 && r + k < nr; k++)                                  \
                                 s[r + k] = out[k];                                                 \
                 }                                                                                  \
