@@ -1170,7 +1170,7 @@ AI void mm_token_halves(float *out, const char *y0, size_t ys, size_t off, size_
  * broadcast.  acc[T * r + t] and ms carry the sums across segments. */
 AI void q32_mm_tile(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs, const char *yb, size_t ys,
                     const float *dy, const float *sy, const size_t bs, const int qs_off, const int qh_off,
-                    const int bias, const int one, const int q8, const int R)
+                    const int bias, const int one, const int q8, const int R, const size_t pfo)
 {
         const int T = 8 / R;
         const size_t ybs = one ? sizeof(struct block_q8_1) : sizeof(struct block_q8_0);
@@ -1182,6 +1182,9 @@ AI void q32_mm_tile(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs,
         for (int k = 0; k < 8; k++)
                 acc[k] = accp[k];
         for (int i = 0; i < m; i++) {
+                if (pfo && (q8 || i % 2 == 0)) /* the same blocks pfo bytes on (pf_bytes) */
+                        _Pragma("GCC unroll 2") for (int r = 0; r < R; r++)
+                                pf_bytes(xb + r * xs + pfo + (size_t)i * bs, q8 ? bs : 2 * bs);
                 /* the rows' d and m halves (4 bytes from each block's start) */
                 uint32_t h0, h1 = 0;
                 memcpy(&h0, xb + (size_t)i * bs, 4);
@@ -1238,7 +1241,9 @@ AI void q32_mm_tile(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs,
  * in registers): a last group of tokens or pair of rows that would run
  * past the end is moved back to end there, redoing a few results with the
  * same bits (32-block types: vec_dot4's bits are vec_dot's); a lone row
- * pairs with itself (stride 0); under 4 tokens go through the gemv. */
+ * pairs with itself (stride 0); under 4 tokens go through the gemv.  The
+ * first group of tokens reads the rows from memory: its tiles prefetch the
+ * next chunk's rows (MM_CHUNK rows on). */
 AI void q32_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
                     const size_t bs, const int qs_off, const int qh_off, const int bias, const int one, const int q8,
                     const int R)
@@ -1272,7 +1277,8 @@ AI void q32_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                                                 pxs = 0;
                                         }
                                         q32_mm_tile(m, acc[p], &ms[p], (const char *)x + (size_t)r0 * xs + (size_t)b0 * bs, pxs,
-                                                    y0 + (size_t)b0 * ybs, ys, dy, sy, bs, qs_off, qh_off, bias, one, q8, R);
+                                                    y0 + (size_t)b0 * ybs, ys, dy, sy, bs, qs_off, qh_off, bias, one, q8, R,
+                                                    g ? 0 : (size_t)MM_CHUNK * xs);
                                 }
                         }
                         for (int p = 0; p < np; p++) {
