@@ -1331,7 +1331,7 @@ Q32_MM(q8_0, block_q8_0, -1, 0, 0, 1)
  * and dmin * d8; the result is the difference.  Each row's codes are
  * decoded once for the 4 tokens; each token's block sums paired once for
  * the 2 rows. */
-AI void q4_k_mm_2x4(int n, float *out, const char *const *xr, const char *const *yr)
+AI void q4_k_mm_2x4(int n, float *out, const char *const *xr, const char *const *yr, const size_t pfo)
 {
         const __m256i m4 = _mm256_set1_epi8(0x0f);
         __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
@@ -1350,6 +1350,8 @@ AI void q4_k_mm_2x4(int n, float *out, const char *const *xr, const char *const 
                 _Pragma("GCC unroll 2")
                 for (int r = 0; r < 2; r++) {
                         const struct block_q4_k *x = (const struct block_q4_k *)xr[r] + b;
+                        if (pfo)
+                                pf_bytes((const char *)x + pfo, sizeof(*x));
                         __m128i sm = k4_scales_xmm(x->scales), mp[4];
                         __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
                         sc16[r] = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
@@ -1406,6 +1408,7 @@ AI void q4_k_mm_2x4(int n, float *out, const char *const *xr, const char *const 
 static void q4_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
 {
         int t0 = 0;
+        const size_t pfo = (size_t)pf_rows_ahead(xs, 2) * xs; /* the first tokens' rows come from memory */
 
         for (; t0 + 4 <= nt; t0 += 4) {
                 const char *yr[4];
@@ -1415,7 +1418,7 @@ static void q4_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                         const char *xr[2] = {(const char *)x + (size_t)r0 * xs,
                                              (const char *)x + (size_t)(r0 + 1 < nr ? r0 + 1 : r0) * xs};
                         float out[8];
-                        q4_k_mm_2x4(n, out, xr, yr);
+                        q4_k_mm_2x4(n, out, xr, yr, t0 ? 0 : pfo);
                         for (int t = 0; t < 4; t++)
                                 for (int r = 0; r < 2 && r0 + r < nr; r++)
                                         s[(size_t)(t0 + t) * ss + r0 + r] = out[4 * r + t];
@@ -1432,7 +1435,7 @@ static void q4_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
  * is added with kq_dmin_add's roundings, lane by lane (separate multiplies
  * and adds: no contraction under -std=c11).  Rows at x0 and x0 + xs, tokens
  * at y0 + t * ys. */
-AI void q5_k_mm_2x4(int n, float *out, const char *x0, size_t xs, const char *y0, size_t ys)
+AI void q5_k_mm_2x4(int n, float *out, const char *x0, size_t xs, const char *y0, size_t ys, const size_t pfo)
 {
         const __m256i m4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
         __m256 acc = _mm256_setzero_ps();
@@ -1450,6 +1453,8 @@ AI void q5_k_mm_2x4(int n, float *out, const char *x0, size_t xs, const char *y0
                 _Pragma("GCC unroll 2")
                 for (int r = 0; r < 2; r++) {
                         const struct block_q5_k *x = (const struct block_q5_k *)(x0 + r * xs) + b;
+                        if (pfo)
+                                pf_bytes((const char *)x + pfo, sizeof(*x));
                         __m128i sm = k4_scales_xmm(x->scales), mp[4];
                         __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
                         __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
@@ -1515,7 +1520,8 @@ static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                                 r0 = 0;
                                 pxs = 0;
                         }
-                        q5_k_mm_2x4(n, out, (const char *)x + (size_t)r0 * xs, pxs, (const char *)y + (size_t)t0 * ys, ys);
+                        q5_k_mm_2x4(n, out, (const char *)x + (size_t)r0 * xs, pxs, (const char *)y + (size_t)t0 * ys, ys,
+                                    g ? 0 : (size_t)pf_rows_ahead(xs, 2) * xs);
                         for (int t = 0; t < 4; t++)
                                 for (int r = 0; r < 2 && r0 + r < nr; r++)
                                         s[(size_t)(t0 + t) * ss + r0 + r] = out[4 * r + t];
@@ -1529,7 +1535,7 @@ static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
  * d * d8; lanes8_sum at the end.  The row's codes and scales are decoded
  * once for the T tokens (the integer sums take T registers; the float
  * accumulators, touched once per super-block, may live in memory). */
-AI void q6_k_mm_1xT(int n, float *out, const char *xr, const char *y0, size_t ys, const int T)
+AI void q6_k_mm_1xT(int n, float *out, const char *xr, const char *y0, size_t ys, const int T, const size_t pfo)
 {
         const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(0x30);
         __m256 acc[8];
@@ -1539,6 +1545,8 @@ AI void q6_k_mm_1xT(int n, float *out, const char *xr, const char *y0, size_t ys
                 acc[t] = _mm256_setzero_ps();
         for (int b = 0; b < n / QK_K; b++) {
                 const struct block_q6_k *x = (const struct block_q6_k *)xr + b;
+                if (pfo)
+                        pf_bytes((const char *)x + pfo, sizeof(*x));
                 __m128i sc8 = _mm_loadu_si128((const __m128i *)x->scales);
                 __m256i sc16 = _mm256_cvtepi8_epi16(sc8), sumi[8];
                 float dx = h2f(x->d);
@@ -1599,7 +1607,8 @@ AI void q6_k_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, 
                 int t0 = g + T <= nt ? g : nt - T;
                 for (int r = 0; r < nr; r++) {
                         float out[8];
-                        q6_k_mm_1xT(n, out, (const char *)x + (size_t)r * xs, (const char *)y + (size_t)t0 * ys, ys, T);
+                        q6_k_mm_1xT(n, out, (const char *)x + (size_t)r * xs, (const char *)y + (size_t)t0 * ys, ys, T,
+                                    g ? 0 : (size_t)pf_rows_ahead(xs, 1) * xs);
                         for (int t = 0; t < T; t++)
                                 s[(size_t)(t0 + t) * ss + r] = out[t];
                 }
