@@ -534,28 +534,6 @@ static void q8_k_vec_dot(int n, float *s, const void *xv, const void *yv)
 #define AI static inline __attribute__((always_inline))
 #define XROW(T, xv, xs, r) ((const T *)((const char *)(xv) + (size_t)(r) * (xs)))
 
-/* Software prefetch for the gemv kernels: the bytes [p, p + len) (every
- * line they touch).  The rows a few KB ahead of the ones being computed
- * (GEMV_PF_BYTES, as cpu_avx512.c's GEMV4): without it the gemv waits on
- * memory for most lines (the AVX-512 Q4_0 gemv ran at 13 GB/s instead of
- * 24 at 2 threads, bench_kernels); a prefetch never faults, so it may run
- * past the matrix. */
-#ifndef GEMV_PF_BYTES
-#define GEMV_PF_BYTES 8192
-#endif
-AI void pf_bytes(const char *p, size_t len)
-{
-        for (size_t o = 0; o < len; o += 64)
-                _mm_prefetch(p + o, _MM_HINT_T0);
-        _mm_prefetch(p + len - 1, _MM_HINT_T0);
-}
-
-/* rows a gemv driver prefetches ahead: at least GEMV_PF_BYTES, whole groups of g */
-static inline int pf_rows_ahead(size_t xs, int g)
-{
-        return g * (int)((GEMV_PF_BYTES + (size_t)g * xs - 1) / ((size_t)g * xs));
-}
-
 /* madd of 16 s16 pairs with ones: 8 s32 lanes */
 static inline __m256i sum_pairs(__m256i p)
 {
@@ -904,7 +882,7 @@ AI void bf16_gemv_n(int n, float *s, const void *xv, size_t xs, const void *yv, 
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)  \
         {                                                                                        \
                 int r = 0;                                                                       \
-                size_t pfo = (size_t)pf_rows_ahead(xs, NR) * xs;                                 \
+                size_t pfo = (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, NR) * xs;                  \
                 for (; r + NR <= nr; r += NR)                                                    \
                         t##_gemv_n(n, s + r, (const char *)x + (size_t)r * xs, xs, y, NR, pfo);  \
                 for (; r < nr; r++)                                                              \
@@ -1093,7 +1071,7 @@ AI void q5_1_gemv4_avx2(int n, float *s, const char *const *xr, const char *cons
 #define GEMV4(t)                                                                                   \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
-                int pd = pf_rows_ahead(xs, 4);                                                     \
+                int pd = pf_rows_ahead(GEMV_PF_BYTES, xs, 4);                                      \
                 for (int r = 0; r < nr; r += 4) {                                                  \
                         const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
@@ -1408,7 +1386,7 @@ AI void q4_k_mm_2x4(int n, float *out, const char *const *xr, const char *const 
 static void q4_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys)
 {
         int t0 = 0;
-        const size_t pfo = (size_t)pf_rows_ahead(xs, 2) * xs; /* the first tokens' rows come from memory */
+        const size_t pfo = (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 2) * xs; /* the first tokens' rows come from memory */
 
         for (; t0 + 4 <= nt; t0 += 4) {
                 const char *yr[4];
@@ -1521,7 +1499,7 @@ static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                                 pxs = 0;
                         }
                         q5_k_mm_2x4(n, out, (const char *)x + (size_t)r0 * xs, pxs, (const char *)y + (size_t)t0 * ys, ys,
-                                    g ? 0 : (size_t)pf_rows_ahead(xs, 2) * xs);
+                                    g ? 0 : (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 2) * xs);
                         for (int t = 0; t < 4; t++)
                                 for (int r = 0; r < 2 && r0 + r < nr; r++)
                                         s[(size_t)(t0 + t) * ss + r0 + r] = out[4 * r + t];
@@ -1608,7 +1586,7 @@ AI void q6_k_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, 
                 for (int r = 0; r < nr; r++) {
                         float out[8];
                         q6_k_mm_1xT(n, out, (const char *)x + (size_t)r * xs, (const char *)y + (size_t)t0 * ys, ys, T,
-                                    g ? 0 : (size_t)pf_rows_ahead(xs, 1) * xs);
+                                    g ? 0 : (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 1) * xs);
                         for (int t = 0; t < T; t++)
                                 s[(size_t)(t0 + t) * ss + r] = out[t];
                 }

@@ -1033,7 +1033,7 @@ AI void q32_mm(int n, int nr, int nt, float *s, size_t ss, const void *xv, size_
         /* the first chunk of tokens reads the rows from memory (the later
          * ones from L2, matmul.c's row tiles): it prefetches the rows pd
          * ahead, as GEMV4 (past nr too: a prefetch never faults) */
-        const int pd = 4 * (int)((MM_PF_BYTES + 4 * xs - 1) / (4 * xs));
+        const int pd = pf_rows_ahead(MM_PF_BYTES, xs, 4);
 
         for (int t0 = 0; t0 < nt; t0 += tn) {
                 const int tc = nt - t0 < tn ? nt - t0 : tn;
@@ -1209,13 +1209,10 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
 #ifndef GEMV_PF_PAST
 #define GEMV_PF_PAST 1
 #endif
-#ifndef GEMV_PF_BYTES
-#define GEMV_PF_BYTES 8192
-#endif
 #define GEMV4(t)                                                                                   \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
-                int pd = 4 * (int)((GEMV_PF_BYTES + 4 * xs - 1) / (4 * xs));                      \
+                int pd = pf_rows_ahead(GEMV_PF_BYTES, xs, 4);                                      \
                 for (int r = 0; r < nr; r += 4) {                                                  \
                         const char *xr[4], *pf[4];                                                 \
                         float out[4];                                                              \
@@ -1234,7 +1231,7 @@ AI void q6_k_gemv4(int n, float *s, const char *const *xr, const char *const *pf
 #define GEMV4_Q32(t, bias)                                                                         \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
-                int pd = 4 * (int)((GEMV_PF_BYTES + 4 * xs - 1) / (4 * xs));                      \
+                int pd = pf_rows_ahead(GEMV_PF_BYTES, xs, 4);                                      \
                 __m256i ncb[bias ? Q32_NC_MAX : 1];                                                \
                 const __m256i *nc = NULL;                                                          \
                 if (bias && n / QK8_0 <= Q32_NC_MAX) {                                             \

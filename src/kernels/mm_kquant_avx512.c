@@ -129,11 +129,8 @@ AI void mmkq_prefetch(const char *const *pf, size_t off, size_t bs)
         if (!pf)
                 return;
         _Pragma("GCC unroll 16")
-        for (int i = 0; i < 16; i++) {
-                for (size_t o = 0; o < bs; o += 64)
-                        _mm_prefetch(pf[i] + off + o, _MM_HINT_T0);
-                _mm_prefetch(pf[i] + off + bs - 1, _MM_HINT_T0);
-        }
+        for (int i = 0; i < 16; i++)
+                pf_bytes(pf[i] + off, bs);
 }
 
 /* ---- Q3_K ------------------------------------------------------------------ */

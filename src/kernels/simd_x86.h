@@ -168,4 +168,28 @@ static inline float kq_dmin_add(float acc, float yd, float d, float isum, float 
         return acc + u;
 }
 
+/* ---- software prefetch for kernels that stream weights from memory ------
+ *
+ * The gemv and mm drivers prefetch the rows some bytes ahead of the ones
+ * they compute: without it the kernels wait on memory for most lines
+ * (AVX-512 Q4_0 gemv 13 GB/s instead of 24 at 2 threads, bench_kernels).
+ * A prefetch never faults, so it may run past the matrix. */
+#ifndef GEMV_PF_BYTES
+#define GEMV_PF_BYTES 8192 /* gemv: distance ahead (4-32 KB measured alike) */
+#endif
+
+/* every line of the bytes [p, p + len) */
+static inline void pf_bytes(const char *p, size_t len)
+{
+        for (size_t o = 0; o < len; o += 64)
+                _mm_prefetch(p + o, _MM_HINT_T0);
+        _mm_prefetch(p + len - 1, _MM_HINT_T0);
+}
+
+/* rows of xs bytes to prefetch ahead: at least bytes, whole groups of g */
+static inline int pf_rows_ahead(size_t bytes, size_t xs, int g)
+{
+        return g * (int)((bytes + (size_t)g * xs - 1) / ((size_t)g * xs));
+}
+
 #endif
