@@ -20,28 +20,27 @@
  * mmap. */
 static void *map_aligned(int fd, size_t size)
 {
-        char *r, *a, *p;
+        char *r = MAP_FAILED, *a = NULL;
 
-        if (size < HUGE_ALIGN)
-                return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        r = mmap(NULL, size + HUGE_ALIGN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (r == MAP_FAILED)
-                return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        a = (char *)(((uintptr_t)r + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
-        p = mmap(a, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
-        if (p == MAP_FAILED) {
-                munmap(r, size + HUGE_ALIGN);
-                return mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        }
-        /* the reservation's unused ends */
-        if (a > r)
-                munmap(r, (size_t)(a - r));
-        if (r + size + HUGE_ALIGN > a + size)
-                munmap(a + size, (size_t)(r + size + HUGE_ALIGN - (a + size)));
+        if (size >= HUGE_ALIGN)
+                r = mmap(NULL, size + HUGE_ALIGN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (r != MAP_FAILED) {
+                a = (char *)(((uintptr_t)r + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+                if (mmap(a, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED) {
+                        munmap(r, size + HUGE_ALIGN);
+                        a = NULL;
+                } else {
+                        /* the reservation's unused ends: a - r < HUGE_ALIGN
+                         * before, the rest (never empty) after */
+                        if (a > r)
+                                munmap(r, (size_t)(a - r));
+                        munmap(a + size, (size_t)(r + HUGE_ALIGN - a));
 #ifdef MADV_HUGEPAGE
-        (void)madvise(p, size, MADV_HUGEPAGE); /* advice: failure changes nothing */
+                        (void)madvise(a, size, MADV_HUGEPAGE); /* advice: failure changes nothing */
 #endif
-        return p;
+                }
+        }
+        return a ? a : mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 }
 
 int mu_map_file(struct mu_map *m, const char *path, struct mu_err *err)
