@@ -1488,6 +1488,7 @@ static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                         q5_k_gemv(n, nr, s + (size_t)t * ss, x, xs, (const char *)y + (size_t)t * ys);
                 return;
         }
+        const size_t pfo = (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 2) * xs; /* the first tokens' rows come from memory */
         for (int g = 0; g < nt; g += 4) {
                 int t0 = g + 4 <= nt ? g : nt - 4;
                 for (int p = 0; p < nr; p += 2) {
@@ -1499,7 +1500,7 @@ static void q5_k_mm(int n, int nr, int nt, float *s, size_t ss, const void *x, s
                                 pxs = 0;
                         }
                         q5_k_mm_2x4(n, out, (const char *)x + (size_t)r0 * xs, pxs, (const char *)y + (size_t)t0 * ys, ys,
-                                    g ? 0 : (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 2) * xs);
+                                    g ? 0 : pfo);
                         for (int t = 0; t < 4; t++)
                                 for (int r = 0; r < 2 && r0 + r < nr; r++)
                                         s[(size_t)(t0 + t) * ss + r0 + r] = out[4 * r + t];
@@ -1581,12 +1582,14 @@ AI void q6_k_mm_1xT(int n, float *out, const char *xr, const char *y0, size_t ys
 AI void q6_k_mm_walk(int n, int nr, int nt, float *s, size_t ss, const void *x, size_t xs, const void *y, size_t ys,
                      const int T)
 {
+        const size_t pfo = (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 1) * xs; /* the first tokens' rows come from memory */
+
         for (int g = 0; g < nt; g += T) {
                 int t0 = g + T <= nt ? g : nt - T;
                 for (int r = 0; r < nr; r++) {
                         float out[8];
                         q6_k_mm_1xT(n, out, (const char *)x + (size_t)r * xs, (const char *)y + (size_t)t0 * ys, ys, T,
-                                    g ? 0 : (size_t)pf_rows_ahead(GEMV_PF_BYTES, xs, 1) * xs);
+                                    g ? 0 : pfo);
                         for (int t = 0; t < T; t++)
                                 s[(size_t)(t0 + t) * ss + r] = out[t];
                 }
