@@ -12,6 +12,7 @@
  *      build/src/base/err.o build/src/base/buf.o build/src/types.o -lopenblas -lm -pthread
  * Run:
  *   build/bench_kernels [-t THREADS] [-m MIB] [-r REPS] [-g] [TYPE...]   (default: all types)
+ *   BK_NE0=640 build/bench_kernels ...   rows of 640 elements instead of 4096
  * Output: one line per (type, table, threads): gen GB/s, read GB/s (the same
  * weight bytes loaded and xor-ed by the same threads, no arithmetic, each
  * thread one stream prefetched RD_PF bytes ahead: about the most gen could
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
         struct mu_pool *pool = mu_pool_create(threads);
         struct matmul_ws *ws = matmul_ws_create();
         const char *const *avail = cpu_kernels_available();
-        const int ne0 = 4096, pp_rows = 4096, pp_tok = 128;
+        const int ne0 = getenv("BK_NE0") ? atoi(getenv("BK_NE0")) : 4096, pp_rows = 4096, pp_tok = 128;
         float *x = malloc((size_t)pp_tok * ne0 * sizeof(float));
         float *y = malloc(((size_t)1 << 22) * sizeof(float));
 

@@ -1123,6 +1123,23 @@ GEMV4(q5_1)
 GEMV4(q8_0)
 GEMV4(q4_k)
 
+/* Q8_0 rows up to Q8_0_ROWWISE elements one at a time through vec_dot (the
+ * same bits): there the 4-row kernel's per-group work (the scale pre-pass,
+ * four short streams, four horizontal sums) outweighs the shared activation
+ * loads.  bench_kernels (BK_NE0, one thread, from memory, Zen 3): vec_dot
+ * 10.3-14.2 GB/s against 7.6-10.4 at 640 elements, 13.0-13.5 against
+ * 10.7-12.0 at 1024, 14.5 against 13.3 at 2048; 13.7 against 15.5 at 4096. */
+#define Q8_0_ROWWISE 2048
+static void q8_0_gemv_sel(int n, int nr, float *s, const void *x, size_t xs, const void *y)
+{
+        if (n > Q8_0_ROWWISE) {
+                q8_0_gemv(n, nr, s, x, xs, y);
+                return;
+        }
+        for (int r = 0; r < nr; r++)
+                q8_0_vec_dot(n, s + r, (const char *)x + (size_t)r * xs, y);
+}
+
 /* ---- mm: a few rows x a few tokens (small prompt batches) -----------------
  *
  * Register tiles of 8 accumulators (of 16 ymm): 1 weight row x 8 tokens or
@@ -1688,7 +1705,7 @@ const struct cpu_kernels cpu_kernels_avx2_raw = {
                 [MU_TYPE_Q5_1] = {.vec_dot = q5_1_vec_dot, .vec_dot4 = q5_1_vec_dot4, .gemv = q5_1_gemv,
                                   .mm = q5_1_mm},
                 [MU_TYPE_Q8_0] = {.from_float = q8_0_from_float, .vec_dot = q8_0_vec_dot, .vec_dot4 = q8_0_vec_dot4,
-                                  .gemv = q8_0_gemv, .mm = q8_0_mm},
+                                  .gemv = q8_0_gemv_sel, .mm = q8_0_mm},
                 [MU_TYPE_Q8_1] = {.from_float = q8_1_from_float},
                 [MU_TYPE_Q2_K] = {.gemv = q2_k_gemv},
                 [MU_TYPE_Q3_K] = {.gemv = q3_k_gemv},
