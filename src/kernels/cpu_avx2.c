@@ -1098,7 +1098,7 @@ AI void q5_1_gemv4_avx2(int n, float *s, const char *const *xr, const char *cons
 }
 
 /* Rows in groups of 4; a tail group repeats its last row.  Each group
- * prefetches the rows pd ahead (pf_bytes). */
+ * prefetches the rows pd ahead (pf_lines). */
 #define GEMV4(t)                                                                                   \
         static void t##_gemv(int n, int nr, float *s, const void *x, size_t xs, const void *y)    \
         {                                                                                          \
@@ -1201,7 +1201,7 @@ AI void q32_mm_tile(int m, __m256 *accp, __m256 *msp, const char *xb, size_t xs,
         for (int k = 0; k < 8; k++)
                 acc[k] = accp[k];
         for (int i = 0; i < m; i++) {
-                if (pfo && (q8 || i % 2 == 0)) /* the same blocks pfo bytes on (pf_bytes) */
+                if (pfo && (q8 || i % 2 == 0)) /* the same blocks pfo bytes on (pf_lines) */
                         _Pragma("GCC unroll 2") for (int r = 0; r < R; r++)
                                 pf_lines(xb + r * xs + pfo + (size_t)i * bs, q8 ? bs : 2 * bs);
                 /* the rows' d and m halves (4 bytes from each block's start) */
