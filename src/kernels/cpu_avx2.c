@@ -1009,7 +1009,7 @@ AI void nib_gemv4_avx2(int n, float *s, const char *const *xr, const char *const
                         }
                 for (int i = 0; i < m; i++) {
                         const int8_t *yq = (const int8_t *)(yb + (size_t)i * ybs + yqs);
-                        if (i % 2 == 0) /* 2 blocks: <= 48 bytes, one line or two */
+                        if (i % 2 == 0) /* 2 blocks, <= 48 bytes: the line that starts in them, if one does */
                                 _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++)
                                         pf_lines(pf[r] + (size_t)(b0 + i) * bs, 2 * bs);
                         __m256i yy = _mm256_loadu_si256((const __m256i *)yq);
